@@ -1,0 +1,174 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
+
+	"docent/internal/auth"
+	"docent/store"
+)
+
+// userJSON is the public form of a user: never the password hash.
+type userJSON struct {
+	ID        uint64    `json:"id"`
+	Username  string    `json:"username"`
+	Email     string    `json:"email"`
+	Role      string    `json:"role"`
+	IsActive  bool      `json:"is_active"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toUserJSON(u *store.User) userJSON {
+	return userJSON{ID: u.ID, Username: u.Username, Email: u.Email, Role: string(u.Role), IsActive: u.Active, CreatedAt: u.CreatedAt}
+}
+
+// validation turns an account validation failure into a 422 naming the field.
+func validation(err error) error {
+	var fe *auth.FieldError
+	if errors.As(err, &fe) {
+		return invalid(fe.Field, fe.Message)
+	}
+	return err
+}
+
+type registerRequest struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	var req registerRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req.Username, req.Email = strings.TrimSpace(req.Username), strings.TrimSpace(req.Email)
+	for _, err := range []error{auth.ValidateUsername(req.Username), auth.ValidateEmail(req.Email), auth.ValidatePassword(req.Password)} {
+		if err != nil {
+			s.fail(w, r, validation(err))
+			return
+		}
+	}
+	hash, err := s.hasher.Hash(req.Password)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u := store.User{Username: req.Username, Email: req.Email, PasswordHash: hash, Role: store.RoleUser, Active: true}
+	if err := s.db.CreateUser(r.Context(), &u); err != nil {
+		s.fail(w, r, storeError(err, "user"))
+		return
+	}
+	s.log.InfoContext(r.Context(), "user registered", "user_id", u.ID, "role", u.Role)
+	writeJSON(w, http.StatusCreated, toUserJSON(&u))
+}
+
+type tokenRequest struct {
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+	GrantType string `json:"grant_type,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+}
+
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+}
+
+// readTokenRequest accepts the OAuth2 password form or a JSON body.
+func readTokenRequest(r *http.Request) (tokenRequest, error) {
+	var req tokenRequest
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data") {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxJSONBody)
+		if err := r.ParseMultipartForm(maxJSONBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			return req, errorf(http.StatusBadRequest, "the form could not be read")
+		}
+		req.Username, req.Password, req.GrantType = r.PostFormValue("username"), r.PostFormValue("password"), r.PostFormValue("grant_type")
+	} else if err := decodeJSON(r, &req); err != nil {
+		return req, err
+	}
+	if req.GrantType != "" && req.GrantType != "password" {
+		return req, invalid("grant_type", `must be "password"`)
+	}
+	if strings.TrimSpace(req.Username) == "" {
+		return req, invalid("username", "is required")
+	}
+	if req.Password == "" {
+		return req, invalid("password", "is required")
+	}
+	return req, nil
+}
+
+// errBadLogin is the one answer to unknown users, wrong passwords and
+// deactivated accounts, so none can be told apart.
+var errBadLogin = errorf(http.StatusUnauthorized, "incorrect username or password")
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	req, err := readTokenRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.loginByAccount.RespondOnLimit(w, r, "account:"+strings.ToLower(strings.TrimSpace(req.Username))) {
+		return
+	}
+	u, err := s.db.UserByLogin(r.Context(), req.Username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, err)
+		return
+	}
+	// Check runs a full bcrypt comparison even for unknown users.
+	if err := s.hasher.Check(u.PasswordHash, req.Password); err != nil || !u.Active {
+		s.log.InfoContext(r.Context(), "login refused", "client", middleware.GetClientIP(r.Context()))
+		s.fail(w, r, errBadLogin)
+		return
+	}
+	tok, err := s.tokens.Issue(u.ID, u.TokenVersion)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "bearer", ExpiresIn: int(s.tokens.TTL().Seconds())})
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, toUserJSON(currentUser(r.Context())))
+}
+
+// limitByIP applies limiter keyed by the client IP.
+func (s *Server) limitByIP(l *httprate.RateLimiter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			key := "ip:" + httprate.CanonicalizeIP(middleware.GetClientIP(r.Context()))
+			if l.RespondOnLimit(w, r, key) {
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// storeError maps store sentinels to HTTP errors about what.
+func storeError(err error, what string) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errorf(http.StatusNotFound, "%s not found", what)
+	case errors.Is(err, store.ErrConflict):
+		field := "username"
+		if strings.Contains(err.Error(), "email") {
+			field = "email"
+		}
+		return errorf(http.StatusConflict, "%s is already taken", field)
+	default:
+		return err
+	}
+}

@@ -1,0 +1,229 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"docent/store"
+)
+
+type conversationJSON struct {
+	ID        uint64    `json:"id"`
+	Title     string    `json:"title"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// conversationWithMessages is one conversation with its whole thread.
+type conversationWithMessages struct {
+	conversationJSON
+	Messages []messageJSON `json:"messages"`
+}
+
+func toConversationJSON(c *store.Conversation) conversationJSON {
+	return conversationJSON{ID: c.ID, Title: c.Title, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+// messageJSON is a message as API.md shows it: assistant messages always
+// carry sources and mode.
+type messageJSON struct {
+	ID             uint64         `json:"id"`
+	ConversationID uint64         `json:"conversation_id"`
+	Role           string         `json:"role"`
+	Content        string         `json:"content"`
+	TokensUsed     int            `json:"tokens_used"`
+	CreatedAt      time.Time      `json:"created_at"`
+	Sources        []store.Source `json:"sources,omitempty"`
+	Mode           string         `json:"mode,omitempty"`
+	Model          string         `json:"model,omitempty"`
+	Partial        bool           `json:"partial,omitempty"`
+}
+
+func toMessageJSON(m *store.Message) messageJSON {
+	out := messageJSON{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content,
+		TokensUsed: m.TokensUsed, CreatedAt: m.CreatedAt, Sources: m.Sources, Mode: m.Mode, Model: m.Model, Partial: m.Partial}
+	if m.Role == store.RoleAssistantMessage && out.Sources == nil {
+		out.Sources = []store.Source{}
+	}
+	return out
+}
+
+func toMessagesJSON(ms []store.Message) []messageJSON {
+	out := make([]messageJSON, len(ms))
+	for i := range ms {
+		out[i] = toMessageJSON(&ms[i])
+	}
+	return out
+}
+
+const maxTitle = 200
+
+// cleanTitle trims a title and checks its length.
+func cleanTitle(t string) (string, error) {
+	t = strings.TrimSpace(t)
+	if utf8.RuneCountInString(t) > maxTitle {
+		return "", invalid("title", "must be at most 200 characters")
+	}
+	return t, nil
+}
+
+func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
+	skip, limit, err := pageParams(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	convs, err := s.db.Conversations(r.Context(), currentUser(r.Context()).ID, skip, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]conversationJSON, len(convs))
+	for i := range convs {
+		out[i] = toConversationJSON(&convs[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type conversationCreate struct {
+	Title string `json:"title"`
+}
+
+func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
+	var req conversationCreate
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &req); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	title, err := cleanTitle(req.Title)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c := store.Conversation{UserID: currentUser(r.Context()).ID, Title: title}
+	if err := s.db.CreateConversation(r.Context(), &c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toConversationJSON(&c))
+}
+
+func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r, "conversation")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	uid := currentUser(r.Context()).ID
+	c, err := s.db.Conversation(r.Context(), uid, id)
+	if err != nil {
+		s.fail(w, r, storeError(err, "conversation"))
+		return
+	}
+	msgs, err := s.db.Messages(r.Context(), uid, id, 0, 0)
+	if err != nil {
+		s.fail(w, r, storeError(err, "conversation"))
+		return
+	}
+	writeJSON(w, http.StatusOK, conversationWithMessages{toConversationJSON(&c), toMessagesJSON(msgs)})
+}
+
+type conversationUpdate struct {
+	Title string `json:"title"`
+}
+
+func (s *Server) renameConversation(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r, "conversation")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req conversationUpdate
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	title, err := cleanTitle(req.Title)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if title == "" {
+		s.fail(w, r, invalid("title", "is required"))
+		return
+	}
+	c, err := s.db.RenameConversation(r.Context(), currentUser(r.Context()).ID, id, title)
+	if err != nil {
+		s.fail(w, r, storeError(err, "conversation"))
+		return
+	}
+	writeJSON(w, http.StatusOK, toConversationJSON(&c))
+}
+
+func (s *Server) deleteConversation(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r, "conversation")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.db.DeleteConversation(r.Context(), currentUser(r.Context()).ID, id); err != nil {
+		s.fail(w, r, storeError(err, "conversation"))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r, "conversation")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	skip, limit, err := pageParams(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	msgs, err := s.db.Messages(r.Context(), currentUser(r.Context()).ID, id, skip, limit)
+	if err != nil {
+		s.fail(w, r, storeError(err, "conversation"))
+		return
+	}
+	writeJSON(w, http.StatusOK, toMessagesJSON(msgs))
+}
+
+type messageCreate struct {
+	Content     string   `json:"content"`
+	Stream      bool     `json:"stream"`
+	TopK        int      `json:"top_k"`
+	DocumentIDs []uint64 `json:"document_ids"`
+}
+
+// postMessage stores the user's question. Answering lands with the chat
+// pipeline; until then the question is kept and the answer is 501.
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r, "conversation")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req messageCreate
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if strings.TrimSpace(req.Content) == "" {
+		s.fail(w, r, invalid("content", "is required"))
+		return
+	}
+	m := store.Message{ConversationID: id, Role: store.RoleUserMessage, Content: req.Content}
+	if err := s.db.AddMessage(r.Context(), currentUser(r.Context()).ID, &m); err != nil {
+		s.fail(w, r, storeError(err, "conversation"))
+		return
+	}
+	writeProblem(w, r, http.StatusNotImplemented, "answering is not available yet; the question was stored", nil)
+}

@@ -1,0 +1,153 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"docent/internal/auth"
+	"docent/store"
+)
+
+// testEnv is a server over a fresh store, reached through the real router.
+type testEnv struct {
+	t      *testing.T
+	srv    *Server
+	http   *httptest.Server
+	db     *store.DB
+	tokens *auth.Tokens
+}
+
+var testSecret = []byte("test-secret-test-secret-test-secret!")
+
+func newTestEnv(t *testing.T, cfg Config) *testEnv {
+	t.Helper()
+	db, err := store.Open(context.Background(), t.TempDir(), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tokens, _ := auth.NewTokens(testSecret, time.Minute)
+	hasher, _ := auth.NewHasher(bcrypt.MinCost)
+	if cfg.LoginRate == 0 {
+		cfg.LoginRate = 10000
+	}
+	if cfg.RegisterRate == 0 {
+		cfg.RegisterRate = 10000
+	}
+	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher})
+	srv.SetReady()
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &testEnv{t: t, srv: srv, http: hs, db: db, tokens: tokens}
+}
+
+// response is a finished request: its status, headers and body.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test on error.
+func (r response) JSON(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %q: %v", r.Body, err)
+	}
+}
+
+// Detail returns the problem detail of an error response.
+func (r response) Detail() string {
+	var p Problem
+	json.Unmarshal(r.Body, &p)
+	return p.Detail
+}
+
+// do sends a request with an optional bearer token and body (a string is
+// sent as is, anything else as JSON).
+func (e *testEnv) do(method, path, token string, body any) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, e.http.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.send(req)
+}
+
+func (e *testEnv) send(req *http.Request) response {
+	e.t.Helper()
+	resp, err := e.http.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+}
+
+// account is a registered user with a token.
+type account struct {
+	ID    uint64
+	Name  string
+	Token string
+}
+
+// register creates name (password "password-<name>") and logs in.
+func (e *testEnv) register(name string) account {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/auth/register", "", map[string]string{
+		"username": name, "email": name + "@example.com", "password": "password-" + name})
+	if r.Status != http.StatusCreated {
+		e.t.Fatalf("register %s: %d %s", name, r.Status, r.Body)
+	}
+	var u userJSON
+	r.JSON(e.t, &u)
+	return account{ID: u.ID, Name: name, Token: e.login(name, "password-"+name)}
+}
+
+// login returns a token for name, failing the test if refused.
+func (e *testEnv) login(name, password string) string {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/auth/token", "", map[string]string{"username": name, "password": password})
+	if r.Status != http.StatusOK {
+		e.t.Fatalf("login %s: %d %s", name, r.Status, r.Body)
+	}
+	var tok tokenResponse
+	r.JSON(e.t, &tok)
+	return tok.AccessToken
+}
+
+// expect fails the test unless r has status want.
+func expect(t *testing.T, what string, r response, want int) {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("%s: status %d, want %d; body %s", what, r.Status, want, r.Body)
+	}
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

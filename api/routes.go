@@ -1,0 +1,49 @@
+package api
+
+import "net/http"
+
+// routes is the single list of endpoints: the router and the OpenAPI
+// document are both built from it, so neither can miss a route.
+func (s *Server) routes() []route {
+	ok := func(schema string) map[int]string { return map[int]string{http.StatusOK: schema} }
+	created := func(schema string) map[int]string { return map[int]string{http.StatusCreated: schema} }
+	return []route{
+		{method: "GET", pattern: "/", summary: "Service banner (the web page once there is one)", handler: s.root, responses: ok("Banner")},
+		{method: "GET", pattern: "/health", summary: "Liveness: 200 while the process is up", handler: s.health, responses: ok("Status")},
+		{method: "GET", pattern: "/ready", summary: "Readiness: 200 once the index is loaded, 503 before", handler: s.readiness,
+			responses: map[int]string{200: "Status", 503: "Problem"}},
+		{method: "GET", pattern: "/metrics", summary: "Prometheus metrics", handler: s.metrics.handler().ServeHTTP, responses: ok("")},
+		{method: "GET", pattern: "/openapi.json", summary: "This OpenAPI document", handler: s.openAPI, responses: ok("")},
+
+		{method: "POST", pattern: "/api/v1/auth/register", summary: "Create an account (the first one becomes admin)",
+			handler: s.register, request: "RegisterRequest", responses: created("User"),
+			middleware: []func(http.Handler) http.Handler{s.limitByIP(s.registerByIP)}},
+		{method: "POST", pattern: "/api/v1/auth/token", summary: "Log in (OAuth2 password form or JSON); username may be the email",
+			handler: s.token, request: "TokenRequest", responses: ok("Token"),
+			middleware: []func(http.Handler) http.Handler{s.limitByIP(s.loginByIP)}},
+		{method: "GET", pattern: "/api/v1/auth/me", summary: "The current user", access: accessUser, handler: s.me, responses: ok("User")},
+
+		{method: "GET", pattern: "/api/v1/users", summary: "List users (admin)", access: accessAdmin, handler: s.listUsers, responses: ok("UserList")},
+		{method: "PATCH", pattern: "/api/v1/users/me", summary: "Change own username, email or password", access: accessUser,
+			handler: s.updateMe, request: "UserUpdate", responses: ok("User")},
+		{method: "PATCH", pattern: "/api/v1/users/{id}", summary: "Activate, deactivate or change the role of a user (admin)", access: accessAdmin,
+			handler: s.adminUpdateUser, request: "UserAdminUpdate", responses: ok("User")},
+		{method: "DELETE", pattern: "/api/v1/users/{id}", summary: "Delete a user with their conversations and private documents (admin or self)",
+			access: accessUser, handler: s.deleteUser, responses: map[int]string{http.StatusNoContent: ""}},
+
+		{method: "GET", pattern: "/api/v1/conversations", summary: "Own conversations, most recently active first", access: accessUser,
+			handler: s.listConversations, responses: ok("ConversationList")},
+		{method: "POST", pattern: "/api/v1/conversations", summary: "Start a conversation", access: accessUser,
+			handler: s.createConversation, request: "ConversationCreate", responses: created("Conversation")},
+		{method: "GET", pattern: "/api/v1/conversations/{id}", summary: "A conversation with its messages", access: accessUser,
+			handler: s.getConversation, responses: ok("ConversationWithMessages")},
+		{method: "PUT", pattern: "/api/v1/conversations/{id}", summary: "Rename a conversation", access: accessUser,
+			handler: s.renameConversation, request: "ConversationUpdate", responses: ok("Conversation")},
+		{method: "DELETE", pattern: "/api/v1/conversations/{id}", summary: "Delete a conversation and its messages", access: accessUser,
+			handler: s.deleteConversation, responses: map[int]string{http.StatusNoContent: ""}},
+		{method: "GET", pattern: "/api/v1/conversations/{id}/messages", summary: "Messages, oldest first", access: accessUser,
+			handler: s.listMessages, responses: ok("MessageList")},
+		{method: "POST", pattern: "/api/v1/conversations/{id}/messages", summary: "Ask a question; answered as JSON or streamed as Server-Sent Events",
+			access: accessUser, handler: s.postMessage, request: "MessageCreate", responses: created("Exchange")},
+	}
+}

@@ -1,0 +1,65 @@
+package api
+
+// schemas are the OpenAPI component schemas of every body docent reads or writes.
+func schemas() obj {
+	source := object([]string{"document_id", "filename", "chunk_index", "score", "text"}, obj{
+		"document_id": integer(), "filename": str(), "chunk_index": integer(),
+		"page": integer(), "score": number(), "text": str(),
+	})
+	message := object([]string{"id", "conversation_id", "role", "content", "tokens_used", "created_at"}, obj{
+		"id": integer(), "conversation_id": integer(), "role": enum("user", "assistant"),
+		"content": str(), "tokens_used": integer(), "created_at": timestamp(),
+		"sources": arrayOf(ref("Source")), "mode": enum("llm", "extractive"), "model": str(),
+		"partial": boolean(),
+	})
+	conversation := obj{
+		"id": integer(), "title": str(), "created_at": timestamp(), "updated_at": timestamp(),
+	}
+	withMessages := obj{"messages": arrayOf(ref("Message"))}
+	for k, v := range conversation {
+		withMessages[k] = v
+	}
+	user := object([]string{"id", "username", "email", "role", "is_active", "created_at"}, obj{
+		"id": integer(), "username": str(), "email": obj{"type": "string", "format": "email"},
+		"role": enum("user", "admin"), "is_active": boolean(), "created_at": timestamp(),
+	})
+	return obj{
+		"Banner": object(nil, obj{"message": str(), "version": str()}),
+		"Status": object([]string{"status"}, obj{"status": str()}),
+		"Problem": object([]string{"status", "detail"}, obj{
+			"type": str(), "title": str(), "status": integer(), "detail": str(), "request_id": str(),
+			"errors": arrayOf(object(nil, obj{"field": str(), "message": str()})),
+		}),
+		"RegisterRequest": object([]string{"username", "email", "password"}, obj{
+			"username": obj{"type": "string", "minLength": 3, "maxLength": 50, "pattern": `^[A-Za-z0-9][A-Za-z0-9._-]*$`},
+			"email":    obj{"type": "string", "format": "email"},
+			"password": obj{"type": "string", "minLength": 8},
+		}),
+		"TokenRequest": object([]string{"username", "password"}, obj{
+			"username": str(), "password": str(), "grant_type": enum("password"), "scope": str(),
+		}),
+		"Token": object([]string{"access_token", "token_type", "expires_in"}, obj{
+			"access_token": str(), "token_type": enum("bearer"), "expires_in": integer(),
+		}),
+		"User":                     user,
+		"UserList":                 arrayOf(ref("User")),
+		"UserUpdate":               object(nil, obj{"username": str(), "email": str(), "password": str()}),
+		"UserAdminUpdate":          object(nil, obj{"is_active": boolean(), "role": enum("user", "admin")}),
+		"Conversation":             object([]string{"id", "title", "created_at", "updated_at"}, conversation),
+		"ConversationWithMessages": object([]string{"id", "title", "messages"}, withMessages),
+		"ConversationList":         arrayOf(ref("Conversation")),
+		"ConversationCreate":       object(nil, obj{"title": str()}),
+		"ConversationUpdate":       object([]string{"title"}, obj{"title": str()}),
+		"Message":                  message,
+		"MessageList":              arrayOf(ref("Message")),
+		"MessageCreate": object([]string{"content"}, obj{
+			"content": str(), "stream": boolean(),
+			"top_k":        obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
+			"document_ids": arrayOf(integer()),
+		}),
+		"Exchange": object([]string{"user_message", "assistant_message"}, obj{
+			"user_message": ref("Message"), "assistant_message": ref("Message"),
+		}),
+		"Source": source,
+	}
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
+	"github.com/go-chi/httprate"
+
+	"docent/internal/auth"
+	"docent/store"
+)
+
+// Config holds the HTTP server's settings. The zero value is usable.
+type Config struct {
+	// CORSOrigins lists origins allowed to call the API from a browser;
+	// empty means same-origin only.
+	CORSOrigins []string
+	// TrustedProxies lists CIDRs of reverse proxies whose X-Forwarded-For is
+	// believed; empty means the client IP is the socket's peer.
+	TrustedProxies []string
+	// LoginRate bounds token requests per client IP per minute (default 60);
+	// each account also gets at most LoginRate/6 (min 5) attempts per minute.
+	LoginRate int
+	// RegisterRate bounds registrations per client IP per minute (default 20).
+	RegisterRate int
+	// Version is reported by the root endpoint.
+	Version string
+}
+
+// Deps are the services the handlers call.
+type Deps struct {
+	DB     *store.DB
+	Tokens *auth.Tokens
+	Hasher *auth.Hasher
+	Log    *slog.Logger
+}
+
+// Server serves docent's HTTP API.
+type Server struct {
+	cfg     Config
+	db      *store.DB
+	tokens  *auth.Tokens
+	hasher  *auth.Hasher
+	log     *slog.Logger
+	metrics *metrics
+	ready   atomic.Bool
+
+	loginByIP, loginByAccount, registerByIP *httprate.RateLimiter
+}
+
+// New returns a Server; it reports not ready until SetReady is called.
+func New(cfg Config, d Deps) *Server {
+	if cfg.LoginRate <= 0 {
+		cfg.LoginRate = 60
+	}
+	if cfg.RegisterRate <= 0 {
+		cfg.RegisterRate = 20
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg: cfg, db: d.DB, tokens: d.Tokens, hasher: d.Hasher, log: d.Log,
+		metrics: newMetrics(),
+	}
+	limited := httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusTooManyRequests, "too many attempts; retry after the time in Retry-After", nil)
+	})
+	s.loginByIP = httprate.NewRateLimiter(cfg.LoginRate, time.Minute, limited)
+	s.loginByAccount = httprate.NewRateLimiter(max(cfg.LoginRate/6, 5), time.Minute, limited)
+	s.registerByIP = httprate.NewRateLimiter(cfg.RegisterRate, time.Minute, limited)
+	return s
+}
+
+// SetReady marks the index as loaded: /ready answers 200 from now on.
+func (s *Server) SetReady() { s.ready.Store(true) }
+
+// Handler returns the root handler with all middleware and routes.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	if len(s.cfg.TrustedProxies) > 0 {
+		r.Use(middleware.ClientIPFromXFF(s.cfg.TrustedProxies...))
+	} else {
+		r.Use(middleware.ClientIPFromRemoteAddr)
+	}
+	r.Use(middleware.RequestID, s.accessLog, s.recoverer, securityHeaders, s.metrics.middleware)
+	if len(s.cfg.CORSOrigins) > 0 {
+		r.Use(cors.Handler(cors.Options{
+			AllowedOrigins: s.cfg.CORSOrigins,
+			AllowedMethods: []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
+			ExposedHeaders: []string{"X-Request-Id", "Retry-After"},
+			MaxAge:         600,
+		}))
+	}
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "no such endpoint", nil)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusMethodNotAllowed, "method not allowed on this endpoint", nil)
+	})
+	for _, rt := range s.routes() {
+		h := http.Handler(rt.handler)
+		for i := len(rt.middleware) - 1; i >= 0; i-- {
+			h = rt.middleware[i](h)
+		}
+		switch rt.access {
+		case accessAdmin:
+			h = s.authenticate(adminOnly(h))
+		case accessUser:
+			h = s.authenticate(h)
+		}
+		r.Method(rt.method, rt.pattern, h)
+	}
+	return r
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	accessPublic access = iota
+	accessUser
+	accessAdmin
+)
+
+// route is one endpoint: its handler and what the OpenAPI document says about it.
+type route struct {
+	method, pattern string
+	summary         string
+	access          access
+	handler         http.HandlerFunc
+	middleware      []func(http.Handler) http.Handler
+	request         string         // schema of the JSON body, "" if none
+	responses       map[int]string // status → schema ("" for no body)
+}

@@ -1,0 +1,87 @@
+// Command docent turns a folder of documents into a private
+// question-answering service. Run "docent serve" and open the printed address.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// cli is the command line: global flags plus one struct per subcommand.
+type cli struct {
+	Globals
+
+	Serve   serveCmd   `cmd:"" help:"Run the HTTP service (API, web page, metrics)."`
+	User    userCmd    `cmd:"" help:"Manage accounts in the data directory."`
+	Version versionCmd `cmd:"" help:"Print the version and exit."`
+}
+
+// Globals are flags every subcommand takes. Flags override DOCENT_*
+// environment variables, which override the defaults.
+type Globals struct {
+	Data      string `name:"data" env:"DOCENT_DATA" default:"./docent-data" type:"path" help:"Data directory: the store file, the signing secret and temporary uploads."`
+	LogLevel  string `name:"log-level" env:"DOCENT_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Least severe log level written (${enum})."`
+	LogFormat string `name:"log-format" env:"DOCENT_LOG_FORMAT" default:"text" enum:"text,json" help:"Log line format (${enum})."`
+
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// logger builds the slog logger the flags ask for, writing to stderr.
+func (g *Globals) logger() *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(g.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if g.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(g.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, opts))
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run parses args and runs the chosen subcommand, returning the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var c cli
+	c.stdin, c.stdout, c.stderr = stdin, stdout, stderr
+	exit := -1
+	parser, err := kong.New(&c,
+		kong.Name("docent"),
+		kong.Description("docent answers questions about your documents, with citations, from one binary."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exit = code }),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Bind(&c.Globals),
+	)
+	if err != nil {
+		fmt.Fprintln(stderr, "docent:", err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if exit >= 0 {
+		return exit
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "docent:", err)
+		return 2
+	}
+	if err := kctx.Run(); err != nil {
+		fmt.Fprintln(stderr, "docent:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,22 @@
+// Package store is docent's one source of truth: a single bbolt file holding
+// users, conversations, messages, documents, chunks and their vectors.
+//
+// Every user-visible change is one bbolt transaction, so a crash (even
+// kill -9) leaves either the whole change or none of it. Callers never see
+// bbolt types: they call methods on DB that take a context and the owner of
+// the data, and get domain values or a sentinel error (ErrNotFound,
+// ErrConflict, ErrLocked) wrapped with context.
+//
+// Layout (all ids are big-endian uint64, so keys sort numerically):
+//
+//	meta                      schema_version, embedder, ...
+//	users          id       → User (JSON)
+//	users_by_name  lower(n) → id
+//	users_by_email lower(e) → id
+//	conversations  id       → Conversation (JSON)
+//	user_convs     uid|cid  → nil            (a user's conversations)
+//	messages       cid|mid  → Message (JSON) (a conversation's messages, in order)
+//
+// Schema changes are numbered Go functions in migrate.go, applied once, in
+// order, each inside its own transaction.
+package store

@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Role is a user's authority.
+type Role string
+
+// Roles.
+const (
+	RoleUser  Role = "user"
+	RoleAdmin Role = "admin"
+)
+
+// User is an account. PasswordHash is never shown outside the process.
+type User struct {
+	ID           uint64    `json:"id"`
+	Username     string    `json:"username"`
+	Email        string    `json:"email"`
+	PasswordHash string    `json:"password_hash"`
+	Role         Role      `json:"role"`
+	Active       bool      `json:"is_active"`
+	TokenVersion uint64    `json:"token_version"` // bumped to revoke every earlier token
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// IsAdmin reports whether u may act on everyone's data.
+func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }
+
+// fold is the case-insensitive form under which usernames and emails are unique.
+func fold(s string) []byte { return []byte(strings.ToLower(strings.TrimSpace(s))) }
+
+// CreateUser stores a new user, assigning its ID and timestamps. The very
+// first user becomes an admin whatever Role says. A username or email already
+// in use (ignoring case) gives an error wrapping ErrConflict that names the field.
+func (db *DB) CreateUser(ctx context.Context, u *User) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		users := tx.Bucket(bucketUsers)
+		if err := claimUnique(tx, u, nil); err != nil {
+			return err
+		}
+		if firstKey(users) == nil {
+			u.Role = RoleAdmin
+		}
+		if u.Role == "" {
+			u.Role = RoleUser
+		}
+		id, err := users.NextSequence()
+		if err != nil {
+			return err
+		}
+		u.ID = id
+		u.CreatedAt = db.now()
+		u.UpdatedAt = u.CreatedAt
+		if err := putClaims(tx, u); err != nil {
+			return err
+		}
+		return putJSON(users, itob(id), u)
+	})
+}
+
+// firstKey returns the first key of b, or nil when b is empty.
+func firstKey(b *bolt.Bucket) []byte {
+	k, _ := b.Cursor().First()
+	return k
+}
+
+// claimUnique reserves u's username and email in the indexes, failing with
+// ErrConflict if another user holds them. old is u's previous state on update.
+func claimUnique(tx *bolt.Tx, u *User, old *User) error {
+	claims := []struct {
+		bucket   []byte
+		field    string
+		val, was string
+	}{
+		{bucketUsersByName, "username", u.Username, ""},
+		{bucketUsersByEmail, "email", u.Email, ""},
+	}
+	if old != nil {
+		claims[0].was, claims[1].was = old.Username, old.Email
+	}
+	for _, c := range claims {
+		b := tx.Bucket(c.bucket)
+		key := fold(c.val)
+		if owner := b.Get(key); owner != nil && btoi(owner) != u.ID {
+			return fmt.Errorf("%s is already taken: %w", c.field, ErrConflict)
+		}
+		if old != nil && string(fold(c.was)) != string(key) {
+			if err := b.Delete(fold(c.was)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// putClaims points the username and email indexes at u.
+func putClaims(tx *bolt.Tx, u *User) error {
+	if err := tx.Bucket(bucketUsersByName).Put(fold(u.Username), itob(u.ID)); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketUsersByEmail).Put(fold(u.Email), itob(u.ID))
+}
+
+// UserByID returns the user with id.
+func (db *DB) UserByID(ctx context.Context, id uint64) (User, error) {
+	var u User
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketUsers), itob(id), &u)
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// UserByLogin returns the user whose username or email equals login,
+// ignoring case.
+func (db *DB) UserByLogin(ctx context.Context, login string) (User, error) {
+	var u User
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		key := fold(login)
+		id := tx.Bucket(bucketUsersByName).Get(key)
+		if id == nil {
+			id = tx.Bucket(bucketUsersByEmail).Get(key)
+		}
+		if id == nil {
+			return ErrNotFound
+		}
+		return getJSON(tx.Bucket(bucketUsers), id, &u)
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("user: %w", err)
+	}
+	return u, nil
+}
+
+// Users lists users in id order, applying skip and limit.
+func (db *DB) Users(ctx context.Context, skip, limit int) ([]User, error) {
+	var out []User
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		var all []User
+		err := tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
+			var u User
+			if err := decodeJSON(v, &u); err != nil {
+				return err
+			}
+			all = append(all, u)
+			return nil
+		})
+		sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+		lo, hi := page(len(all), skip, limit)
+		out = all[lo:hi]
+		return err
+	})
+	return out, err
+}
+
+// CountUsers returns the number of accounts.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketUsers).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// UpdateUser applies fn to the stored user and saves the result in one
+// transaction. Changing the username or email to one another user holds
+// fails with ErrConflict and changes nothing.
+func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*User) error) (User, error) {
+	var u User
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		users := tx.Bucket(bucketUsers)
+		if err := getJSON(users, itob(id), &u); err != nil {
+			return err
+		}
+		old := u
+		if err := fn(&u); err != nil {
+			return err
+		}
+		u.ID, u.CreatedAt, u.UpdatedAt = old.ID, old.CreatedAt, db.now()
+		if err := claimUnique(tx, &u, &old); err != nil {
+			return err
+		}
+		if err := putClaims(tx, &u); err != nil {
+			return err
+		}
+		return putJSON(users, itob(id), &u)
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("update user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// DeleteUser removes the user, their conversations with all messages, and
+// (through the hooks registered by later schema parts) their private data,
+// in one transaction.
+func (db *DB) DeleteUser(ctx context.Context, id uint64) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		users := tx.Bucket(bucketUsers)
+		var u User
+		if err := getJSON(users, itob(id), &u); err != nil {
+			return err
+		}
+		if err := deleteUserConversations(tx, id); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketUsersByName).Delete(fold(u.Username)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketUsersByEmail).Delete(fold(u.Email)); err != nil {
+			return err
+		}
+		return users.Delete(itob(id))
+	})
+	if err != nil {
+		return fmt.Errorf("delete user %d: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Errors returned by Detect and Extract. They are safe to show to users:
+// their messages never contain paths or library internals, and callers test
+// them with errors.Is.
+var (
+	// ErrUnsupported reports a file whose type docent cannot read. Its
+	// message lists the supported types, so an API can answer 415 with it.
+	ErrUnsupported = errors.New("unsupported file type (supported: PDF, DOCX, HTML, Markdown, CSV, plain text)")
+
+	// ErrNoText reports a PDF without a text layer.
+	ErrNoText = errors.New("the PDF has no extractable text (it may be a scanned image; OCR is not supported yet)")
+
+	// ErrEncrypted reports a PDF that cannot be read without a password,
+	// or whose encryption scheme is not supported.
+	ErrEncrypted = errors.New("the PDF is encrypted and cannot be read without a password")
+
+	// ErrTooLarge reports a file, a decompressed part of it or its extracted
+	// text that is larger than the configured Limits (zip bombs end here).
+	ErrTooLarge = errors.New("the file or its extracted text is too large")
+
+	// ErrCorrupt reports a file that is damaged or cannot be parsed.
+	ErrCorrupt = errors.New("the file is damaged or cannot be read")
+)
+
+// Default limits, used for the zero fields of Limits.
+const (
+	DefaultMaxBytes     = 64 << 20
+	DefaultMaxExtracted = 64 << 20
+	DefaultTimeout      = 2 * time.Minute
+)
+
+// Limits bound the work Extract does on one file. A zero field takes its
+// default, so the zero Limits is ready to use.
+type Limits struct {
+	// MaxBytes is the largest input file accepted (default 64 MiB).
+	MaxBytes int64
+	// MaxExtracted bounds decompressed data and output: the extracted text,
+	// each decompressed DOCX part and the decompressed content streams of
+	// each PDF page (default 64 MiB). Exceeding it gives ErrTooLarge.
+	MaxExtracted int64
+	// Timeout bounds the whole extraction of one file (default 2 minutes);
+	// it is applied on top of the context's own deadline.
+	Timeout time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxExtracted <= 0 {
+		l.MaxExtracted = DefaultMaxExtracted
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = DefaultTimeout
+	}
+	return l
+}
+
+// Span is a page of a PDF: its 1-based number N and the byte range
+// [Start, End) of its text in Extracted.Text.
+type Span struct {
+	N          int
+	Start, End int
+}
+
+// Section is a part of a structured document under one heading path (for
+// example ["Guide", "Install", "Linux"]); [Start, End) is its byte range in
+// Extracted.Text, the heading line included. Text before the first heading
+// is a Section with no headings.
+type Section struct {
+	Headings   []string
+	Start, End int
+}
+
+// Extracted is the normalised text of one document with its structure.
+type Extracted struct {
+	Format Format
+	// Text is the whole normalised text (see Normalize). PDF pages are
+	// separated by a form feed '\f'.
+	Text string
+	// Pages holds one Span per PDF page, in order; nil for other formats.
+	Pages []Span
+	// Sections covers the text of Markdown, HTML and DOCX documents in
+	// order; nil for other formats.
+	Sections []Section
+	// Title is the best guess of the document title, or "".
+	Title string
+}
+
+// Extract reads a document of format f from r (size bytes) and returns its
+// normalised text. Errors wrap ErrTooLarge, ErrCorrupt, ErrNoText,
+// ErrEncrypted or ErrUnsupported, or are the context's error.
+func Extract(ctx context.Context, f Format, r io.ReaderAt, size int64, lim Limits) (*Extracted, error) {
+	lim = lim.withDefaults()
+	if size > lim.MaxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, size, lim.MaxBytes)
+	}
+	if size < 0 {
+		return nil, ErrCorrupt
+	}
+	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	var (
+		x   *Extracted
+		err error
+	)
+	switch f {
+	case PDF:
+		x, err = extractPDF(ctx, r, size, lim)
+	case DOCX:
+		x, err = extractDOCX(ctx, r, size, lim)
+	case HTML, Markdown, CSV, Text:
+		x, err = extractTextual(ctx, f, r, size, lim)
+	default:
+		return nil, fmt.Errorf("%w: %q", ErrUnsupported, f)
+	}
+	if err != nil {
+		return nil, err
+	}
+	x.Format = f
+	if int64(len(x.Text)) > lim.MaxExtracted {
+		return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
+	}
+	return x, nil
+}
+
+// extractTextual reads a whole text-based file and hands it to its parser.
+func extractTextual(ctx context.Context, f Format, r io.ReaderAt, size int64, lim Limits) (*Extracted, error) {
+	b := make([]byte, size)
+	if _, err := r.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: read failed", ErrCorrupt)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s := decodeText(b)
+	switch f {
+	case HTML:
+		return parseHTML(ctx, s)
+	case Markdown:
+		return parseMarkdown(s), nil
+	case CSV:
+		return parseCSV(ctx, s, lim)
+	}
+	return &Extracted{Text: Normalize(s)}, nil
+}
+
+// ExtractFile detects the format of the file at path and extracts it.
+func ExtractFile(ctx context.Context, path string, lim Limits) (*Extracted, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	format, err := DetectReader(path, f, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	return Extract(ctx, format, f, st.Size(), lim)
+}

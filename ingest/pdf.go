@@ -1,0 +1,205 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ledongthuc/pdf"
+)
+
+// PDF extraction. github.com/ledongthuc/pdf parses the file structure
+// (cross-reference tables, objects, stream filters, decryption with the
+// empty password); docent interprets the page content itself (pdfcontent.go)
+// and rebuilds the text from glyph positions (pdflayout.go).
+//
+// The library panics on malformed input, so every call into it runs under
+// recover(). Extraction runs in its own goroutine so that Extract returns as
+// soon as its context is done; the goroutine checks the context between
+// pages and every 1024 content operators, so an abandoned one stops soon
+// after (a single library call that blocks on a pathological object is the
+// only thing it cannot interrupt).
+
+const (
+	maxPageNodes = 1 << 17 // page tree nodes visited
+	maxTreeDepth = 64
+)
+
+func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Extracted, error) {
+	type result struct {
+		x   *Extracted
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		x, err := readPDF(ctx, r, size, lim)
+		ch <- result{x, err}
+	}()
+	select {
+	case res := <-ch:
+		return res.x, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// pdfPage is a page dictionary with its inherited resources.
+type pdfPage struct {
+	v, res pdf.Value
+}
+
+func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (x *Extracted, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			x, err = nil, fmt.Errorf("%w: malformed PDF", ErrCorrupt)
+		}
+	}()
+	r, size, err = pdfSource(r, size)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := pdf.NewReader(r, size)
+	if err != nil {
+		return nil, openError(err)
+	}
+	var pages []pdfPage
+	budget := maxPageNodes
+	collectPages(doc.Trailer().Key("Root").Key("Pages"), pdf.Value{}, 0, &pages, &budget)
+	if len(pages) == 0 {
+		return nil, fmt.Errorf("%w: the PDF has no pages", ErrCorrupt)
+	}
+	x = &Extracted{Title: Normalize(strings.ReplaceAll(infoTitle(doc), "\n", " "))}
+	var b strings.Builder
+	fonts := map[string]*pdfFont{}
+	failed := 0
+	for i, p := range pages {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		text, err := pageText(ctx, p, fonts, lim)
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			return nil, fmt.Errorf("%w: page %d decompresses to more than %d bytes", ErrTooLarge, i+1, lim.MaxExtracted)
+		case err != nil && ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil:
+			failed++
+		}
+		if i > 0 {
+			b.WriteByte('\f')
+		}
+		start := b.Len()
+		b.WriteString(Normalize(text))
+		x.Pages = append(x.Pages, Span{N: i + 1, Start: start, End: b.Len()})
+		if int64(b.Len()) > lim.MaxExtracted {
+			return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
+		}
+	}
+	x.Text = b.String()
+	if failed == len(pages) {
+		return nil, fmt.Errorf("%w: no page could be read", ErrCorrupt)
+	}
+	if strings.TrimSpace(x.Text) == "" {
+		return nil, ErrNoText
+	}
+	return x, nil
+}
+
+// pdfSource finds the PDF inside r: it skips bytes before the %PDF- header,
+// drops bytes after the last %%EOF and presents the header as version 1.7
+// (the library refuses other versions, 2.0 included, though it can read
+// them).
+func pdfSource(r io.ReaderAt, size int64) (io.ReaderAt, int64, error) {
+	head := make([]byte, min(size, 1024))
+	n, _ := r.ReadAt(head, 0)
+	off := bytes.Index(head[:n], []byte("%PDF-"))
+	if off < 0 {
+		return nil, 0, fmt.Errorf("%w: not a PDF file", ErrCorrupt)
+	}
+	tailLen := min(size-int64(off), 2048)
+	tail := make([]byte, tailLen)
+	n, _ = r.ReadAt(tail, size-tailLen)
+	end := size
+	if i := bytes.LastIndex(tail[:n], []byte("%%EOF")); i >= 0 {
+		end = size - tailLen + int64(i) + 5
+	}
+	sr := io.NewSectionReader(r, int64(off), end-int64(off))
+	return headerPatch{sr}, end - int64(off), nil
+}
+
+// headerPatch reads like its ReaderAt with the first bytes replaced by a
+// header the library accepts.
+type headerPatch struct{ r io.ReaderAt }
+
+const pdfHeader = "%PDF-1.7\n"
+
+func (h headerPatch) ReadAt(p []byte, off int64) (int, error) {
+	n, err := h.r.ReadAt(p, off)
+	for i := 0; i < n && off+int64(i) < int64(len(pdfHeader)); i++ {
+		p[i] = pdfHeader[off+int64(i)]
+	}
+	return n, err
+}
+
+// openError maps the library's errors when opening a file.
+func openError(err error) error {
+	msg := err.Error()
+	if errors.Is(err, pdf.ErrInvalidPassword) || strings.Contains(msg, "encrypt") || strings.Contains(msg, "password") {
+		return ErrEncrypted
+	}
+	return fmt.Errorf("%w: malformed PDF", ErrCorrupt)
+}
+
+// collectPages walks the page tree, passing inherited resources down.
+func collectPages(node, res pdf.Value, depth int, out *[]pdfPage, budget *int) {
+	*budget--
+	if *budget < 0 || depth > maxTreeDepth || node.Kind() != pdf.Dict {
+		return
+	}
+	if r := node.Key("Resources"); r.Kind() == pdf.Dict {
+		res = r
+	}
+	kids := node.Key("Kids")
+	if node.Key("Type").Name() == "Page" || kids.Kind() != pdf.Array {
+		*out = append(*out, pdfPage{v: node, res: res})
+		return
+	}
+	for i := 0; i < kids.Len() && *budget > 0; i++ {
+		collectPages(kids.Index(i), res, depth+1, out, budget)
+	}
+}
+
+// infoTitle returns the Title of the document information dictionary.
+func infoTitle(doc *pdf.Reader) (title string) {
+	defer func() {
+		if recover() != nil {
+			title = ""
+		}
+	}()
+	return doc.Trailer().Key("Info").Key("Title").Text()
+}
+
+// pageText interprets one page and lays its glyphs out as text. A page that
+// fails part way keeps the glyphs read before the failure.
+func pageText(ctx context.Context, p pdfPage, fonts map[string]*pdfFont, lim Limits) (text string, err error) {
+	in := &interp{ctx: ctx, fonts: fonts, budget: lim.MaxExtracted, active: map[string]bool{}}
+	func() {
+		defer func() {
+			if recover() != nil {
+				err = ErrCorrupt
+			}
+		}()
+		rd := streamReader(p.v.Key("Contents"))
+		in.run(rd, p.res, gstate{ctm: identity, th: 1}, 0)
+	}()
+	if in.err != nil {
+		return "", in.err
+	}
+	if len(in.glyphs) > 0 {
+		err = nil
+	}
+	return layoutPage(in.glyphs), err
+}

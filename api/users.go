@@ -151,7 +151,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.db.DeleteUser(r.Context(), id); err != nil {
+	if _, err := s.db.DeleteUser(r.Context(), id); err != nil {
 		s.fail(w, r, storeError(err, "user"))
 		return
 	}

@@ -22,6 +22,9 @@ func migrations() []migration {
 		{"create account and conversation buckets", createBuckets(
 			bucketUsers, bucketUsersByName, bucketUsersByEmail,
 			bucketConvs, bucketUserConvs, bucketMessages)},
+		{"create document, chunk and vector buckets", createBuckets(
+			bucketDocs, bucketDocsByOwner, bucketDocsByHash, bucketDocsByPath,
+			bucketChunks, bucketVectors)},
 	}
 }
 

@@ -23,6 +23,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a unique value (username, email) is already taken.
 	ErrConflict = errors.New("already exists")
+	// ErrForbidden means the caller may read the record but not change it
+	// (a user deleting a shared-library document).
+	ErrForbidden = errors.New("not allowed")
 	// ErrLocked means another process holds the data directory.
 	ErrLocked = errors.New("data directory is locked")
 )
@@ -112,6 +115,12 @@ var (
 	bucketConvs        = []byte("conversations")
 	bucketUserConvs    = []byte("user_convs")
 	bucketMessages     = []byte("messages")
+	bucketDocs         = []byte("documents")
+	bucketDocsByOwner  = []byte("docs_by_owner")
+	bucketDocsByHash   = []byte("docs_by_hash")
+	bucketDocsByPath   = []byte("docs_by_path")
+	bucketChunks       = []byte("chunks")
+	bucketVectors      = []byte("vectors")
 )
 
 // itob encodes an id as 8 big-endian bytes.

@@ -191,7 +191,7 @@ func TestConversationsScopedOrderedAndCascaded(t *testing.T) {
 	if n := countKeys(t, db, bucketMessages); n != 0 {
 		t.Errorf("%d messages left after deleting their conversation", n)
 	}
-	if err := db.DeleteUser(ctx, ann.ID); err != nil {
+	if _, err := db.DeleteUser(ctx, ann.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := countKeys(t, db, bucketConvs); n != 0 {

@@ -203,17 +203,21 @@ func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*User) error) (
 	return u, nil
 }
 
-// DeleteUser removes the user, their conversations with all messages, and
-// (through the hooks registered by later schema parts) their private data,
-// in one transaction.
-func (db *DB) DeleteUser(ctx context.Context, id uint64) error {
-	err := db.update(ctx, func(tx *bolt.Tx) error {
+// DeleteUser removes the user, their conversations with all messages and
+// their private documents with chunks and vectors, in one transaction. It
+// returns the ids of the deleted documents so the caller can drop them from
+// in-memory indexes.
+func (db *DB) DeleteUser(ctx context.Context, id uint64) (docs []uint64, err error) {
+	err = db.update(ctx, func(tx *bolt.Tx) error {
 		users := tx.Bucket(bucketUsers)
 		var u User
 		if err := getJSON(users, itob(id), &u); err != nil {
 			return err
 		}
 		if err := deleteUserConversations(tx, id); err != nil {
+			return err
+		}
+		if docs, err = deleteOwnedDocuments(tx, id); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketUsersByName).Delete(fold(u.Username)); err != nil {
@@ -225,7 +229,7 @@ func (db *DB) DeleteUser(ctx context.Context, id uint64) error {
 		return users.Delete(itob(id))
 	})
 	if err != nil {
-		return fmt.Errorf("delete user %d: %w", id, err)
+		return nil, fmt.Errorf("delete user %d: %w", id, err)
 	}
-	return nil
+	return docs, nil
 }

@@ -1,0 +1,503 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Status is where a document is in the ingest pipeline.
+type Status string
+
+// Document statuses: queued → processing → ready | failed.
+const (
+	StatusQueued     Status = "queued"
+	StatusProcessing Status = "processing"
+	StatusReady      Status = "ready"
+	StatusFailed     Status = "failed"
+)
+
+// Shared is the owner id of the shared library, readable by every user.
+const Shared uint64 = 0
+
+// Document is an uploaded or ingested file and its indexing state.
+type Document struct {
+	ID          uint64    `json:"id"`
+	Owner       uint64    `json:"owner"` // Shared (0) for the shared library
+	UploadedBy  uint64    `json:"uploaded_by,omitempty"`
+	Filename    string    `json:"filename"`
+	ContentType string    `json:"content_type"`
+	Format      string    `json:"format"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	Status      Status    `json:"status"`
+	Error       string    `json:"error,omitempty"`
+	Chunks      int       `json:"chunks"`
+	Pages       int       `json:"pages,omitempty"`
+	Title       string    `json:"title,omitempty"`
+	Path        string    `json:"path,omitempty"` // source path for folder ingest
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Viewer is who is looking: users read their own documents and the shared
+// library; admins may also change the shared library.
+type Viewer struct {
+	UserID uint64
+	Admin  bool
+}
+
+// CanRead reports whether v may read d.
+func (v Viewer) CanRead(d *Document) bool { return d.Owner == v.UserID || d.Owner == Shared }
+
+// CanWrite reports whether v may delete or change d.
+func (v Viewer) CanWrite(d *Document) bool {
+	return d.Owner == v.UserID && d.Owner != Shared || d.Owner == Shared && v.Admin
+}
+
+// Chunk is one indexed passage of a document.
+type Chunk struct {
+	DocumentID uint64
+	Index      int
+	Text       string
+	Start, End int // byte offsets of the passage in the extracted text
+	Page       int
+	Headings   []string
+	Terms      []byte   // the keyword index's analysis of Text, opaque here
+	TextHash   [16]byte // key of the vector in the vectors bucket
+}
+
+// ID is the chunk's global id: the document id in the high 40 bits, the
+// index in the low 24.
+func (c *Chunk) ID() uint64 { return ChunkID(c.DocumentID, c.Index) }
+
+// ChunkID joins a document id and a chunk index into a chunk id.
+func ChunkID(docID uint64, index int) uint64 { return docID<<24 | uint64(index) }
+
+// SplitChunkID is the inverse of ChunkID.
+func SplitChunkID(id uint64) (docID uint64, index int) { return id >> 24, int(id & (1<<24 - 1)) }
+
+// MaxChunks is the most chunks one document may have.
+const MaxChunks = 1 << 24
+
+// CreateDocument stores a new queued document. If the same owner already has
+// a document with the same SHA-256, nothing is written and the existing one
+// is returned with dup = true.
+func (db *DB) CreateDocument(ctx context.Context, d *Document) (existing Document, dup bool, err error) {
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		hashKey, err := ownerHashKey(d.Owner, d.SHA256)
+		if err != nil {
+			return err
+		}
+		if id := tx.Bucket(bucketDocsByHash).Get(hashKey); id != nil {
+			dup = true
+			return getJSON(tx.Bucket(bucketDocs), id, &existing)
+		}
+		docs := tx.Bucket(bucketDocs)
+		id, err := docs.NextSequence()
+		if err != nil {
+			return err
+		}
+		d.ID = id
+		d.CreatedAt = db.now()
+		d.UpdatedAt = d.CreatedAt
+		if d.Status == "" {
+			d.Status = StatusQueued
+		}
+		return putDocument(tx, d, nil)
+	})
+	if err != nil {
+		return Document{}, false, fmt.Errorf("create document: %w", err)
+	}
+	return existing, dup, nil
+}
+
+func ownerHashKey(owner uint64, sha string) ([]byte, error) {
+	raw, err := hex.DecodeString(sha)
+	if err != nil || len(raw) != 32 {
+		return nil, fmt.Errorf("bad sha256 %q", sha)
+	}
+	return append(itob(owner), raw...), nil
+}
+
+func ownerPathKey(owner uint64, path string) []byte { return append(itob(owner), path...) }
+
+// putDocument writes d and keeps its secondary indexes in step with old.
+func putDocument(tx *bolt.Tx, d *Document, old *Document) error {
+	if old != nil {
+		if err := dropDocumentIndexes(tx, old); err != nil {
+			return err
+		}
+	}
+	hashKey, err := ownerHashKey(d.Owner, d.SHA256)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketDocsByHash).Put(hashKey, itob(d.ID)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketDocsByOwner).Put(pairKey(d.Owner, d.ID), nil); err != nil {
+		return err
+	}
+	if d.Path != "" {
+		if err := tx.Bucket(bucketDocsByPath).Put(ownerPathKey(d.Owner, d.Path), itob(d.ID)); err != nil {
+			return err
+		}
+	}
+	return putJSON(tx.Bucket(bucketDocs), itob(d.ID), d)
+}
+
+func dropDocumentIndexes(tx *bolt.Tx, d *Document) error {
+	if hashKey, err := ownerHashKey(d.Owner, d.SHA256); err == nil {
+		if id := tx.Bucket(bucketDocsByHash).Get(hashKey); id != nil && btoi(id) == d.ID {
+			if err := tx.Bucket(bucketDocsByHash).Delete(hashKey); err != nil {
+				return err
+			}
+		}
+	}
+	if d.Path != "" {
+		key := ownerPathKey(d.Owner, d.Path)
+		if id := tx.Bucket(bucketDocsByPath).Get(key); id != nil && btoi(id) == d.ID {
+			if err := tx.Bucket(bucketDocsByPath).Delete(key); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Bucket(bucketDocsByOwner).Delete(pairKey(d.Owner, d.ID))
+}
+
+// Document returns document id if v may read it; otherwise ErrNotFound.
+func (db *DB) Document(ctx context.Context, v Viewer, id uint64) (Document, error) {
+	var d Document
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		if err := getJSON(tx.Bucket(bucketDocs), itob(id), &d); err != nil {
+			return err
+		}
+		if !v.CanRead(&d) {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return Document{}, fmt.Errorf("document %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// DocumentByID returns document id whoever owns it (for the ingest pipeline
+// and the CLI, never for a request).
+func (db *DB) DocumentByID(ctx context.Context, id uint64) (Document, error) {
+	return db.Document(ctx, Viewer{}, id)
+}
+
+// DocumentByPath returns owner's document ingested from path.
+func (db *DB) DocumentByPath(ctx context.Context, owner uint64, path string) (Document, error) {
+	var d Document
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketDocsByPath).Get(ownerPathKey(owner, path))
+		if id == nil {
+			return ErrNotFound
+		}
+		return getJSON(tx.Bucket(bucketDocs), id, &d)
+	})
+	return d, err
+}
+
+// Documents lists the documents visible to userID (their own and the shared
+// library), newest first, applying skip and limit.
+func (db *DB) Documents(ctx context.Context, userID uint64, skip, limit int) ([]Document, error) {
+	owners := []uint64{userID}
+	if userID != Shared {
+		owners = append(owners, Shared)
+	}
+	return db.documentsOf(ctx, owners, skip, limit)
+}
+
+// OwnedDocuments lists the documents of exactly owner (Shared for the library).
+func (db *DB) OwnedDocuments(ctx context.Context, owner uint64) ([]Document, error) {
+	return db.documentsOf(ctx, []uint64{owner}, 0, 0)
+}
+
+func (db *DB) documentsOf(ctx context.Context, owners []uint64, skip, limit int) ([]Document, error) {
+	var out []Document
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		docs := tx.Bucket(bucketDocs)
+		var all []Document
+		for _, owner := range owners {
+			err := forEachPair(tx.Bucket(bucketDocsByOwner), owner, func(id uint64) error {
+				var d Document
+				if err := getJSON(docs, itob(id), &d); err != nil {
+					return err
+				}
+				all = append(all, d)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].ID > all[j].ID })
+		lo, hi := page(len(all), skip, limit)
+		out = all[lo:hi]
+		return nil
+	})
+	return out, err
+}
+
+// DocumentsWithStatus lists every document in one of the statuses, oldest first.
+func (db *DB) DocumentsWithStatus(ctx context.Context, statuses ...Status) ([]Document, error) {
+	var out []Document
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDocs).ForEach(func(_, v []byte) error {
+			var d Document
+			if err := decodeJSON(v, &d); err != nil {
+				return err
+			}
+			for _, s := range statuses {
+				if d.Status == s {
+					out = append(out, d)
+				}
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// SetStatus moves document id to status with an optional error message.
+// It fails with ErrNotFound if the document was deleted meanwhile.
+func (db *DB) SetStatus(ctx context.Context, id uint64, status Status, msg string) error {
+	return db.UpdateDocument(ctx, id, func(d *Document) error {
+		d.Status, d.Error = status, msg
+		return nil
+	})
+}
+
+// UpdateDocument applies fn to the stored document and saves it.
+func (db *DB) UpdateDocument(ctx context.Context, id uint64, fn func(*Document) error) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		var d Document
+		if err := getJSON(tx.Bucket(bucketDocs), itob(id), &d); err != nil {
+			return fmt.Errorf("document %d: %w", id, err)
+		}
+		old := d
+		if err := fn(&d); err != nil {
+			return err
+		}
+		d.ID, d.CreatedAt, d.UpdatedAt = old.ID, old.CreatedAt, db.now()
+		return putDocument(tx, &d, &old)
+	})
+}
+
+// Commit stores a document's chunks and their vectors and marks it ready, in
+// one transaction: a crash leaves the document either fully indexed or not
+// at all. vectors maps each chunk's TextHash to its vector; a hash already
+// stored (an identical passage elsewhere) may be absent. If replaces is
+// non-zero, that document is deleted in the same transaction (a changed file
+// replacing its old version). Commit fails with ErrNotFound if the document
+// was deleted while it was being processed.
+func (db *DB) Commit(ctx context.Context, d *Document, chunks []Chunk, vectors map[[16]byte][]float32, replaces uint64) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		var stored Document
+		if err := getJSON(tx.Bucket(bucketDocs), itob(d.ID), &stored); err != nil {
+			return fmt.Errorf("document %d: %w", d.ID, err)
+		}
+		if replaces != 0 && replaces != d.ID {
+			if err := deleteDocument(tx, replaces); err != nil && !isNotFound(err) {
+				return err
+			}
+		}
+		if err := deletePrefix(tx.Bucket(bucketChunks), itob(d.ID)); err != nil { // a retried commit
+			return err
+		}
+		if err := putChunks(tx, d.ID, chunks, vectors); err != nil {
+			return err
+		}
+		d.Status, d.Error, d.Chunks = StatusReady, "", len(chunks)
+		d.CreatedAt, d.UpdatedAt = stored.CreatedAt, db.now()
+		return putDocument(tx, d, &stored)
+	})
+}
+
+func putChunks(tx *bolt.Tx, docID uint64, chunks []Chunk, vectors map[[16]byte][]float32) error {
+	if len(chunks) >= MaxChunks {
+		return fmt.Errorf("document has %d chunks, more than %d", len(chunks), MaxChunks)
+	}
+	cb, vb := tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
+	for i := range chunks {
+		c := &chunks[i]
+		c.DocumentID, c.Index = docID, i
+		if err := addVectorRef(vb, c.TextHash, vectors[c.TextHash]); err != nil {
+			return fmt.Errorf("chunk %d: %w", i, err)
+		}
+		if err := cb.Put(chunkKey(docID, i), encodeChunk(c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func chunkKey(docID uint64, index int) []byte {
+	k := make([]byte, 12)
+	copy(k, itob(docID))
+	k[8], k[9], k[10], k[11] = byte(index>>24), byte(index>>16), byte(index>>8), byte(index)
+	return k
+}
+
+// DeleteDocument removes document id, its chunks and its vector references
+// in one transaction, if v may write it.
+func (db *DB) DeleteDocument(ctx context.Context, v Viewer, id uint64) (Document, error) {
+	var d Document
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		if err := getJSON(tx.Bucket(bucketDocs), itob(id), &d); err != nil {
+			return err
+		}
+		if !v.CanRead(&d) {
+			return ErrNotFound
+		}
+		if !v.CanWrite(&d) {
+			return ErrForbidden
+		}
+		return deleteDocument(tx, id)
+	})
+	if err != nil {
+		return Document{}, fmt.Errorf("delete document %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// DeleteDocumentByID removes document id whoever owns it (CLI, pruning).
+func (db *DB) DeleteDocumentByID(ctx context.Context, id uint64) error {
+	return db.update(ctx, func(tx *bolt.Tx) error { return deleteDocument(tx, id) })
+}
+
+func deleteDocument(tx *bolt.Tx, id uint64) error {
+	var d Document
+	if err := getJSON(tx.Bucket(bucketDocs), itob(id), &d); err != nil {
+		return err
+	}
+	cb, vb := tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
+	prefix := itob(id)
+	c := cb.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
+		ch, err := decodeChunk(k, v)
+		if err != nil {
+			return err
+		}
+		if err := dropVectorRef(vb, ch.TextHash); err != nil {
+			return err
+		}
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	if err := dropDocumentIndexes(tx, &d); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketDocs).Delete(prefix)
+}
+
+// deleteOwnedDocuments removes every document of owner, returning their ids.
+func deleteOwnedDocuments(tx *bolt.Tx, owner uint64) ([]uint64, error) {
+	var ids []uint64
+	if err := forEachPair(tx.Bucket(bucketDocsByOwner), owner, func(id uint64) error {
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if err := deleteDocument(tx, id); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// Chunks returns the chunks of document id in order, without vectors.
+func (db *DB) Chunks(ctx context.Context, id uint64) ([]Chunk, error) {
+	var out []Chunk
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		prefix := itob(id)
+		c := tx.Bucket(bucketChunks).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			ch, err := decodeChunk(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ChunksByID returns the chunks with the given ids, in the same order;
+// a missing chunk (deleted meanwhile) is left out.
+func (db *DB) ChunksByID(ctx context.Context, ids []uint64) ([]Chunk, error) {
+	out := make([]Chunk, 0, len(ids))
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		cb := tx.Bucket(bucketChunks)
+		for _, id := range ids {
+			doc, idx := SplitChunkID(id)
+			k := chunkKey(doc, idx)
+			v := cb.Get(k)
+			if v == nil {
+				continue
+			}
+			ch, err := decodeChunk(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// IndexedChunk is a chunk with its document's owner and its vector, as the
+// in-memory indexes need it at start-up.
+type IndexedChunk struct {
+	Chunk
+	Owner  uint64
+	Vector []float32
+}
+
+// ForEachChunk calls fn for every chunk of every ready document, in one
+// read transaction. The Vector slice is only valid during the call.
+func (db *DB) ForEachChunk(ctx context.Context, fn func(*IndexedChunk) error) error {
+	return db.view(ctx, func(tx *bolt.Tx) error {
+		docs, vb := tx.Bucket(bucketDocs), tx.Bucket(bucketVectors)
+		var doc Document
+		var ic IndexedChunk
+		return tx.Bucket(bucketChunks).ForEach(func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ch, err := decodeChunk(k, v)
+			if err != nil {
+				return err
+			}
+			if doc.ID != ch.DocumentID {
+				if err := getJSON(docs, itob(ch.DocumentID), &doc); err != nil {
+					return fmt.Errorf("chunk of missing document %d: %w", ch.DocumentID, err)
+				}
+			}
+			if doc.Status != StatusReady {
+				return nil
+			}
+			vec, err := readVector(vb, ch.TextHash)
+			if err != nil {
+				return fmt.Errorf("chunk %d of document %d: %w", ch.Index, ch.DocumentID, err)
+			}
+			ic = IndexedChunk{Chunk: ch, Owner: doc.Owner, Vector: vec}
+			return fn(&ic)
+		})
+	})
+}

@@ -31,6 +31,9 @@ func (s *Server) routes() []route {
 		{method: "DELETE", pattern: "/api/v1/users/{id}", summary: "Delete a user with their conversations and private documents (admin or self)",
 			access: accessUser, handler: s.deleteUser, responses: map[int]string{http.StatusNoContent: ""}},
 
+		{method: "GET", pattern: "/api/v1/admin/backup", summary: "A consistent snapshot of the whole store, taken while serving (admin)",
+			access: accessAdmin, handler: s.backup, responses: ok("")},
+
 		{method: "GET", pattern: "/api/v1/conversations", summary: "Own conversations, most recently active first", access: accessUser,
 			handler: s.listConversations, responses: ok("ConversationList")},
 		{method: "POST", pattern: "/api/v1/conversations", summary: "Start a conversation", access: accessUser,

@@ -20,6 +20,8 @@ type cli struct {
 
 	Serve   serveCmd   `cmd:"" help:"Run the HTTP service (API, web page, metrics)."`
 	User    userCmd    `cmd:"" help:"Manage accounts in the data directory."`
+	Backup  backupCmd  `cmd:"" help:"Write a consistent snapshot of the store (works while a server runs, with --server)."`
+	Restore restoreCmd `cmd:"" help:"Replace the store with a snapshot (the server must be stopped)."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
 }
 

@@ -309,3 +309,40 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Errorf("unknown command: %d %q", code, stderr)
 	}
 }
+
+func TestBackupWhileServingThenRestore(t *testing.T) {
+	data := t.TempDir()
+	s := startServer(t, data)
+	call(t, "POST", s.URL+"/api/v1/auth/register", "", map[string]string{
+		"username": "root", "email": "root@example.com", "password": "a-long-password"}, nil)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	call(t, "POST", s.URL+"/api/v1/auth/token", "", "username=root&password=a-long-password", &tok)
+	call(t, "POST", s.URL+"/api/v1/conversations", tok.AccessToken, map[string]string{"title": "kept"}, nil)
+
+	snap := filepath.Join(t.TempDir(), "snap.db")
+	_, stderr, code := docent(t, "", "backup", snap, "--data", data)
+	if code == 0 || !strings.Contains(stderr, "--server") {
+		t.Errorf("direct backup of a held data dir: %d %q", code, stderr)
+	}
+	_, stderr, code = docent(t, "", "backup", snap, "--server", s.URL, "--token", tok.AccessToken)
+	if code != 0 {
+		t.Fatalf("backup through the server: %q", stderr)
+	}
+	call(t, "POST", s.URL+"/api/v1/conversations", tok.AccessToken, map[string]string{"title": "after backup"}, nil)
+	_, stderr, code = docent(t, "", "restore", snap, "--data", data)
+	if code == 0 || !strings.Contains(stderr, "in use") {
+		t.Errorf("restore under a running server: %d %q", code, stderr)
+	}
+	s.stop(t)
+	if _, stderr, code = docent(t, "", "restore", snap, "--data", data); code != 0 {
+		t.Fatalf("restore: %q", stderr)
+	}
+	s = startServer(t, data)
+	var list []map[string]any
+	call(t, "GET", s.URL+"/api/v1/conversations", tok.AccessToken, nil, &list)
+	if len(list) != 1 || list[0]["title"] != "kept" {
+		t.Errorf("after restore: %v", list)
+	}
+}

@@ -223,7 +223,7 @@ func cutBands(runs []*run, size float64) [][]*run {
 // Runs crossing the gutter (titles, full-width lines) split the band above
 // from the band below; each band reads its left side, then its right side.
 func cutColumns(runs []*run, size float64) [][]*run {
-	g0, g1, ok := findGutter(runs, size)
+	c, ok := findGutter(runs, size)
 	if !ok {
 		return nil
 	}
@@ -240,13 +240,13 @@ func cutColumns(runs []*run, size float64) [][]*run {
 		left, right, span = nil, nil, nil
 	}
 	for _, r := range sorted {
-		switch {
-		case r.u1 <= g0+0.01:
+		switch side(r, c) {
+		case -1:
 			if len(span) > 0 {
 				flush()
 			}
 			left = append(left, r)
-		case r.u0 >= g1-0.01:
+		case 1:
 			if len(span) > 0 {
 				flush()
 			}
@@ -262,9 +262,22 @@ func cutColumns(runs []*run, size float64) [][]*run {
 	return parts
 }
 
-// findGutter returns the widest vertical gap [g0, g1] crossed by few runs
-// with at least three runs and columnWidth font sizes of text on each side.
-func findGutter(runs []*run, size float64) (g0, g1 float64, ok bool) {
+// side tells whether a run is left of u = c (-1), right of it (1) or
+// crosses it (0).
+func side(r *run, c float64) int {
+	switch {
+	case r.u1 <= c:
+		return -1
+	case r.u0 >= c:
+		return 1
+	}
+	return 0
+}
+
+// findGutter returns the middle of the best vertical gap: one crossed by
+// few runs (fewest first, then widest) with text on both sides that looks
+// like columns of prose.
+func findGutter(runs []*run, size float64) (c float64, ok bool) {
 	type event struct {
 		u float64
 		d int
@@ -280,7 +293,7 @@ func findGutter(runs []*run, size float64) (g0, g1 float64, ok bool) {
 		return evs[i].d < evs[j].d
 	})
 	allowed := max(1, len(runs)/50)
-	best := 0.0
+	bestCross, bestWidth := allowed+1, 0.0
 	cover, open := 0, math.NaN()
 	for i, e := range evs {
 		cover += e.d
@@ -288,33 +301,37 @@ func findGutter(runs []*run, size float64) (g0, g1 float64, ok bool) {
 			open = e.u
 		}
 		if cover > allowed && !math.IsNaN(open) {
-			if w := e.u - open; w >= gutterGap*size && w > best && validGutter(runs, open, e.u, size, allowed) {
-				best, g0, g1, ok = w, open, e.u, true
+			w, mid := e.u-open, (open+e.u)/2
+			if w >= gutterGap*size {
+				if cross, valid := validGutter(runs, mid, size, allowed); valid &&
+					(cross < bestCross || cross == bestCross && w > bestWidth) {
+					bestCross, bestWidth, c, ok = cross, w, mid, true
+				}
 			}
 			open = math.NaN()
 		}
 	}
-	return g0, g1, ok
+	return c, ok
 }
 
-// validGutter accepts a gutter between columns of prose: at least three
-// runs on each side, few crossing it, and runs on each side that are
+// validGutter accepts a gutter at u = c between columns of prose: at least
+// three runs on each side, few crossing it, and runs on each side that are
 // typically columnWidth font sizes long (table cells are shorter, so tables
-// keep reading row by row).
-func validGutter(runs []*run, g0, g1, size float64, allowed int) bool {
+// keep reading row by row). It returns the number of crossing runs.
+func validGutter(runs []*run, c, size float64, allowed int) (int, bool) {
 	var left, right []float64
 	crossing := 0
 	for _, r := range runs {
-		switch {
-		case r.u1 <= g0+0.01:
+		switch side(r, c) {
+		case -1:
 			left = append(left, r.u1-r.u0)
-		case r.u0 >= g1-0.01:
+		case 1:
 			right = append(right, r.u1-r.u0)
 		default:
 			crossing++
 		}
 	}
-	return len(left) >= 3 && len(right) >= 3 && crossing <= allowed &&
+	return crossing, len(left) >= 3 && len(right) >= 3 && crossing <= allowed &&
 		median(left) >= columnWidth*size && median(right) >= columnWidth*size
 }
 

@@ -41,6 +41,9 @@ type Document struct {
 	Pages       int       `json:"pages,omitempty"`
 	Title       string    `json:"title,omitempty"`
 	Path        string    `json:"path,omitempty"` // source path for folder ingest
+	// Replaces is the older version of the same file that this one replaces
+	// when it commits (folder ingest, re-uploads with replace).
+	Replaces  uint64    `json:"replaces,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
@@ -87,7 +90,8 @@ const MaxChunks = 1 << 24
 
 // CreateDocument stores a new queued document. If the same owner already has
 // a document with the same SHA-256, nothing is written and the existing one
-// is returned with dup = true.
+// is returned with dup = true; an existing document that failed is replaced
+// instead, so uploading it again retries.
 func (db *DB) CreateDocument(ctx context.Context, d *Document) (existing Document, dup bool, err error) {
 	err = db.update(ctx, func(tx *bolt.Tx) error {
 		hashKey, err := ownerHashKey(d.Owner, d.SHA256)
@@ -95,8 +99,20 @@ func (db *DB) CreateDocument(ctx context.Context, d *Document) (existing Documen
 			return err
 		}
 		if id := tx.Bucket(bucketDocsByHash).Get(hashKey); id != nil {
-			dup = true
-			return getJSON(tx.Bucket(bucketDocs), id, &existing)
+			if err := getJSON(tx.Bucket(bucketDocs), id, &existing); err != nil {
+				return err
+			}
+			if existing.Status != StatusFailed {
+				dup = true
+				return nil
+			}
+			if d.Replaces == 0 && existing.Replaces != 0 {
+				d.Replaces = existing.Replaces
+			}
+			if err := deleteDocument(tx, existing.ID); err != nil {
+				return err
+			}
+			existing = Document{}
 		}
 		docs := tx.Bucket(bucketDocs)
 		id, err := docs.NextSequence()
@@ -297,18 +313,18 @@ func (db *DB) UpdateDocument(ctx context.Context, id uint64, fn func(*Document) 
 // Commit stores a document's chunks and their vectors and marks it ready, in
 // one transaction: a crash leaves the document either fully indexed or not
 // at all. vectors maps each chunk's TextHash to its vector; a hash already
-// stored (an identical passage elsewhere) may be absent. If replaces is
+// stored (an identical passage elsewhere) may be absent. If d.Replaces is
 // non-zero, that document is deleted in the same transaction (a changed file
 // replacing its old version). Commit fails with ErrNotFound if the document
 // was deleted while it was being processed.
-func (db *DB) Commit(ctx context.Context, d *Document, chunks []Chunk, vectors map[[16]byte][]float32, replaces uint64) error {
+func (db *DB) Commit(ctx context.Context, d *Document, chunks []Chunk, vectors map[[16]byte][]float32) error {
 	return db.update(ctx, func(tx *bolt.Tx) error {
 		var stored Document
 		if err := getJSON(tx.Bucket(bucketDocs), itob(d.ID), &stored); err != nil {
 			return fmt.Errorf("document %d: %w", d.ID, err)
 		}
-		if replaces != 0 && replaces != d.ID {
-			if err := deleteDocument(tx, replaces); err != nil && !isNotFound(err) {
+		if d.Replaces != 0 && d.Replaces != d.ID {
+			if err := deleteDocument(tx, d.Replaces); err != nil && !isNotFound(err) {
 				return err
 			}
 		}
@@ -318,7 +334,7 @@ func (db *DB) Commit(ctx context.Context, d *Document, chunks []Chunk, vectors m
 		if err := putChunks(tx, d.ID, chunks, vectors); err != nil {
 			return err
 		}
-		d.Status, d.Error, d.Chunks = StatusReady, "", len(chunks)
+		d.Status, d.Error, d.Chunks, d.Replaces = StatusReady, "", len(chunks), 0
 		d.CreatedAt, d.UpdatedAt = stored.CreatedAt, db.now()
 		return putDocument(tx, d, &stored)
 	})

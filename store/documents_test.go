@@ -53,7 +53,7 @@ func TestDocumentLifecycleAndDedupe(t *testing.T) {
 	}
 
 	chunks, vecs := testChunks("alpha", 3)
-	if err := db.Commit(ctx, &d, chunks, vecs, 0); err != nil {
+	if err := db.Commit(ctx, &d, chunks, vecs); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.Chunks(ctx, d.ID)
@@ -97,7 +97,17 @@ func TestDocumentLifecycleAndDedupe(t *testing.T) {
 	if _, dup, _ := db.CreateDocument(ctx, &Document{Owner: ann.UserID, Filename: "a.txt", SHA256: sha("a")}); dup {
 		t.Error("a deleted document still counts as a duplicate")
 	}
-	if err := db.Commit(ctx, &d, chunks, vecs, 0); !errors.Is(err, ErrNotFound) {
+	failed := Document{Owner: bob.UserID, Filename: "f.pdf", SHA256: sha("f")}
+	db.CreateDocument(ctx, &failed)
+	db.SetStatus(ctx, failed.ID, StatusFailed, "no text")
+	retry := Document{Owner: bob.UserID, Filename: "f.pdf", SHA256: sha("f")}
+	if _, dup, err := db.CreateDocument(ctx, &retry); dup || err != nil || retry.ID == failed.ID {
+		t.Errorf("re-uploading a failed document does not retry: dup=%v err=%v", dup, err)
+	}
+	if _, err := db.DocumentByID(ctx, failed.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the failed attempt is kept beside the retry: %v", err)
+	}
+	if err := db.Commit(ctx, &d, chunks, vecs); !errors.Is(err, ErrNotFound) {
 		t.Errorf("commit after delete: %v, want ErrNotFound", err)
 	}
 }
@@ -115,7 +125,7 @@ func TestSharedVectorsAreRefCounted(t *testing.T) {
 		if i == 1 {
 			v = nil // the second document finds every vector cached
 		}
-		if err := db.Commit(ctx, &d, cs, v, 0); err != nil {
+		if err := db.Commit(ctx, &d, cs, v); err != nil {
 			t.Fatalf("commit %d: %v", i, err)
 		}
 		docs = append(docs, d)
@@ -167,12 +177,12 @@ func TestCommitReplacesOldVersionAtomically(t *testing.T) {
 	old := Document{Owner: Shared, Filename: "notes.md", Path: "notes.md", SHA256: sha("v1")}
 	db.CreateDocument(ctx, &old)
 	c1, v1 := testChunks("v1", 2)
-	db.Commit(ctx, &old, c1, v1, 0)
+	db.Commit(ctx, &old, c1, v1)
 
-	next := Document{Owner: Shared, Filename: "notes.md", Path: "notes.md", SHA256: sha("v2")}
+	next := Document{Owner: Shared, Filename: "notes.md", Path: "notes.md", SHA256: sha("v2"), Replaces: old.ID}
 	db.CreateDocument(ctx, &next)
 	c2, v2 := testChunks("v2", 4)
-	if err := db.Commit(ctx, &next, c2, v2, old.ID); err != nil {
+	if err := db.Commit(ctx, &next, c2, v2); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.DocumentByID(ctx, old.ID); !errors.Is(err, ErrNotFound) {
@@ -195,7 +205,7 @@ func TestDeleteUserDeletesPrivateDocuments(t *testing.T) {
 	d := Document{Owner: u.ID, Filename: "x", SHA256: sha("x")}
 	db.CreateDocument(ctx, &d)
 	c, v := testChunks("x", 2)
-	db.Commit(ctx, &d, c, v, 0)
+	db.Commit(ctx, &d, c, v)
 	lib := Document{Owner: Shared, Filename: "lib", SHA256: sha("lib")}
 	db.CreateDocument(ctx, &lib)
 

@@ -27,25 +27,25 @@ const Shared uint64 = 0
 
 // Document is an uploaded or ingested file and its indexing state.
 type Document struct {
-	ID          uint64    `json:"id"`
-	Owner       uint64    `json:"owner"` // Shared (0) for the shared library
-	UploadedBy  uint64    `json:"uploaded_by,omitempty"`
-	Filename    string    `json:"filename"`
-	ContentType string    `json:"content_type"`
-	Format      string    `json:"format"`
-	Size        int64     `json:"size"`
-	SHA256      string    `json:"sha256"`
-	Status      Status    `json:"status"`
-	Error       string    `json:"error,omitempty"`
-	Chunks      int       `json:"chunks"`
-	Pages       int       `json:"pages,omitempty"`
-	Title       string    `json:"title,omitempty"`
-	Path        string    `json:"path,omitempty"` // source path for folder ingest
+	ID          uint64 `json:"id"`
+	Owner       uint64 `json:"owner"` // Shared (0) for the shared library
+	UploadedBy  uint64 `json:"uploaded_by,omitempty"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Format      string `json:"format"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Status      Status `json:"status"`
+	Error       string `json:"error,omitempty"`
+	Chunks      int    `json:"chunks"`
+	Pages       int    `json:"pages,omitempty"`
+	Title       string `json:"title,omitempty"`
+	Path        string `json:"path,omitempty"` // source path for folder ingest
 	// Replaces is the older version of the same file that this one replaces
 	// when it commits (folder ingest, re-uploads with replace).
 	Replaces  uint64    `json:"replaces,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Viewer is who is looking: users read their own documents and the shared

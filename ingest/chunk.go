@@ -13,9 +13,10 @@ import (
 // not give, its package pulls in a BPE tokenizer and a Markdown library we
 // do not need, and Chinese text needs splitting at Chinese punctuation.
 
-// ChunkOptions sets chunk sizes, counted in characters (runes). The zero
-// value gives Size 1000 and Overlap 150 (15%); a negative Overlap means
-// none. Overlap is capped at half the Size.
+// ChunkOptions sets chunk sizes, counted in characters (runes) of the
+// body. A zero Size means 1000; a zero Overlap means 15% of Size (150 by
+// default) and a negative one means none. Overlap is capped at half the
+// Size.
 type ChunkOptions struct {
 	Size, Overlap int
 }

@@ -71,7 +71,6 @@ func readPart(ctx context.Context, f *zip.File, lim Limits, read func(*xml.Decod
 	defer rc.Close()
 	lr := &limitedReader{r: rc, n: lim.MaxExtracted, ctx: ctx}
 	d := xml.NewDecoder(lr)
-	d.Strict = false
 	err = read(d)
 	switch {
 	case lr.err != nil:

@@ -44,6 +44,7 @@ type htmlState struct {
 	inHead   int // heading level being read, 0 if none
 	head     strings.Builder
 	cells    int // cells written in the current table row
+	pending  int // line breaks owed before the next text
 }
 
 func parseHTML(ctx context.Context, s string) (*Extracted, error) {
@@ -106,14 +107,15 @@ var void = map[atom.Atom]bool{
 	atom.Source: true, atom.Track: true, atom.Wbr: true,
 }
 
-var block = map[atom.Atom]bool{
-	atom.P: true, atom.Div: true, atom.Section: true, atom.Article: true, atom.Main: true,
-	atom.Li: true, atom.Ul: true, atom.Ol: true, atom.Dl: true, atom.Dt: true, atom.Dd: true,
-	atom.Table: true, atom.Blockquote: true, atom.Pre: true, atom.Figure: true,
-	atom.Figcaption: true, atom.Form: true, atom.Address: true, atom.Header: true,
-	atom.Footer: true, atom.Fieldset: true, atom.Details: true, atom.Summary: true,
-	atom.Caption: true, atom.Hr: true, atom.Br: true, atom.Body: true, atom.Html: true,
-	atom.Tbody: true, atom.Thead: true, atom.Tfoot: true,
+// breaks holds the line breaks around block elements: 2 for a paragraph
+// break, 1 for a line break.
+var breaks = map[atom.Atom]int{
+	atom.P: 2, atom.Section: 2, atom.Article: 2, atom.Main: 2, atom.Ul: 2, atom.Ol: 2,
+	atom.Dl: 2, atom.Table: 2, atom.Blockquote: 2, atom.Pre: 2, atom.Figure: 2,
+	atom.Form: 2, atom.Address: 2, atom.Header: 2, atom.Footer: 2, atom.Fieldset: 2,
+	atom.Details: 2, atom.Hr: 2, atom.Body: 2, atom.Html: 2,
+	atom.Div: 1, atom.Li: 1, atom.Dt: 1, atom.Dd: 1, atom.Figcaption: 1, atom.Summary: 1,
+	atom.Caption: 1, atom.Br: 1, atom.Tbody: 1, atom.Thead: 1, atom.Tfoot: 1, atom.Tr: 1,
 }
 
 func headingLevel(a atom.Atom) int {
@@ -179,16 +181,15 @@ func (st *htmlState) startVisible(a atom.Atom) {
 		st.inHead = headingLevel(a)
 		st.head.Reset()
 	case a == atom.Tr:
-		st.sb.write("\n")
+		st.brk(1)
 		st.cells = 0
 	case a == atom.Td || a == atom.Th:
 		if st.cells > 0 {
 			st.sb.write(" | ")
 		}
 		st.cells++
-	case a == atom.Img:
-	case block[a]:
-		st.sb.write("\n")
+	default:
+		st.brk(breaks[a])
 	}
 }
 
@@ -233,11 +234,10 @@ func (st *htmlState) pop(e openElem) {
 	if level := headingLevel(a); level > 0 && st.inHead == level {
 		st.inHead = 0
 		st.sb.heading(level, st.head.String())
+		st.pending = 0
 		return
 	}
-	if block[a] || a == atom.Tr {
-		st.sb.write("\n")
-	}
+	st.brk(breaks[a])
 }
 
 func (st *htmlState) text(s string) {
@@ -255,7 +255,19 @@ func (st *htmlState) text(s string) {
 	if st.pre == 0 {
 		s = collapseSpace(s)
 	}
+	if st.pending > 0 {
+		if strings.TrimSpace(s) == "" {
+			return
+		}
+		st.sb.write(strings.Repeat("\n", st.pending))
+		st.pending = 0
+	}
 	st.sb.write(s)
+}
+
+// brk asks for n line breaks before the next text.
+func (st *htmlState) brk(n int) {
+	st.pending = max(st.pending, n)
 }
 
 // collapseSpace turns HTML white space runs into single spaces.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 
 	"github.com/ledongthuc/pdf"
@@ -54,6 +55,7 @@ type pdfPage struct {
 func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (x *Extracted, err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			reportPanic(ctx, p)
 			x, err = nil, fmt.Errorf("%w: malformed PDF", ErrCorrupt)
 		}
 	}()
@@ -71,7 +73,7 @@ func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (x *Ext
 	if len(pages) == 0 {
 		return nil, fmt.Errorf("%w: the PDF has no pages", ErrCorrupt)
 	}
-	x = &Extracted{Title: Normalize(strings.ReplaceAll(infoTitle(doc), "\n", " "))}
+	x = &Extracted{Title: Normalize(strings.ReplaceAll(infoTitle(ctx, doc), "\n", " "))}
 	var b strings.Builder
 	fonts := map[string]*pdfFont{}
 	failed := 0
@@ -172,10 +174,25 @@ func collectPages(node, res pdf.Value, depth int, out *[]pdfPage, budget *int) {
 	}
 }
 
+// panicSinkKey is the context key of a panicSink.
+type panicSinkKey struct{}
+
+// panicSink receives the panics recovered while reading a PDF, with their
+// stack. Tests put one in the context to tell the library's panics on
+// malformed input (expected) from bugs in this package.
+type panicSink func(val any, stack []byte)
+
+func reportPanic(ctx context.Context, val any) {
+	if sink, ok := ctx.Value(panicSinkKey{}).(panicSink); ok {
+		sink(val, debug.Stack())
+	}
+}
+
 // infoTitle returns the Title of the document information dictionary.
-func infoTitle(doc *pdf.Reader) (title string) {
+func infoTitle(ctx context.Context, doc *pdf.Reader) (title string) {
 	defer func() {
-		if recover() != nil {
+		if p := recover(); p != nil {
+			reportPanic(ctx, p)
 			title = ""
 		}
 	}()
@@ -188,7 +205,8 @@ func pageText(ctx context.Context, p pdfPage, fonts map[string]*pdfFont, lim Lim
 	in := &interp{ctx: ctx, fonts: fonts, budget: lim.MaxExtracted, active: map[string]bool{}}
 	func() {
 		defer func() {
-			if recover() != nil {
+			if p := recover(); p != nil {
+				reportPanic(ctx, p)
 				err = ErrCorrupt
 			}
 		}()

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"io"
 	"sort"
 	"unicode/utf16"
@@ -80,9 +81,10 @@ func (m *unicodeMap) lookup(code uint32, n int) (string, bool) {
 }
 
 // parseCMap reads a CMap stream; it returns nil when nothing usable is in it.
-func parseCMap(v pdf.Value) (m *unicodeMap) {
+func parseCMap(ctx context.Context, v pdf.Value) (m *unicodeMap) {
 	defer func() {
-		if recover() != nil {
+		if p := recover(); p != nil {
+			reportPanic(ctx, p)
 			m = nil
 		}
 	}()

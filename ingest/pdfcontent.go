@@ -283,7 +283,7 @@ func (in *interp) font(res pdf.Value, name string, local map[string]*pdfFont) *p
 	key := v.String()
 	f, ok := in.fonts[key]
 	if !ok {
-		f = loadFont(v)
+		f = loadFont(in.ctx, v)
 		in.fonts[key] = f
 	}
 	local[name] = f

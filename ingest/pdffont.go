@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -119,17 +120,18 @@ func (f *pdfFont) cidWidth(code uint32) float64 {
 
 // loadFont reads a font dictionary. It never fails: what cannot be read
 // falls back to Latin-1 text and average widths.
-func loadFont(v pdf.Value) (f *pdfFont) {
+func loadFont(ctx context.Context, v pdf.Value) (f *pdfFont) {
 	f = &pdfFont{simple: true, dw: 0.5}
 	defer func() {
-		if recover() != nil {
+		if p := recover(); p != nil {
+			reportPanic(ctx, p)
 			f = fallbackFont()
 		}
 	}()
 	if v.Key("Subtype").Name() == "Type0" {
-		return loadType0(v)
+		return loadType0(ctx, v)
 	}
-	loadSimpleFont(f, v)
+	loadSimpleFont(ctx, f, v)
 	return f
 }
 
@@ -141,15 +143,15 @@ func fallbackFont() *pdfFont {
 	return f
 }
 
-func loadType0(v pdf.Value) *pdfFont {
+func loadType0(ctx context.Context, v pdf.Value) *pdfFont {
 	f := &pdfFont{dw: 1, cidW: map[uint32]float64{}, cache: map[uint32]string{}}
 	if tu := v.Key("ToUnicode"); tu.Kind() == pdf.Stream {
-		f.uni = parseCMap(tu)
+		f.uni = parseCMap(ctx, tu)
 	}
 	enc := v.Key("Encoding")
 	switch {
 	case enc.Kind() == pdf.Stream:
-		if m := parseCMap(enc); m != nil {
+		if m := parseCMap(ctx, enc); m != nil {
 			f.space = m.space
 		}
 	case enc.Name() == "Identity-H" || enc.Name() == "Identity-V":
@@ -189,7 +191,7 @@ func readCIDWidths(f *pdfFont, w pdf.Value) {
 	}
 }
 
-func loadSimpleFont(f *pdfFont, v pdf.Value) {
+func loadSimpleFont(ctx context.Context, f *pdfFont, v pdf.Value) {
 	base := v.Key("BaseFont").Name()
 	if i := strings.IndexByte(base, '+'); i >= 0 {
 		base = base[i+1:]
@@ -203,7 +205,7 @@ func loadSimpleFont(f *pdfFont, v pdf.Value) {
 	readSimpleWidths(f, v, base, scale)
 	readSimpleEncoding(f, v)
 	if tu := v.Key("ToUnicode"); tu.Kind() == pdf.Stream {
-		if m := parseCMap(tu); m != nil {
+		if m := parseCMap(ctx, tu); m != nil {
 			for c := range 256 {
 				if s, ok := m.lookup(uint32(c), 1); ok && usefulText(s) {
 					f.text[c] = s

@@ -1,0 +1,328 @@
+package retrieval
+
+import (
+	"cmp"
+	"container/heap"
+	"math"
+	"slices"
+)
+
+// Default BM25 parameters (Options.K1, Options.B). They are the values
+// Anserini uses for BEIR; see the package documentation.
+const (
+	DefaultK1 = 0.9
+	DefaultB  = 0.4
+)
+
+// bm25 is an incremental inverted index scored with Okapi BM25.
+//
+// Chunks are numbered by ordinals in the order they are added. Each term
+// has one posting list: (ordinal delta, term frequency) pairs as uvarints,
+// ordinals increasing, so appending a chunk appends to the lists of its
+// terms and a scan decodes sequentially. Deleting a chunk only marks its
+// ordinal dead; document frequencies and N keep counting dead chunks until
+// the next compaction, which rewrites the lists without them and renumbers
+// the ordinals densely.
+type bm25 struct {
+	k1, b  float64
+	dict   map[string]uint32 // term → term id
+	lists  []postings        // by term id
+	docLen []uint32          // by ordinal: number of term occurrences
+	dead   []bool            // by ordinal
+	nDead  int
+	sumLen int64 // over live chunks
+}
+
+// postings is the posting list of one term.
+type postings struct {
+	data []byte // uvarint(ordinal − previous ordinal), uvarint(tf), …
+	last uint32 // ordinal of the last posting
+	df   uint32 // postings in data, dead ones included
+}
+
+// queryTerm is one distinct term of a query, resolved against the index.
+type queryTerm struct {
+	id     uint32  // term id, valid when known
+	known  bool    // the term occurs in the index
+	weight float64 // idf × query term frequency
+	bit    uint64  // bit of this term in the match masks
+}
+
+// scored is a chunk ordinal with a score.
+type scored struct {
+	ord   uint32
+	score float32
+}
+
+// newBM25 returns an empty index with the given parameters.
+func newBM25(k1, b float64) *bm25 {
+	return &bm25{k1: k1, b: b, dict: make(map[string]uint32)}
+}
+
+// size returns the number of ordinals, dead ones included.
+func (x *bm25) size() int { return len(x.docLen) }
+
+// live returns the number of live chunks.
+func (x *bm25) live() int { return len(x.docLen) - x.nDead }
+
+// add indexes terms under the next ordinal and returns it. terms must be
+// valid (see Terms.validate).
+func (x *bm25) add(terms Terms) uint32 {
+	ord := uint32(len(x.docLen))
+	_ = terms.each(func(term []byte, freq int) bool {
+		id, ok := x.dict[string(term)]
+		if !ok {
+			id = uint32(len(x.lists))
+			x.dict[string(term)] = id
+			x.lists = append(x.lists, postings{})
+		}
+		p := &x.lists[id]
+		p.data = appendUvarint(p.data, uint64(ord-p.last))
+		p.data = appendUvarint(p.data, uint64(freq))
+		p.last = ord
+		p.df++
+		return true
+	})
+	n := terms.Tokens()
+	x.docLen = append(x.docLen, uint32(n))
+	x.dead = append(x.dead, false)
+	x.sumLen += int64(n)
+	return ord
+}
+
+// remove marks ord dead.
+func (x *bm25) remove(ord uint32) {
+	if int(ord) >= len(x.dead) || x.dead[ord] {
+		return
+	}
+	x.dead[ord] = true
+	x.nDead++
+	x.sumLen -= int64(x.docLen[ord])
+}
+
+// idf returns the BM25 inverse document frequency of a term with document
+// frequency df (the Lucene form, always positive).
+func (x *bm25) idf(df uint32) float64 {
+	n := float64(len(x.docLen))
+	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// termIDF returns the idf of term, or the idf of an unseen term.
+func (x *bm25) termIDF(term string) float64 {
+	if id, ok := x.dict[term]; ok {
+		return x.idf(x.lists[id].df)
+	}
+	return x.idf(0)
+}
+
+// resolve turns analysed query terms into query terms with idf weights,
+// one match bit each (terms past the 63rd share the last bit).
+func (x *bm25) resolve(q Terms) []queryTerm {
+	var out []queryTerm
+	_ = q.each(func(term []byte, freq int) bool {
+		bit := uint64(1) << min(len(out), 63)
+		qt := queryTerm{bit: bit}
+		if id, ok := x.dict[string(term)]; ok {
+			qt.id, qt.known = id, true
+			qt.weight = x.idf(x.lists[id].df) * float64(freq)
+		} else {
+			qt.weight = x.idf(0) * float64(freq)
+		}
+		out = append(out, qt)
+		return true
+	})
+	return out
+}
+
+// search scores every visible chunk that contains a query term into s:
+// s.acc holds the BM25 score and s.mask the bits of the matched terms of
+// each touched ordinal. visible is asked once per touched ordinal, so
+// filtering happens while scoring.
+func (x *bm25) search(q []queryTerm, visible func(ord uint32) bool, s *scratch) {
+	s.grow(len(x.docLen))
+	avg := 1.0
+	if live := x.live(); live > 0 && x.sumLen > 0 {
+		avg = float64(x.sumLen) / float64(live)
+	}
+	c1 := x.k1 * (1 - x.b)
+	c2 := x.k1 * x.b / avg
+	for _, qt := range q {
+		if !qt.known {
+			continue
+		}
+		w := qt.weight * (x.k1 + 1)
+		data := x.lists[qt.id].data
+		ord := uint32(0)
+		for i := 0; i < len(data); {
+			d, k := uvarint(data[i:])
+			i += k
+			tf, k := uvarint(data[i:])
+			i += k
+			ord += uint32(d)
+			m := s.mask[ord]
+			if m == 0 && !visible(ord) {
+				continue
+			}
+			if m == 0 {
+				s.touched = append(s.touched, ord)
+			}
+			f := float64(tf)
+			s.acc[ord] += float32(w * f / (f + c1 + c2*float64(x.docLen[ord])))
+			s.mask[ord] = m | qt.bit
+		}
+	}
+}
+
+// compact drops dead ordinals from the posting lists and renumbers the
+// live ones densely; remap[old] is the new ordinal of a live chunk.
+func (x *bm25) compact(remap []uint32) {
+	for id := range x.lists {
+		p := &x.lists[id]
+		var out []byte
+		var last, ord uint32
+		var df uint32
+		for i := 0; i < len(p.data); {
+			d, k := uvarint(p.data[i:])
+			i += k
+			tf, k := uvarint(p.data[i:])
+			i += k
+			ord += uint32(d)
+			if x.dead[ord] {
+				continue
+			}
+			n := remap[ord]
+			out = appendUvarint(out, uint64(n-last))
+			out = appendUvarint(out, tf)
+			last = n
+			df++
+		}
+		p.data, p.last, p.df = slices.Clip(out), last, df
+	}
+	docLen := make([]uint32, 0, x.live())
+	for ord, n := range x.docLen {
+		if !x.dead[ord] {
+			docLen = append(docLen, n)
+		}
+	}
+	x.docLen = docLen
+	x.dead = make([]bool, len(docLen))
+	x.nDead = 0
+	x.dropEmptyTerms()
+}
+
+// dropEmptyTerms removes terms without postings from the dictionary and
+// renumbers term ids.
+func (x *bm25) dropEmptyTerms() {
+	var lists []postings
+	for term, id := range x.dict {
+		if x.lists[id].df == 0 {
+			delete(x.dict, term)
+			continue
+		}
+		x.dict[term] = uint32(len(lists))
+		lists = append(lists, x.lists[id])
+	}
+	x.lists = lists
+}
+
+// scratch holds the per-query accumulators of a BM25 search. Slices are
+// indexed by ordinal and kept zero between uses (reset clears only the
+// touched entries).
+type scratch struct {
+	acc     []float32
+	mask    []uint64
+	touched []uint32
+}
+
+// grow makes the accumulators hold n ordinals.
+func (s *scratch) grow(n int) {
+	if len(s.acc) < n {
+		s.acc = slices.Grow(s.acc, n-len(s.acc))[:n]
+		s.mask = slices.Grow(s.mask, n-len(s.mask))[:n]
+	}
+}
+
+// reset zeroes the touched entries.
+func (s *scratch) reset() {
+	for _, o := range s.touched {
+		s.acc[o], s.mask[o] = 0, 0
+	}
+	s.touched = s.touched[:0]
+}
+
+// top returns the n touched ordinals with the highest scores, best first;
+// ties go to the lower ordinal.
+func (s *scratch) top(n int) []scored {
+	if n <= 0 {
+		return nil
+	}
+	h := make(minHeap, 0, min(n, len(s.touched)))
+	for _, o := range s.touched {
+		c := scored{o, s.acc[o]}
+		switch {
+		case len(h) < n:
+			heap.Push(&h, c)
+		case better(c, h[0]):
+			h[0] = c
+			heap.Fix(&h, 0)
+		}
+	}
+	slices.SortFunc(h, compareScored)
+	return h
+}
+
+// better orders scored values: higher score first, then lower ordinal.
+func better(a, b scored) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.ord < b.ord
+}
+
+// minHeap keeps the worst retained candidate at the root.
+type minHeap []scored
+
+func (h minHeap) Len() int           { return len(h) }
+func (h minHeap) Less(i, j int) bool { return better(h[j], h[i]) }
+func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *minHeap) Push(x any)        { *h = append(*h, x.(scored)) }
+func (h *minHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// appendUvarint appends v as a uvarint.
+func appendUvarint(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+// uvarint decodes a uvarint written by appendUvarint from trusted data.
+func uvarint(b []byte) (uint64, int) {
+	if b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	var v uint64
+	var s uint
+	for i, c := range b {
+		if c < 0x80 {
+			return v | uint64(c)<<s, i + 1
+		}
+		v |= uint64(c&0x7f) << s
+		s += 7
+	}
+	return 0, len(b)
+}
+
+// compareScored orders scored values best first, for slices.SortFunc.
+func compareScored(a, b scored) int {
+	if c := cmp.Compare(b.score, a.score); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ord, b.ord)
+}

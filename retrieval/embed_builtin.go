@@ -1,0 +1,269 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"math"
+)
+
+// BuiltinDim is the default dimension of the built-in embedder: 256
+// float32 values, 1 KiB per chunk.
+const BuiltinDim = 256
+
+// Feature weights of the built-in embedder. A word's character n-grams
+// share one weight budget (each gets builtinCharWeight/√count), so long
+// words do not drown short ones.
+const (
+	builtinWordWeight   = 1.0
+	builtinBigramWeight = 0.5
+	builtinCharWeight   = 0.6
+	builtinMinGram      = 3
+	builtinMaxGram      = 5
+)
+
+// Seeds that keep the feature families apart in the hash space.
+const (
+	seedWord   uint64 = 0x9e3779b97f4a7c15
+	seedBigram uint64 = 0xc2b2ae3d27d4eb4f
+	seedChar   uint64 = 0x165667b19e3779f9
+)
+
+// Builtin is the zero-configuration embedder: pure Go, offline,
+// deterministic. A text is analysed like the BM25 index does it (stop
+// words out, Snowball stems); its features are the stems, pairs of
+// consecutive stems, and character 3- to 5-grams of each word with
+// boundary marks; each feature is hashed with a sign into Dim buckets
+// (the "hashing trick"), weighted by 1+ln(tf), and the vector is
+// L2-normalised. Document vectors use no corpus statistics, so they never
+// change as the corpus grows; a query's features are weighted by the idf
+// of their words in the index ("lnc.ltc" weighting, see the package doc).
+type Builtin struct {
+	dim int
+	an  *Analyzer
+	p   builtinParams
+}
+
+// builtinParams are the feature weights (fixed; a field so tests can vary them).
+type builtinParams struct {
+	word, bigram, char float64
+	minGram, maxGram   int
+}
+
+// NewBuiltin returns the built-in embedder with dim dimensions
+// (BuiltinDim when dim <= 0).
+func NewBuiltin(dim int) *Builtin {
+	if dim <= 0 {
+		dim = BuiltinDim
+	}
+	return &Builtin{dim: dim, an: NewAnalyzer(), p: builtinParams{
+		word: builtinWordWeight, bigram: builtinBigramWeight, char: builtinCharWeight,
+		minGram: builtinMinGram, maxGram: builtinMaxGram,
+	}}
+}
+
+// ID returns "builtin/v1/<dim>".
+func (b *Builtin) ID() string { return fmt.Sprintf("builtin/v1/%d", b.dim) }
+
+// Dim returns the vector dimension.
+func (b *Builtin) Dim() int { return b.dim }
+
+// Embed returns the document vectors of texts.
+func (b *Builtin) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	var ft featureTable
+	for i, t := range texts {
+		if i%64 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("builtin embed: %w", ctx.Err())
+		}
+		out[i] = b.vector(&ft, t, nil)
+	}
+	return out, nil
+}
+
+// embedQuery returns the vector of a query whose features are weighted by
+// the idf of their words.
+func (b *Builtin) embedQuery(text string, idf func(term string) float64) []float32 {
+	var ft featureTable
+	return b.vector(&ft, text, idf)
+}
+
+// vector extracts the features of text into ft and projects them.
+// weight, when not nil, scales the features of each term.
+func (b *Builtin) vector(ft *featureTable, text string, weight func(term string) float64) []float32 {
+	b.features(ft, text, weight)
+	v := make([]float32, b.dim)
+	ft.project(v)
+	normalize(v)
+	return v
+}
+
+// features fills ft with the weighted features of text.
+func (b *Builtin) features(ft *featureTable, text string, weight func(term string) float64) {
+	ft.reset()
+	var prev string
+	var prevW float64
+	var bounds []int
+	b.an.each(text, func(raw []byte, term string, kind tokenKind) {
+		if term == "" {
+			return
+		}
+		w := 1.0
+		if weight != nil {
+			w = weight(term)
+		}
+		ft.add(hashString(seedWord, term), b.p.word*w)
+		if prev != "" {
+			h := hashString(hashString(seedBigram, prev)^0xff, term)
+			ft.add(h, b.p.bigram*(w+prevW)/2)
+		}
+		prev, prevW = term, w
+		if kind != tokenCJK {
+			bounds = b.charGrams(ft, raw, w, bounds)
+		}
+	})
+}
+
+// charGrams adds the character n-grams of "<raw>" to ft, sharing the
+// weight budget builtinCharWeight×w. bounds is scratch for rune offsets.
+func (b *Builtin) charGrams(ft *featureTable, raw []byte, w float64, bounds []int) []int {
+	bounds = bounds[:0]
+	bounds = append(bounds, 0) // '<' at offset 0 of the virtual string
+	for i := range string(raw) {
+		bounds = append(bounds, i+1)
+	}
+	bounds = append(bounds, len(raw)+1, len(raw)+2) // '>' and the end
+	nr := len(bounds) - 1                           // runes in "<raw>"
+	count := 0
+	for n := b.p.minGram; n <= b.p.maxGram; n++ {
+		count += max(0, nr-n+1)
+	}
+	if count == 0 {
+		return bounds
+	}
+	gw := b.p.char * w / math.Sqrt(float64(count))
+	for n := b.p.minGram; n <= b.p.maxGram; n++ {
+		for s := 0; s+n <= nr; s++ {
+			ft.add(hashMarked(seedChar+uint64(n), raw, bounds[s], bounds[s+n]), gw)
+		}
+	}
+	return bounds
+}
+
+// hashMarked hashes bytes [from,to) of the virtual string "<"+raw+">".
+func hashMarked(seed uint64, raw []byte, from, to int) uint64 {
+	h := seed ^ 0xcbf29ce484222325
+	for i := from; i < to; i++ {
+		var c byte
+		switch {
+		case i == 0:
+			c = '<'
+		case i == len(raw)+1:
+			c = '>'
+		default:
+			c = raw[i-1]
+		}
+		h = (h ^ uint64(c)) * 0x100000001b3
+	}
+	return mix64(h)
+}
+
+// hashString hashes s with FNV-1a from seed and mixes the result.
+func hashString(seed uint64, s string) uint64 {
+	h := seed ^ 0xcbf29ce484222325
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 0x100000001b3
+	}
+	return mix64(h)
+}
+
+// mix64 is the splitmix64 finaliser; it spreads FNV's weak low bits.
+func mix64(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+// featureTable accumulates weighted feature occurrences of one text in an
+// open-addressing hash table keyed by feature hash.
+type featureTable struct {
+	keys  []uint64 // 0 = empty slot
+	count []float32
+	sum   []float32
+	n     int
+}
+
+// reset empties the table, keeping its memory.
+func (t *featureTable) reset() {
+	if len(t.keys) == 0 {
+		t.keys = make([]uint64, 1024)
+		t.count = make([]float32, 1024)
+		t.sum = make([]float32, 1024)
+	} else {
+		clear(t.keys)
+		clear(t.count)
+		clear(t.sum)
+	}
+	t.n = 0
+}
+
+// add records one occurrence of feature h with weight w.
+func (t *featureTable) add(h uint64, w float64) {
+	if h == 0 {
+		h = 1
+	}
+	if 2*(t.n+1) > len(t.keys) {
+		t.grow()
+	}
+	mask := uint64(len(t.keys) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case h:
+			t.count[i]++
+			t.sum[i] += float32(w)
+			return
+		case 0:
+			t.keys[i], t.count[i], t.sum[i] = h, 1, float32(w)
+			t.n++
+			return
+		}
+	}
+}
+
+// grow doubles the table.
+func (t *featureTable) grow() {
+	old := *t
+	size := 2 * len(old.keys)
+	*t = featureTable{keys: make([]uint64, size), count: make([]float32, size), sum: make([]float32, size)}
+	mask := uint64(size - 1)
+	for j, h := range old.keys {
+		if h == 0 {
+			continue
+		}
+		i := h & mask
+		for t.keys[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.keys[i], t.count[i], t.sum[i] = h, old.count[j], old.sum[j]
+		t.n++
+	}
+}
+
+// project adds every feature, weighted by its mean weight × (1+ln tf), to
+// bucket h mod len(v) with the sign of h's top bit.
+func (t *featureTable) project(v []float32) {
+	d := uint64(len(v))
+	for i, h := range t.keys {
+		if h == 0 {
+			continue
+		}
+		c := float64(t.count[i])
+		w := float64(t.sum[i]) / c * (1 + math.Log(c))
+		if h>>63 != 0 {
+			w = -w
+		}
+		v[(h>>1)%d] += float32(w)
+	}
+}

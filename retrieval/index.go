@@ -1,0 +1,323 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Chunk is one passage of a document as the store feeds it to the Index.
+// The Index keeps neither Text nor Terms after Add.
+type Chunk struct {
+	ID         uint64 // globally unique chunk id
+	DocumentID uint64
+	Owner      uint64 // 0 = the shared library
+	Start, End int    // byte offsets in the document text, for de-duplicating overlapping chunks
+	Text       string // analysed (and embedded) when Terms (or Vector) is nil
+	Terms      Terms  // optional pre-analysed terms (see Analyze)
+	Vector     []float32
+}
+
+// Mode selects the lists a search ranks by.
+type Mode string
+
+// Search modes.
+const (
+	ModeHybrid  Mode = "hybrid" // BM25 and vector lists fused by reciprocal rank fusion (the default)
+	ModeVector  Mode = "vector"
+	ModeKeyword Mode = "keyword"
+)
+
+// Query is one search.
+type Query struct {
+	Text      string
+	Vector    []float32 // optional query vector; otherwise the embedder embeds Text
+	TopK      int       // results wanted; 10 when <= 0
+	Mode      Mode      // ModeHybrid when empty
+	Filter    Filter
+	Diversify bool // reorder by maximal marginal relevance (MMR)
+}
+
+// Hit is one search result.
+type Hit struct {
+	ChunkID, DocumentID uint64
+	// Score ranks the hits: the RRF score in hybrid mode, the BM25 score in
+	// keyword mode, the cosine similarity in vector mode.
+	Score       float64
+	KeywordRank int // 1-based rank in the BM25 list, 0 if not in it
+	VectorRank  int // 1-based rank in the vector list, 0 if not in it
+	// BelowFloor flags a hit too weak to answer the question, so that chat
+	// can say the answer is not in the documents (see the package doc).
+	BelowFloor bool
+}
+
+// ErrOwnerMismatch is returned when a chunk names a document that is
+// already indexed under another owner.
+var ErrOwnerMismatch = errors.New("retrieval: chunk owner differs from its document's owner")
+
+// Index is the in-memory hybrid index: BM25 over chunk terms and vector
+// search through chromem-go. It is safe for concurrent use.
+type Index struct {
+	emb Embedder
+	opt Options
+	an  *Analyzer
+
+	mu    sync.RWMutex
+	kw    *bm25
+	vec   vectorIndex
+	dim   int
+	byID  map[uint64]uint32    // chunk id → ordinal
+	meta  []chunkMeta          // by ordinal
+	docs  map[uint64]*docEntry // document id → its chunks
+	pool  sync.Pool            // *scratch
+	nLive int
+}
+
+// chunkMeta is what the Index keeps of a chunk.
+type chunkMeta struct {
+	id, doc, owner uint64
+	start, end     int
+}
+
+// docEntry lists the live chunk ordinals of one document.
+type docEntry struct {
+	owner uint64
+	ords  []uint32
+}
+
+// NewIndex returns an empty index that embeds with e (the built-in
+// embedder when e is nil).
+func NewIndex(e Embedder, opt Options) *Index {
+	if e == nil {
+		e = NewBuiltin(0)
+	}
+	opt = opt.withDefaults()
+	return &Index{
+		emb:  e,
+		opt:  opt,
+		an:   NewAnalyzer(),
+		kw:   newBM25(opt.K1, opt.B),
+		vec:  newChromemIndex(),
+		byID: make(map[uint64]uint32),
+		docs: make(map[uint64]*docEntry),
+	}
+}
+
+// Embedder returns the index's embedder.
+func (ix *Index) Embedder() Embedder { return ix.emb }
+
+// Analyze returns the terms of text using the index's stem cache; it is
+// the same analysis as the package-level Analyze, only faster in bulk.
+func (ix *Index) Analyze(text string) Terms { return ix.an.Analyze(text) }
+
+// Len returns the number of chunks in the index.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.nLive
+}
+
+// ChunkIDs returns the ids of all chunks in the index, sorted.
+func (ix *Index) ChunkIDs() []uint64 {
+	ix.mu.RLock()
+	ids := make([]uint64, 0, len(ix.byID))
+	for id := range ix.byID {
+		ids = append(ids, id)
+	}
+	ix.mu.RUnlock()
+	slices.Sort(ids)
+	return ids
+}
+
+// Add indexes chunks. A chunk whose ID is already indexed replaces the
+// old one. Chunks without Terms are analysed from Text; chunks without a
+// Vector are embedded (in one batch). All chunks of a document must have
+// the same Owner.
+func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
+	if len(chunks) == 0 {
+		return nil
+	}
+	terms, vecs, err := ix.prepare(ctx, chunks)
+	if err != nil {
+		return err
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if err := ix.checkOwners(chunks); err != nil {
+		return err
+	}
+	if err := ix.checkDim(vecs); err != nil {
+		return err
+	}
+	byOwner := make(map[uint64][]vectorItem)
+	for i, c := range chunks {
+		if old, ok := ix.byID[c.ID]; ok {
+			if err := ix.removeOrd(ctx, old); err != nil {
+				return err
+			}
+		}
+		ord := ix.kw.add(terms[i])
+		ix.meta = append(ix.meta, chunkMeta{id: c.ID, doc: c.DocumentID, owner: c.Owner, start: c.Start, end: c.End})
+		ix.byID[c.ID] = ord
+		d := ix.docs[c.DocumentID]
+		if d == nil {
+			d = &docEntry{owner: c.Owner}
+			ix.docs[c.DocumentID] = d
+		}
+		d.ords = append(d.ords, ord)
+		ix.nLive++
+		byOwner[c.Owner] = append(byOwner[c.Owner], vectorItem{id: c.ID, doc: c.DocumentID, vec: vecs[i]})
+	}
+	for owner, items := range byOwner {
+		if err := ix.vec.add(ctx, owner, items); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare analyses and embeds chunks outside the lock. It returns terms
+// and unit vectors (copies, never the caller's slices).
+func (ix *Index) prepare(ctx context.Context, chunks []Chunk) ([]Terms, [][]float32, error) {
+	terms := make([]Terms, len(chunks))
+	vecs := make([][]float32, len(chunks))
+	var missing []int
+	var texts []string
+	for i, c := range chunks {
+		if c.Terms != nil {
+			if err := c.Terms.validate(); err != nil {
+				return nil, nil, fmt.Errorf("chunk %d: %w", c.ID, err)
+			}
+			terms[i] = c.Terms
+		} else {
+			terms[i] = ix.an.Analyze(c.Text)
+		}
+		if c.Vector == nil {
+			missing = append(missing, i)
+			texts = append(texts, c.Text)
+			continue
+		}
+		v := slices.Clone(c.Vector)
+		normalize(v)
+		vecs[i] = v
+	}
+	if len(missing) > 0 {
+		out, err := ix.emb.Embed(ctx, texts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("embed %d chunks: %w", len(texts), err)
+		}
+		if len(out) != len(texts) {
+			return nil, nil, fmt.Errorf("embed %d chunks: got %d vectors", len(texts), len(out))
+		}
+		for j, i := range missing {
+			v := slices.Clone(out[j])
+			normalize(v)
+			vecs[i] = v
+		}
+	}
+	return terms, vecs, nil
+}
+
+// checkOwners verifies that no chunk moves a document to another owner.
+func (ix *Index) checkOwners(chunks []Chunk) error {
+	seen := make(map[uint64]uint64)
+	for _, c := range chunks {
+		owner, ok := seen[c.DocumentID]
+		if d := ix.docs[c.DocumentID]; !ok && d != nil && len(d.ords) > 0 {
+			owner, ok = d.owner, true
+		}
+		if ok && owner != c.Owner {
+			return fmt.Errorf("document %d: owner %d, chunk %d says %d: %w", c.DocumentID, owner, c.ID, c.Owner, ErrOwnerMismatch)
+		}
+		seen[c.DocumentID] = c.Owner
+	}
+	return nil
+}
+
+// checkDim verifies that all vectors have the index's dimension, fixing it
+// with the first vector ever added.
+func (ix *Index) checkDim(vecs [][]float32) error {
+	for _, v := range vecs {
+		if ix.dim == 0 {
+			ix.dim = len(v)
+		}
+		if len(v) != ix.dim || len(v) == 0 {
+			return fmt.Errorf("vector of length %d, index has %d: %w", len(v), ix.dim, ErrDimension)
+		}
+	}
+	return nil
+}
+
+// DeleteDocument removes every chunk of a document. Deleting an unknown
+// document does nothing.
+func (ix *Index) DeleteDocument(docID uint64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	d := ix.docs[docID]
+	if d == nil {
+		return
+	}
+	ids := make([]uint64, 0, len(d.ords))
+	for _, ord := range d.ords {
+		ids = append(ids, ix.meta[ord].id)
+		ix.forget(ord)
+	}
+	delete(ix.docs, docID)
+	// chromem's Delete by ids cannot fail for an existing collection.
+	_ = ix.vec.remove(context.Background(), d.owner, ids)
+	ix.maybeCompact()
+}
+
+// removeOrd removes one chunk (being replaced) from all structures.
+func (ix *Index) removeOrd(ctx context.Context, ord uint32) error {
+	m := ix.meta[ord]
+	ix.forget(ord)
+	if d := ix.docs[m.doc]; d != nil {
+		d.ords = slices.DeleteFunc(d.ords, func(o uint32) bool { return o == ord })
+		if len(d.ords) == 0 {
+			delete(ix.docs, m.doc)
+		}
+	}
+	return ix.vec.remove(ctx, m.owner, []uint64{m.id})
+}
+
+// forget marks ord dead in the keyword index and drops its id.
+func (ix *Index) forget(ord uint32) {
+	ix.kw.remove(ord)
+	delete(ix.byID, ix.meta[ord].id)
+	ix.nLive--
+}
+
+// maybeCompact renumbers ordinals once a quarter of them are dead.
+func (ix *Index) maybeCompact() {
+	dead := ix.kw.nDead
+	if dead < 1024 || dead*4 < ix.kw.size() {
+		return
+	}
+	ix.compact()
+}
+
+// compact drops dead ordinals everywhere.
+func (ix *Index) compact() {
+	remap := make([]uint32, len(ix.meta))
+	meta := make([]chunkMeta, 0, ix.nLive)
+	for ord, m := range ix.meta {
+		if ix.kw.dead[ord] {
+			continue
+		}
+		remap[ord] = uint32(len(meta))
+		meta = append(meta, m)
+	}
+	ix.kw.compact(remap)
+	ix.meta = meta
+	for ord, m := range meta {
+		ix.byID[m.id] = uint32(ord)
+	}
+	for _, d := range ix.docs {
+		for i, o := range d.ords {
+			d.ords[i] = remap[o]
+		}
+	}
+}

@@ -21,14 +21,17 @@ const (
 	similarJaccard = 0.7
 )
 
-// sentence is a candidate sentence of the extractive answerer.
+// sentence is a candidate sentence of the extractive answerer and
+// summarizer.
 type sentence struct {
 	text    string
-	passage int // index of its passage, from 0
+	passage int // index of its passage (or chunk), from 0
 	pos     int // index within its passage (or document)
-	terms   []string
 	size    int // length in words (a CJK character counts half)
 	score   float64
+	// terms are the sentence's distinct terms, sorted; the answerer
+	// computes them only for the sentences it considers picking.
+	terms []string
 }
 
 // extractiveAnswer composes an answer from the sentences of passages that
@@ -42,7 +45,7 @@ func extractiveAnswer(question string, passages []Passage) string {
 	var cands []sentence
 	for i, p := range passages {
 		for j, s := range splitSentences(p.Text) {
-			cands = append(cands, newSentence(s, i, j))
+			cands = append(cands, sentence{text: s, passage: i, pos: j, size: wordCount(s)})
 		}
 	}
 	if len(cands) == 0 {
@@ -84,26 +87,32 @@ func lead(cands []sentence) sentence {
 	return cands[0]
 }
 
-func newSentence(text string, passage, pos int) sentence {
-	s := sentence{text: text, passage: passage, pos: pos, terms: terms(text)}
-	cjk := 0
+// wordCount returns the length of text in words, counting a CJK character
+// as half a word.
+func wordCount(text string) int {
+	words, wide := 0, 0
 	inWord := false
-	for _, r := range text {
+	for i := 0; i < len(text); {
+		r, size := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
+		i += size
 		switch {
-		case isWide(r):
-			cjk++
-			inWord = false
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case r < utf8.RuneSelf && (r|0x20 >= 'a' && r|0x20 <= 'z' || '0' <= r && r <= '9'),
+			r >= utf8.RuneSelf && !isWide(r) && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			if !inWord {
-				s.size++
+				words++
 			}
 			inWord = true
+		case isWide(r):
+			wide++
+			inWord = false
 		default:
 			inWord = false
 		}
 	}
-	s.size += cjk / 2
-	return s
+	return words + wide/2
 }
 
 // scoreSentences sets the score of each candidate against the query terms.
@@ -111,18 +120,25 @@ func scoreSentences(query []string, cands []sentence) {
 	if len(query) == 0 {
 		return
 	}
-	match := make([][]float64, len(cands)) // match[i][q]: 0, prefixMatch or 1
-	df := make([]int, len(query))
+	nq := len(query)
+	match := make([]float64, len(cands)*nq) // match[i*nq+q]: 0, prefixMatch or 1
+	df := make([]int, nq)
 	for i := range cands {
-		match[i] = make([]float64, len(query))
-		for q, term := range query {
-			if m := matchTerm(term, cands[i].terms); m > 0 {
-				match[i][q] = m
+		m := match[i*nq : (i+1)*nq]
+		forEachTerm(cands[i].text, func(t []byte) {
+			for q, term := range query {
+				if m[q] < 1 {
+					m[q] = max(m[q], matchTerm(term, t))
+				}
+			}
+		})
+		for q := range m {
+			if m[q] > 0 {
 				df[q]++
 			}
 		}
 	}
-	weights, total := make([]float64, len(query)), 0.0
+	weights, total := make([]float64, nq), 0.0
 	for q := range query {
 		weights[q] = math.Log(1 + float64(len(cands))/float64(df[q]+1))
 		total += weights[q]
@@ -130,7 +146,7 @@ func scoreSentences(query []string, cands []sentence) {
 	for i := range cands {
 		cover := 0.0
 		for q := range query {
-			cover += weights[q] * match[i][q]
+			cover += weights[q] * match[i*nq+q]
 		}
 		s := &cands[i]
 		s.score = cover / total * (1 + 0.3/float64(1+s.passage)) * lengthFactor(s.size)
@@ -152,24 +168,22 @@ func lengthFactor(words int) float64 {
 // "policies"), a stemming-free stand-in for inflection.
 const prefixMatch = 0.7
 
-// matchTerm returns how well term occurs in terms: 1, prefixMatch or 0.
-func matchTerm(term string, terms []string) float64 {
-	best := 0.0
-	for _, t := range terms {
-		if t == term {
-			return 1
-		}
-		if best == 0 && samePrefix(term, t) {
-			best = prefixMatch
-		}
+// matchTerm returns how well term matches t: 1 when equal, prefixMatch
+// when they share a long prefix, else 0.
+func matchTerm(term string, t []byte) float64 {
+	switch {
+	case term == string(t):
+		return 1
+	case samePrefix(term, t):
+		return prefixMatch
 	}
-	return best
+	return 0
 }
 
 // samePrefix reports whether two Latin words of four letters or more share
 // a prefix of at least four letters that covers all but two of the shorter
 // and all but four of the longer.
-func samePrefix(a, b string) bool {
+func samePrefix(a string, b []byte) bool {
 	if len(a) < 4 || len(b) < 4 || a[0] != b[0] || a[0] >= utf8.RuneSelf {
 		return false
 	}
@@ -197,7 +211,13 @@ func pick(cands []sentence, n, maxRunes int) []sentence {
 			break
 		}
 		size := min(utf8.RuneCountInString(s.text), maxSentenceRunes)
-		if len(out) > 0 && runes+size > maxRunes || similarToAny(s, out) {
+		if len(out) > 0 && runes+size > maxRunes {
+			continue
+		}
+		if s.terms == nil {
+			s.terms = terms(s.text)
+		}
+		if similarToAny(s, out) {
 			continue
 		}
 		out = append(out, s)
@@ -206,6 +226,7 @@ func pick(cands []sentence, n, maxRunes int) []sentence {
 	return out
 }
 
+// similarToAny reports whether s says the same as one of picked.
 func similarToAny(s sentence, picked []sentence) bool {
 	for _, p := range picked {
 		if s.text == p.text || jaccard(s.terms, p.terms) >= similarJaccard {

@@ -110,6 +110,8 @@ func TestSplitSentences(t *testing.T) {
 		{"第一句。第二\n句！第三句？", []string{"第一句。", "第二句！", "第三句？"}},
 		{"「你好。」他说。", []string{"「你好。」", "他说。"}},
 		{"See example.com for details.", []string{"See example.com for details."}},
+		{"Windows line\r\nbreaks here.\r\n\r\nNext\tpart.", []string{"Windows line breaks here.", "Next part."}},
+		{"公司　年假\n政策。", []string{"公司年假政策。"}},
 	}
 	for _, tt := range tests {
 		if got := splitSentences(tt.in); !slices.Equal(got, tt.want) {
@@ -127,6 +129,8 @@ func TestTerms(t *testing.T) {
 		{"ＡＢＣ full-width", []string{"abc", "full", "width"}},
 		{"年假政策是什么", []string{"假政", "年假", "政策"}},
 		{"iPhone手机 2024", []string{"2024", "iphone", "手机"}},
+		{"手机iPhone手 São Paulo", []string{"iphone", "paulo", "são", "手", "手机"}},
+		{"Line one\r\nline two", []string{"line", "two"}},
 	}
 	for _, tt := range tests {
 		if got := terms(tt.in); !slices.Equal(got, tt.want) {

@@ -49,12 +49,13 @@ func (e *Engine) buildPrompt(question string, history []Turn, passages []Passage
 	const framing = "\nAnswer from the sources above, citing them as [n].\nQuestion: "
 	fixed := EstimateTokens(e.system) + EstimateTokens(question) + EstimateTokens(framing) + 2*messageOverhead
 	avail := max(e.cfg.ContextTokens-e.cfg.AnswerTokens-fixed, minSourceTokens)
-	need := 0
+	costs, need := make([]int, len(passages)), 0
 	for i, p := range passages {
-		need += passageCost(i, p)
+		costs[i] = EstimateTokens(strings.TrimSpace(p.Text))
+		need += costs[i] + EstimateTokens(sourceHeader(i, p))
 	}
 	turns, used := historyWindow(history, avail-min(need, avail*3/4))
-	sources, text := numberSources(passages, avail-used)
+	sources, text := numberSources(passages, costs, avail-used)
 
 	msgs := make([]llms.MessageContent, 0, len(turns)+2)
 	msgs = append(msgs, llms.TextParts(llms.ChatMessageTypeSystem, e.system))
@@ -109,39 +110,36 @@ func historyWindow(history []Turn, budget int) ([]Turn, int) {
 	return kept, used
 }
 
-// numberSources writes the passages as numbered sources within budget
-// tokens and returns those included. A passage that does not fit whole is
-// truncated, and the ones after it are left out; the first passage is
-// always included.
-func numberSources(passages []Passage, budget int) ([]Passage, string) {
+// numberSources writes the passages, whose texts cost costs tokens, as
+// numbered sources within budget tokens and returns those included. A
+// passage that does not fit whole is truncated, and the ones after it are
+// left out; the first passage is always included.
+func numberSources(passages []Passage, costs []int, budget int) ([]Passage, string) {
 	var b strings.Builder
+	b.Grow(len("Sources:\n") + 4*budget)
 	b.WriteString("Sources:\n")
 	left := budget - 3
 	for i, p := range passages {
 		header := sourceHeader(i, p)
-		text := strings.TrimSpace(p.Text)
+		text, cost := strings.TrimSpace(p.Text), costs[i]
 		room := left - EstimateTokens(header)
-		full := EstimateTokens(text) <= room
+		full := cost <= room
 		if !full {
 			if room < minPassageTokens && i > 0 {
 				return passages[:i], b.String()
 			}
 			text = truncateTokens(text, max(room, minPassageTokens))
+			cost = EstimateTokens(text)
 		}
 		b.WriteString(header)
 		b.WriteString(text)
 		b.WriteByte('\n')
-		left -= EstimateTokens(header) + EstimateTokens(text)
+		left -= EstimateTokens(header) + cost
 		if !full {
 			return passages[:i+1], b.String()
 		}
 	}
 	return passages, b.String()
-}
-
-// passageCost is the estimated size of a passage as a numbered source.
-func passageCost(i int, p Passage) int {
-	return EstimateTokens(sourceHeader(i, p)) + EstimateTokens(strings.TrimSpace(p.Text))
 }
 
 // sourceHeader is the line introducing source i: "\n[1] report.pdf, page 3\n".

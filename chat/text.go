@@ -14,42 +14,85 @@ import (
 // CJK characters.
 func splitSentences(text string) []string {
 	var out []string
-	var cur strings.Builder
-	flush := func() {
-		if s := strings.TrimSpace(cur.String()); s != "" {
+	start := 0
+	cut := func(end int) {
+		if s := normalizeSpace(text[start:end]); s != "" {
 			out = append(out, trimListMarker(s))
 		}
-		cur.Reset()
+		start = end
 	}
 	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		rest := text[i+size:]
-		switch {
-		case r == '\n' || r == '\r':
-			if paragraphBreak(rest) {
-				flush()
-			} else {
-				joinLine(&cur, rest)
+		switch c := text[i]; {
+		case c == '\n':
+			if paragraphBreak(text[i+1:]) {
+				cut(i)
 			}
-		case unicode.IsSpace(r):
-			if cur.Len() > 0 && !strings.HasSuffix(cur.String(), " ") {
-				cur.WriteByte(' ')
+			i++
+		case c == '.' || c == '!' || c == '?':
+			end := i + 1 + closers(text[i+1:])
+			if sentenceEnd(text[start:end], text[end:]) {
+				cut(end)
 			}
-		case r == '。' || r == '！' || r == '？' || r == '!' || r == '?' || r == '.':
-			cur.WriteRune(r)
-			n := closers(rest)
-			cur.WriteString(rest[:n])
-			size += n
-			if r >= utf8.RuneSelf || sentenceEnd(cur.String(), text[i+size:]) {
-				flush()
-			}
+			i = end
+		case c < utf8.RuneSelf:
+			i++
 		default:
-			cur.WriteRune(r)
+			r, size := utf8.DecodeRuneInString(text[i:])
+			i += size
+			if r == '。' || r == '！' || r == '？' {
+				i += closers(text[i:])
+				cut(i)
+			}
 		}
-		i += size
 	}
-	flush()
+	cut(len(text))
 	return out
+}
+
+// normalizeSpace trims s and turns each run of white space inside it into
+// one space, or none between two CJK characters.
+func normalizeSpace(s string) string {
+	s = strings.TrimSpace(s)
+	if !irregularSpace(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && !(isWide(r) && isWideEnd(b.String())) {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// irregularSpace reports whether s may hold white space other than single
+// ASCII spaces (it errs towards yes for some non-ASCII text).
+func irregularSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ':
+			if i+1 < len(s) && s[i+1] == ' ' {
+				return true
+			}
+		case c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f':
+			return true
+		case c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3:
+			// lead bytes of U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsSpace(r) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // paragraphBreak reports whether the text after a line break starts a new
@@ -67,15 +110,6 @@ func paragraphBreak(rest string) bool {
 		digits++
 	}
 	return digits > 0 && digits < len(line)-1 && (line[digits] == '.' || line[digits] == ')') && line[digits+1] == ' '
-}
-
-// joinLine joins a hard-wrapped line to the sentence in progress.
-func joinLine(cur *strings.Builder, rest string) {
-	next, _ := utf8.DecodeRuneInString(strings.TrimLeft(rest, " \t"))
-	if cur.Len() == 0 || strings.HasSuffix(cur.String(), " ") || (isWideEnd(cur.String()) && isWide(next)) {
-		return
-	}
-	cur.WriteByte(' ')
 }
 
 // closers returns the length of the closing quotes and brackets at the
@@ -121,7 +155,7 @@ func sentenceEnd(sofar, after string) bool {
 	if !strings.HasSuffix(sofar, ".") {
 		return true
 	}
-	word := sofar[strings.LastIndexAny(sofar, " (")+1:]
+	word := sofar[strings.LastIndexAny(sofar, " \t\n(")+1:]
 	word = strings.ToLower(strings.Trim(strings.TrimSuffix(word, "."), `"'“‘([`))
 	if utf8.RuneCountInString(word) == 1 && unicode.IsLetter([]rune(word)[0]) {
 		return false // an initial: "J. Smith"
@@ -141,62 +175,88 @@ func trimListMarker(s string) string {
 	return s
 }
 
-// terms returns the distinct, sorted search terms of text: lower-cased
-// words of two letters or more that are not stop words (full-width ASCII
-// folded), and the character bigrams of CJK runs that contain no stop
-// character (a lone CJK character stands for itself).
+// terms returns the distinct, sorted search terms of text (see
+// forEachTerm).
 func terms(text string) []string {
-	var out []string
-	var word []byte
-	var run []rune
-	flushWord := func() {
-		if len(word) > 1 || (len(word) == 1 && '0' <= word[0] && word[0] <= '9') {
-			if w := string(word); !isStopWord(w) {
-				out = append(out, w)
-			}
-		}
-		word = word[:0]
-	}
-	flushRun := func() {
-		out = appendBigrams(out, run)
-		run = run[:0]
-	}
-	for _, r := range text {
-		if 0xFF01 <= r && r <= 0xFF5E {
-			r -= 0xFEE0 // full-width ASCII
-		}
-		switch {
-		case isCJK(r):
-			flushWord()
-			run = append(run, r)
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			flushRun()
-			word = utf8.AppendRune(word, unicode.ToLower(r))
-		default:
-			flushWord()
-			flushRun()
-		}
-	}
-	flushWord()
-	flushRun()
+	out := make([]string, 0, len(text)/8)
+	forEachTerm(text, func(t []byte) { out = append(out, string(t)) })
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
-// appendBigrams appends the usable bigrams of a CJK run to out.
-func appendBigrams(out []string, run []rune) []string {
+// forEachTerm calls fn with each search term of text, in order, repeats
+// included: lower-cased words of two letters or more (or digits) that are
+// not stop words, full-width ASCII folded; and the character bigrams of CJK
+// runs that contain no stop character (a lone CJK character stands for
+// itself). The bytes passed to fn are only valid during the call.
+func forEachTerm(text string, fn func(term []byte)) {
+	// fn may keep what it is given, so these escape: allocate them once.
+	word, bg := make([]byte, 0, 64), make([]byte, 0, 8)
+	var rbuf [16]rune
+	run := rbuf[:0]
+	for i := 0; i < len(text); {
+		r, size := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
+		i += size
+		if 0xFF01 <= r && r <= 0xFF5E {
+			r -= 0xFEE0 // full-width ASCII
+		}
+		lower := rune(-1)
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			lower = r
+		case 'A' <= r && r <= 'Z':
+			lower = r + 'a' - 'A'
+		case r < utf8.RuneSelf:
+		case isCJK(r):
+			emitWord(word, fn)
+			word = word[:0]
+			run = append(run, r)
+			continue
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			lower = unicode.ToLower(r)
+		}
+		if lower >= 0 {
+			emitBigrams(run, bg, fn)
+			run = run[:0]
+			word = utf8.AppendRune(word, lower)
+			continue
+		}
+		emitWord(word, fn)
+		word = word[:0]
+		emitBigrams(run, bg, fn)
+		run = run[:0]
+	}
+	emitWord(word, fn)
+	emitBigrams(run, bg, fn)
+}
+
+// emitWord passes word to fn unless it is a stop word or a single letter.
+func emitWord(word []byte, fn func([]byte)) {
+	if len(word) == 0 || (len(word) == 1 && (word[0] < '0' || word[0] > '9')) || isStopWord(string(word)) {
+		return
+	}
+	fn(word)
+}
+
+// emitBigrams passes the usable bigrams of a CJK run to fn, encoded in
+// buf.
+func emitBigrams(run []rune, buf []byte, fn func([]byte)) {
 	if len(run) == 1 && !isStopChar(run[0]) {
-		return append(out, string(run))
+		fn(utf8.AppendRune(buf[:0], run[0]))
+		return
 	}
 	for i := 0; i+1 < len(run); i++ {
 		if isStopChar(run[i]) || isStopChar(run[i+1]) {
 			continue
 		}
-		if bg := string(run[i : i+2]); !isStopWord(bg) {
-			out = append(out, bg)
+		bg := utf8.AppendRune(utf8.AppendRune(buf[:0], run[i]), run[i+1])
+		if !isStopWord(string(bg)) {
+			fn(bg)
 		}
 	}
-	return out
 }
 
 // isStopWord reports whether a lower-cased word or CJK bigram is too common

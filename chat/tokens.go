@@ -23,8 +23,7 @@ import (
 func EstimateTokens(text string) int {
 	tokens, units := 0, 0
 	for i := 0; i < len(text); {
-		c := text[i]
-		if c < utf8.RuneSelf {
+		if c := text[i]; c < utf8.RuneSelf {
 			units += asciiUnits(c)
 			i++
 			continue
@@ -42,12 +41,10 @@ func EstimateTokens(text string) int {
 
 // asciiUnits is the weight of an ASCII byte, in quarter tokens.
 func asciiUnits(c byte) int {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == ' ':
+	if l := c | 0x20; ('a' <= l && l <= 'z') || c == ' ' {
 		return 1
-	default:
-		return 2
 	}
+	return 2
 }
 
 // isWide reports whether r counts as a token of its own: CJK characters

@@ -115,7 +115,7 @@ func isASCIIWord(b []byte) bool {
 }
 
 // scanTokens splits text into raw lower-cased tokens and calls emit for
-// each. Letters and digits form runs; a single joiner ('.', '-', '_', '\'')
+// each. Letters and digits form runs; a single joiner ('.', '-', '_', '\”)
 // between two letters or digits keeps the run together, and such a
 // compound is emitted whole and then part by part (a run joined only by
 // apostrophes is one word: "patient's"). CJK characters form runs of their
@@ -218,7 +218,7 @@ func (s *scanner) flushCJK() {
 }
 
 // fold lower-cases r, maps full-width ASCII forms to ASCII and typographic
-// apostrophes to '\''.
+// apostrophes to '\”.
 func fold(r rune) rune {
 	switch {
 	case r < utf8.RuneSelf:

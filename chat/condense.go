@@ -90,6 +90,8 @@ func condenseWindow(history []Turn) []Turn {
 func cleanLine(reply string, prefixes ...string) string {
 	if i := strings.LastIndex(reply, "</think>"); i >= 0 {
 		reply = reply[i+len("</think>"):]
+	} else if strings.HasPrefix(strings.TrimSpace(reply), "<think>") {
+		return "" // reasoning cut off by the token limit: no answer
 	}
 	line := ""
 	for _, l := range strings.Split(reply, "\n") {

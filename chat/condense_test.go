@@ -40,6 +40,7 @@ func TestCleanLine(t *testing.T) {
 		{"Standalone question: What is X?\nBecause the user asked.", "What is X?"},
 		{"<think>hmm, the user means…</think>\n\n**Vacation policy**", "Vacation policy"},
 		{"\n\n  「年假政策」  ", "年假政策"},
+		{"<think>The user wants a standalone question, so", ""},
 	}
 	for _, tt := range tests {
 		if got := cleanLine(tt.in, "standalone question:"); got != tt.want {

@@ -83,7 +83,7 @@ type Turn struct {
 // Request is a question to answer.
 type Request struct {
 	Question string
-	History  []Turn // earlier turns, oldest first, without this question
+	History  []Turn // earlier turns, oldest first, without this question (a trailing copy of it is ignored)
 	TopK     int    // passages to retrieve; 0 means DefaultTopK
 }
 
@@ -105,8 +105,9 @@ type Answer struct {
 	Model      string // the LLM's name in ModeLLM
 	Query      string // the search query used (the question, condensed)
 	TokensUsed int    // LLM tokens, prompt plus completion, over all calls
-	// Partial reports an answer cut short by cancellation or a failing
-	// server: Content holds what was produced before.
+	// Partial reports an answer cut short, after its sources were
+	// emitted, by cancellation, a failing server or a failing emit:
+	// Content holds what was produced until then, possibly nothing.
 	Partial bool
 	// NotFound reports that no passage was relevant enough: Content says
 	// so plainly instead of quoting noise.
@@ -233,8 +234,9 @@ func (e *Engine) Answer(ctx context.Context, r Retriever, req Request, emit func
 	if question == "" {
 		return Answer{}, ErrEmptyQuestion
 	}
+	history := withoutEcho(req.History, question)
 	ans := Answer{Mode: e.Mode(), Model: e.Model()}
-	query, used, err := e.searchQuery(ctx, question, req.History)
+	query, used, err := e.searchQuery(ctx, question, history)
 	ans.Query, ans.TokensUsed = query, used
 	if err != nil {
 		return ans, err
@@ -246,13 +248,22 @@ func (e *Engine) Answer(ctx context.Context, r Retriever, req Request, emit func
 	passages = relevant(passages, topK(req.TopK))
 	switch {
 	case len(passages) == 0:
-		ans.NotFound = true
+		ans.NotFound, ans.Sources = true, []Passage{}
 		return e.stream(ctx, ans, notFoundText(question), emit)
 	case e.llm == nil:
 		ans.Sources = passages
 		return e.stream(ctx, ans, extractiveAnswer(question, passages), emit)
 	}
-	return e.generate(ctx, ans, question, req.History, passages, emit)
+	return e.generate(ctx, ans, question, history, passages, emit)
+}
+
+// withoutEcho drops the question from the end of history, where a caller
+// that stored it first may have left it.
+func withoutEcho(history []Turn, question string) []Turn {
+	if n := len(history); n > 0 && history[n-1].Role == "user" && strings.TrimSpace(history[n-1].Content) == question {
+		return history[:n-1]
+	}
+	return history
 }
 
 func topK(k int) int {

@@ -179,8 +179,9 @@ func TestAnswerLLM(t *testing.T) {
 }
 
 func TestAnswerCondensesOnlyWithHistory(t *testing.T) {
+	echo := []Turn{{"user", "How many vacation days?"}} // the caller stored the question first
 	for _, p := range providers {
-		for _, history := range [][]Turn{nil, {{"user", "Hi"}, {"assistant", "Hello"}}} {
+		for _, history := range [][]Turn{nil, echo, {{"user", "Hi"}, {"assistant", "Hello"}}} {
 			s := p.start(t)
 			s.Reply = script("An answer [1].")
 			r := &recorder{passages: handbook}
@@ -189,7 +190,7 @@ func TestAnswerCondensesOnlyWithHistory(t *testing.T) {
 				t.Fatal(err)
 			}
 			want, query := 1, "How many vacation days?"
-			if history != nil {
+			if len(history) > 1 {
 				want, query = 2, condensed
 			}
 			if n := len(s.ChatRequests()); n != want || r.queries[0] != query {
@@ -500,6 +501,8 @@ func TestNew(t *testing.T) {
 		{cfg: Config{}, model: ""},
 		{cfg: Config{Provider: "ollama"}, model: DefaultOllamaModel, endpoint: DefaultOllamaHost},
 		{cfg: Config{Provider: "ollama", OllamaHost: "0.0.0.0"}, model: DefaultOllamaModel, endpoint: "http://0.0.0.0:11434"},
+		{cfg: Config{Provider: "ollama", OllamaHost: ":11500"}, model: DefaultOllamaModel, endpoint: "http://127.0.0.1:11500"},
+		{cfg: Config{Provider: "ollama", OllamaHost: "https://ollama.example.com/"}, model: DefaultOllamaModel, endpoint: "https://ollama.example.com"},
 		{cfg: Config{Provider: "ollama", OllamaHost: "gpu-box:8080", Model: "qwen2.5"}, model: "qwen2.5", endpoint: "http://gpu-box:8080"},
 		{cfg: Config{Provider: "openai"}, model: DefaultOpenAIModel, endpoint: DefaultOpenAIBaseURL},
 		{cfg: Config{Provider: "openai", OpenAIBaseURL: "http://user:secret@localhost:8000/v1/"}, model: DefaultOpenAIModel, endpoint: "http://user:xxxxx@localhost:8000/v1"},

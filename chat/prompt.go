@@ -74,40 +74,80 @@ func (e *Engine) buildPrompt(question string, history []Turn, passages []Passage
 }
 
 // historyWindow returns the most recent turns that fit in budget tokens,
-// oldest first, and their cost. It keeps whole turns, stops at the first
-// one that does not fit, never starts the window with an assistant turn,
-// skips empty turns and strips old citation marks (they numbered other
-// sources).
+// oldest first, and their cost. Turns are kept whole, newest first, except
+// the first one that does not fit: it is shortened to the room left (if
+// that is at least minTurnTokens, and keeping room for the question an
+// answer replies to). Empty turns and unknown roles are skipped, old
+// citation marks removed (they numbered other sources), and the window
+// made to alternate user and assistant turns, from a user turn to an
+// assistant turn, as strict chat templates require.
 func historyWindow(history []Turn, budget int) ([]Turn, int) {
 	var kept []Turn
-	used := 0
+	used, cut := 0, false
 	for i := len(history) - 1; i >= 0; i-- {
-		t := history[i]
-		if t.Role != "user" && t.Role != "assistant" {
+		t, ok := cleanTurn(history[i])
+		if !ok {
 			continue
 		}
-		if t.Role == "assistant" {
-			t.Content = stripCitations(t.Content)
-		}
-		t.Content = strings.TrimSpace(t.Content)
-		if t.Content == "" {
-			continue
-		}
-		cost := EstimateTokens(t.Content) + messageOverhead
+		cost := turnCost(t)
 		if used+cost > budget {
-			break
+			room := budget - used - messageOverhead
+			if t.Role == "assistant" && i > 0 && history[i-1].Role == "user" {
+				room -= EstimateTokens(history[i-1].Content) + messageOverhead
+			}
+			if cut || room < minTurnTokens {
+				break
+			}
+			t.Content, cut = truncateTokens(t.Content, room), true
+			cost = turnCost(t)
 		}
 		kept = append(kept, t)
 		used += cost
 	}
-	for len(kept) > 0 && kept[len(kept)-1].Role == "assistant" {
-		used -= EstimateTokens(kept[len(kept)-1].Content) + messageOverhead
-		kept = kept[:len(kept)-1]
-	}
-	for i, j := 0, len(kept)-1; i < j; i, j = i+1, j-1 {
-		kept[i], kept[j] = kept[j], kept[i]
+	slices.Reverse(kept)
+	kept = alternate(kept)
+	used = 0
+	for _, t := range kept {
+		used += turnCost(t)
 	}
 	return kept, used
+}
+
+// minTurnTokens is the least a shortened history turn keeps.
+const minTurnTokens = 64
+
+func turnCost(t Turn) int { return EstimateTokens(t.Content) + messageOverhead }
+
+// cleanTurn prepares a turn for the prompt; it reports false for a turn to
+// skip.
+func cleanTurn(t Turn) (Turn, bool) {
+	if t.Role != "user" && t.Role != "assistant" {
+		return t, false
+	}
+	if t.Role == "assistant" {
+		t.Content = stripCitations(t.Content)
+	}
+	t.Content = strings.TrimSpace(t.Content)
+	return t, t.Content != ""
+}
+
+// alternate merges consecutive turns of one role and trims the window to
+// run from a user turn to an assistant turn.
+func alternate(turns []Turn) []Turn {
+	var out []Turn
+	for _, t := range turns {
+		switch {
+		case len(out) == 0 && t.Role == "assistant":
+		case len(out) > 0 && out[len(out)-1].Role == t.Role:
+			out[len(out)-1].Content += "\n\n" + t.Content
+		default:
+			out = append(out, t)
+		}
+	}
+	if len(out) > 0 && out[len(out)-1].Role == "user" {
+		out = out[:len(out)-1] // the question follows: no two user turns in a row
+	}
+	return out
 }
 
 // numberSources writes the passages, whose texts cost costs tokens, as

@@ -96,19 +96,36 @@ func TestBuildPromptBudget(t *testing.T) {
 }
 
 func TestHistoryWindow(t *testing.T) {
-	h := []Turn{
-		{"user", "first question"}, {"assistant", "It is 25 days [1]."},
-		{"system", "ignored"}, {"user", "  "}, {"user", "second question"},
+	long := strings.Repeat("The policy says many things about vacation. ", 100) // ~1,100 tokens
+	tests := []struct {
+		name    string
+		history []Turn
+		budget  int
+		want    []Turn
+	}{
+		{"cleaned", []Turn{
+			{"user", "first question"}, {"assistant", "It is 25 days [1]."},
+			{"system", "ignored"}, {"user", "  "}, {"user", "second question"}, {"assistant", "Yes [2]."},
+		}, 1000, []Turn{{"user", "first question"}, {"assistant", "It is 25 days."}, {"user", "second question"}, {"assistant", "Yes."}}},
+		{"alternating", []Turn{
+			{"assistant", "greeting"}, {"user", "a"}, {"user", "b"}, {"assistant", "c"}, {"user", "unanswered"},
+		}, 1000, []Turn{{"user", "a\n\nb"}, {"assistant", "c"}}},
+		{"too small for a pair", []Turn{{"user", "first question"}, {"assistant", "It is 25 days."}}, 10, nil},
 	}
-	got, _ := historyWindow(h, 1000)
-	want := []Turn{{"user", "first question"}, {"assistant", "It is 25 days."}, {"user", "second question"}}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %q", got)
+	for _, tt := range tests {
+		got, used := historyWindow(tt.history, tt.budget)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+		if used > tt.budget {
+			t.Errorf("%s: %d tokens used of %d", tt.name, used, tt.budget)
+		}
 	}
-	// A window cut before a user turn does not start with an assistant.
-	got, _ = historyWindow(h[:2], EstimateTokens("It is 25 days.")+messageOverhead)
-	if len(got) != 0 {
-		t.Errorf("window starts with an assistant turn: %q", got)
+
+	// A long last answer is shortened, not dropped, and keeps its question.
+	got, used := historyWindow([]Turn{{"user", "old"}, {"assistant", "old answer"}, {"user", "What does the policy say?"}, {"assistant", long}}, 300)
+	if len(got) != 2 || got[0].Content != "What does the policy say?" || !strings.HasSuffix(got[1].Content, "…") || used > 300 {
+		t.Errorf("long answer: %d tokens, %q", used, got)
 	}
 }
 

@@ -56,14 +56,17 @@ func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (x *Ext
 	defer func() {
 		if p := recover(); p != nil {
 			reportPanic(ctx, p)
-			x, err = nil, fmt.Errorf("%w: malformed PDF", ErrCorrupt)
+			x, err = nil, panicError(ctx, p)
 		}
 	}()
-	r, size, err = pdfSource(r, size)
+	if err := checkPDFNumbers(r, size); err != nil {
+		return nil, err
+	}
+	src, size, err := pdfSource(ctx, r, size)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := pdf.NewReader(r, size)
+	doc, err := pdf.NewReader(src, size)
 	if err != nil {
 		return nil, openError(err)
 	}
@@ -114,12 +117,12 @@ func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (x *Ext
 // drops bytes after the last %%EOF and presents the header as version 1.7
 // (the library refuses other versions, 2.0 included, though it can read
 // them).
-func pdfSource(r io.ReaderAt, size int64) (io.ReaderAt, int64, error) {
+func pdfSource(ctx context.Context, r io.ReaderAt, size int64) (headerPatch, int64, error) {
 	head := make([]byte, min(size, 1024))
 	n, _ := r.ReadAt(head, 0)
 	off := bytes.Index(head[:n], []byte("%PDF-"))
 	if off < 0 {
-		return nil, 0, fmt.Errorf("%w: not a PDF file", ErrCorrupt)
+		return headerPatch{}, 0, fmt.Errorf("%w: not a PDF file", ErrCorrupt)
 	}
 	tailLen := min(size-int64(off), 2048)
 	tail := make([]byte, tailLen)
@@ -129,21 +132,57 @@ func pdfSource(r io.ReaderAt, size int64) (io.ReaderAt, int64, error) {
 		end = size - tailLen + int64(i) + 5
 	}
 	sr := io.NewSectionReader(r, int64(off), end-int64(off))
-	return headerPatch{sr}, end - int64(off), nil
+	budget := readBudget(size)
+	return headerPatch{r: sr, ctx: ctx, budget: &budget}, end - int64(off), nil
 }
 
 // headerPatch reads like its ReaderAt with the first bytes replaced by a
-// header the library accepts.
-type headerPatch struct{ r io.ReaderAt }
+// header the library accepts. It also bounds the library's work: every
+// read checks the context and counts against a budget of bytes, and
+// panics (recovered by readPDF) when either runs out, so that a
+// cross-reference loop or an abandoned extraction stops at its next read.
+type headerPatch struct {
+	r      io.ReaderAt
+	ctx    context.Context
+	budget *int64
+}
 
 const pdfHeader = "%PDF-1.7\n"
 
+// errReadBudget is the panic value when a PDF needs too many reads.
+var errReadBudget = errors.New("read budget exhausted")
+
 func (h headerPatch) ReadAt(p []byte, off int64) (int, error) {
+	if err := h.ctx.Err(); err != nil {
+		panic(err)
+	}
+	if *h.budget -= int64(len(p)); *h.budget < 0 {
+		panic(errReadBudget)
+	}
 	n, err := h.r.ReadAt(p, off)
 	for i := 0; i < n && off+int64(i) < int64(len(pdfHeader)); i++ {
 		p[i] = pdfHeader[off+int64(i)]
 	}
 	return n, err
+}
+
+// readBudget is how many bytes the library may read from a file of the
+// given size: real files need a few times their size (objects are parsed
+// again on each lookup, 7 times the size at most on the evaluation set);
+// loops in a malformed file hit the bound.
+func readBudget(size int64) int64 {
+	return 1024*size + 4<<20
+}
+
+// panicError maps a recovered panic to the error Extract returns.
+func panicError(ctx context.Context, p any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if p == errReadBudget {
+		return fmt.Errorf("%w: malformed PDF (reading it does not end)", ErrCorrupt)
+	}
+	return fmt.Errorf("%w: malformed PDF", ErrCorrupt)
 }
 
 // openError maps the library's errors when opening a file.

@@ -239,3 +239,34 @@ func TestPDFTitle(t *testing.T) {
 		t.Errorf("title %q", x.Title)
 	}
 }
+
+func TestPDFHostileNumbers(t *testing.T) {
+	valid := string(makePDF(pdfSpec{pages: []string{"BT /F1 12 Tf 72 700 Td (Hello) Tj ET"}}))
+	tests := map[string]string{
+		"huge xref subsection": strings.Replace(valid, "xref\n0 ", "xref\n999999999 1\n0000000000 65535 f \n0 ", 1),
+		"huge Size":            strings.Replace(valid, "/Size ", "/Size 99999999999", 1),
+		"huge object count":    strings.Replace(valid, "/Type /Catalog", "/Type /Catalog /N 9999999999", 1),
+		"huge Index":           strings.Replace(valid, "/Type /Catalog", "/Type /Catalog /Index [0 5 4000000000 2]", 1),
+		"huge Columns":         strings.Replace(valid, "/Type /Catalog", "/Type /Catalog /DecodeParms << /Columns 99999999999 >>", 1),
+	}
+	for name, data := range tests {
+		start := time.Now()
+		_, err := extractBytes(t, PDF, []byte(data))
+		if !errors.Is(err, ErrCorrupt) || time.Since(start) > time.Second {
+			t.Errorf("%s: got %v after %v, want ErrCorrupt at once", name, err, time.Since(start))
+		}
+	}
+}
+
+func TestPDFPrevLoop(t *testing.T) {
+	// A trailer whose /Prev points back at its own xref table makes the
+	// library loop; the read budget ends it.
+	data := string(makePDF(pdfSpec{pages: []string{"BT /F1 12 Tf 72 700 Td (Hello) Tj ET"}}))
+	xref := strings.Index(data, "xref\n0 ")
+	data = strings.Replace(data, "/Root 1 0 R", fmt.Sprintf("/Root 1 0 R /Prev %d", xref), 1)
+	start := time.Now()
+	_, err := Extract(context.Background(), PDF, strings.NewReader(data), int64(len(data)), Limits{Timeout: 3 * time.Second})
+	if !errors.Is(err, ErrCorrupt) || time.Since(start) > time.Second {
+		t.Errorf("got %v after %v, want ErrCorrupt soon", err, time.Since(start))
+	}
+}

@@ -252,7 +252,7 @@ func (e *Engine) Answer(ctx context.Context, r Retriever, req Request, emit func
 		return e.stream(ctx, ans, notFoundText(question), emit)
 	case e.llm == nil:
 		ans.Sources = passages
-		return e.stream(ctx, ans, extractiveAnswer(question, passages), emit)
+		return e.stream(ctx, ans, extractiveAnswer(query, passages), emit)
 	}
 	return e.generate(ctx, ans, question, history, passages, emit)
 }

@@ -467,6 +467,20 @@ func TestAnswerExtractive(t *testing.T) {
 	}
 }
 
+func TestAnswerExtractiveFollowUp(t *testing.T) {
+	// The security passage ranks first and also mentions days: the
+	// follow-up is answered from the topic of the previous question.
+	passages := []Passage{handbook[2], handbook[0]}
+	history := []Turn{{"user", "What is the vacation policy?"}, {"assistant", "Acme has one."}}
+	ans, err := newEngine(t, Config{}).Answer(context.Background(), &recorder{passages: passages}, Request{Question: "How many days?", History: history}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ans.Content, "Employees receive 25 days of paid vacation per year [2].") || strings.Contains(ans.Content, "Passwords") {
+		t.Errorf("content %q", ans.Content)
+	}
+}
+
 func TestAnswerRequest(t *testing.T) {
 	e := newEngine(t, Config{})
 	if _, err := e.Answer(context.Background(), &recorder{}, Request{Question: "  "}, nil); !errors.Is(err, ErrEmptyQuestion) {

@@ -35,7 +35,8 @@ type sentence struct {
 }
 
 // extractiveAnswer composes an answer from the sentences of passages that
-// best match question: each scored by the share of the question's terms it
+// best match question (the search query: for a follow-up, the question
+// plus the previous one's key terms): each scored by the share of its terms it
 // contains (weighted by their rarity among the candidates, exact matches
 // over shared prefixes) and by its passage's rank; near-duplicates
 // dropped; at most a few, in passage then document order, each followed by

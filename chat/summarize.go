@@ -36,11 +36,11 @@ Keep names, numbers and dates exact. Write in the language of the document.`
 
 // Summary is the summary and key points of a document.
 type Summary struct {
-	Summary    string
-	KeyPoints  []string
-	Mode       string // ModeLLM or ModeExtractive
-	Model      string // the LLM's name in ModeLLM
-	TokensUsed int    // LLM tokens over all calls
+	Summary    string   `json:"summary"`
+	KeyPoints  []string `json:"key_points"`
+	Mode       string   `json:"mode"`            // ModeLLM or ModeExtractive
+	Model      string   `json:"model,omitempty"` // the LLM's name in ModeLLM
+	TokensUsed int      `json:"tokens_used"`     // LLM tokens over all calls
 }
 
 // Summarize summarizes the document filename from its chunks, in order.

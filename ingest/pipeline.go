@@ -1,0 +1,349 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"docent/store"
+)
+
+// Indexer embeds a document's chunks, commits document, chunks and vectors
+// in one transaction and adds them to the search index, and deletes
+// documents from both (retrieval.Library does).
+type Indexer interface {
+	Add(ctx context.Context, doc *store.Document, chunks []store.Chunk, progress func(done, total int)) error
+	Delete(ctx context.Context, v store.Viewer, id uint64) (store.Document, error)
+}
+
+// Upload is a file handed to the pipeline.
+type Upload struct {
+	Owner      uint64 // store.Shared for the shared library
+	UploadedBy uint64
+	Filename   string
+	Format     Format
+	Size       int64
+	SHA256     string // hex
+	// TempPath is a file the pipeline takes over (renames into its spool
+	// directory); it must be on the same filesystem as the data directory.
+	TempPath string
+	// SourcePath, for folder ingest and replacing uploads, is the path the
+	// document is known by; a later version with the same path replaces it.
+	SourcePath string
+	// Replaces is an older version of the document to replace on commit.
+	Replaces uint64
+}
+
+// Options configure a Pipeline. The zero value is usable.
+type Options struct {
+	Workers  int          // concurrent documents (default 2)
+	Limits   Limits       // extraction bounds
+	Chunking ChunkOptions // chunk size and overlap
+	Log      *slog.Logger
+	// Observe, if set, is told how long each stage took ("extract",
+	// "chunk", "index") for metrics.
+	Observe func(stage string, d time.Duration)
+}
+
+// Pipeline turns uploads into indexed documents in the background:
+// queued → processing → ready | failed. Uploads wait in a spool directory
+// until they are indexed, so documents left queued or processing by a crash
+// are processed again at the next start.
+type Pipeline struct {
+	db    *store.DB
+	ix    Indexer
+	spool string
+	opt   Options
+
+	mu       sync.Mutex
+	queue    []uint64
+	wake     chan struct{}
+	waiters  map[uint64][]chan struct{}
+	progress map[uint64][2]int
+	wg       sync.WaitGroup
+}
+
+// NewPipeline returns a pipeline that keeps uploads in spool (created if
+// needed) and indexes them with ix. Call Start to run its workers.
+func NewPipeline(db *store.DB, ix Indexer, spool string, opt Options) (*Pipeline, error) {
+	if opt.Workers <= 0 {
+		opt.Workers = 2
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(spool, 0o700); err != nil {
+		return nil, fmt.Errorf("create upload spool: %w", err)
+	}
+	return &Pipeline{
+		db: db, ix: ix, spool: spool, opt: opt,
+		wake:     make(chan struct{}, 1),
+		waiters:  map[uint64][]chan struct{}{},
+		progress: map[uint64][2]int{},
+	}, nil
+}
+
+// TempFile creates a file in the spool directory for an incoming upload.
+func (p *Pipeline) TempFile() (*os.File, error) {
+	return os.CreateTemp(p.spool, "incoming-*")
+}
+
+// spoolPath is where the upload of document id waits.
+func (p *Pipeline) spoolPath(id uint64) string {
+	return filepath.Join(p.spool, strconv.FormatUint(id, 10))
+}
+
+// Start re-queues documents a crash left queued or processing and runs the
+// workers until ctx is done. Wait for them with Close.
+func (p *Pipeline) Start(ctx context.Context) error {
+	left, err := p.db.DocumentsWithStatus(ctx, store.StatusQueued, store.StatusProcessing)
+	if err != nil {
+		return err
+	}
+	for _, d := range left {
+		if _, err := os.Stat(p.spoolPath(d.ID)); err != nil {
+			p.db.SetStatus(ctx, d.ID, store.StatusFailed, "the upload was lost before it was indexed; upload the file again")
+			continue
+		}
+		p.opt.Log.Info("resuming document", "document_id", d.ID, "status", d.Status)
+		p.enqueue(d.ID)
+	}
+	for range p.opt.Workers {
+		p.wg.Add(1)
+		go p.work(ctx)
+	}
+	return nil
+}
+
+// Close waits for the workers to stop after Start's context is done.
+func (p *Pipeline) Close() { p.wg.Wait() }
+
+// Submit records an upload as a queued document and schedules it. The same
+// bytes from the same owner give the existing document and dup = true; the
+// temporary file is removed then.
+func (p *Pipeline) Submit(ctx context.Context, up Upload) (store.Document, bool, error) {
+	d := store.Document{
+		Owner: up.Owner, UploadedBy: up.UploadedBy, Filename: up.Filename,
+		ContentType: ContentType(up.Format), Format: string(up.Format), Size: up.Size,
+		SHA256: up.SHA256, Path: up.SourcePath, Replaces: up.Replaces, Status: store.StatusQueued,
+	}
+	existing, dup, err := p.db.CreateDocument(ctx, &d)
+	if err != nil {
+		os.Remove(up.TempPath)
+		return store.Document{}, false, err
+	}
+	if dup {
+		os.Remove(up.TempPath)
+		return existing, true, nil
+	}
+	if err := os.Rename(up.TempPath, p.spoolPath(d.ID)); err != nil {
+		p.db.SetStatus(ctx, d.ID, store.StatusFailed, "the upload could not be stored")
+		return d, false, fmt.Errorf("spool upload: %w", err)
+	}
+	p.enqueue(d.ID)
+	return d, false, nil
+}
+
+func (p *Pipeline) enqueue(id uint64) {
+	p.mu.Lock()
+	p.queue = append(p.queue, id)
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next pops a queued document id, waiting until there is one or ctx is done.
+func (p *Pipeline) next(ctx context.Context) (uint64, bool) {
+	for {
+		p.mu.Lock()
+		if len(p.queue) > 0 {
+			id := p.queue[0]
+			p.queue = p.queue[1:]
+			more := len(p.queue) > 0
+			p.mu.Unlock()
+			if more { // let another worker take the rest
+				select {
+				case p.wake <- struct{}{}:
+				default:
+				}
+			}
+			return id, true
+		}
+		p.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return 0, false
+		case <-p.wake:
+		}
+	}
+}
+
+func (p *Pipeline) work(ctx context.Context) {
+	defer p.wg.Done()
+	for {
+		id, ok := p.next(ctx)
+		if !ok {
+			return
+		}
+		p.processSpooled(ctx, id)
+	}
+}
+
+// processSpooled indexes the spooled upload of document id.
+func (p *Pipeline) processSpooled(ctx context.Context, id uint64) {
+	defer p.finished(id)
+	d, err := p.db.DocumentByID(ctx, id)
+	if err != nil { // deleted while queued
+		os.Remove(p.spoolPath(id))
+		return
+	}
+	f, err := os.Open(p.spoolPath(id))
+	if err != nil {
+		p.db.SetStatus(ctx, id, store.StatusFailed, "the upload was lost before it was indexed; upload the file again")
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err == nil {
+		err = p.Process(ctx, &d, f, st.Size())
+	}
+	if ctx.Err() != nil {
+		return // shutting down: the document stays queued/processing and resumes at the next start
+	}
+	if err != nil {
+		p.opt.Log.Warn("document failed", "document_id", id, "err", err)
+	}
+	os.Remove(p.spoolPath(id))
+}
+
+// Process extracts, chunks and indexes the file in r (size bytes) as
+// document d, moving it through processing to ready, or to failed with a
+// readable reason (also returned). If ctx is cancelled the document stays
+// processing, to be resumed.
+func (p *Pipeline) Process(ctx context.Context, d *store.Document, r io.ReaderAt, size int64) error {
+	if err := p.db.SetStatus(ctx, d.ID, store.StatusProcessing, ""); err != nil {
+		return err
+	}
+	d.Status = store.StatusProcessing
+	err := p.process(ctx, d, r, size)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	msg := Reason(err)
+	if serr := p.db.SetStatus(context.WithoutCancel(ctx), d.ID, store.StatusFailed, msg); serr != nil && !errors.Is(serr, store.ErrNotFound) {
+		return serr
+	}
+	d.Status, d.Error = store.StatusFailed, msg
+	return err
+}
+
+func (p *Pipeline) process(ctx context.Context, d *store.Document, r io.ReaderAt, size int64) error {
+	start := time.Now()
+	x, err := Extract(ctx, Format(d.Format), r, size, p.opt.Limits)
+	if err != nil {
+		return err
+	}
+	p.observe("extract", start)
+	start = time.Now()
+	parts := Split(x, p.opt.Chunking)
+	if len(parts) == 0 {
+		return ErrEmpty
+	}
+	chunks := make([]store.Chunk, len(parts))
+	for i, c := range parts {
+		chunks[i] = store.Chunk{Text: c.Text, Start: c.Start, End: c.End, Page: c.Page, Headings: c.Headings}
+	}
+	p.observe("chunk", start)
+	d.Pages = len(x.Pages)
+	if d.Title == "" {
+		d.Title = x.Title
+	}
+	start = time.Now()
+	err = p.ix.Add(ctx, d, chunks, func(done, total int) { p.setProgress(d.ID, done, total) })
+	p.observe("index", start)
+	return err
+}
+
+func (p *Pipeline) observe(stage string, start time.Time) {
+	if p.opt.Observe != nil {
+		p.opt.Observe(stage, time.Since(start))
+	}
+}
+
+// ErrEmpty reports a file with no text at all.
+var ErrEmpty = errors.New("the file contains no text")
+
+// Reason is the message shown for a failed document: the extraction errors
+// speak for themselves; anything else is summarised without internals.
+func Reason(err error) string {
+	for _, known := range []error{ErrNoText, ErrEncrypted, ErrTooLarge, ErrCorrupt, ErrUnsupported, ErrEmpty} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "reading the file took too long"
+	}
+	var pe interface{ Hint() string }
+	if errors.As(err, &pe) {
+		return pe.Hint()
+	}
+	return "the document could not be indexed: " + err.Error()
+}
+
+func (p *Pipeline) setProgress(id uint64, done, total int) {
+	p.mu.Lock()
+	p.progress[id] = [2]int{done, total}
+	p.mu.Unlock()
+}
+
+// Progress reports how many of a processing document's passages are
+// embedded so far.
+func (p *Pipeline) Progress(id uint64) (done, total int, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr, ok := p.progress[id]
+	return pr[0], pr[1], ok
+}
+
+// finished wakes everyone waiting for document id.
+func (p *Pipeline) finished(id uint64) {
+	p.mu.Lock()
+	delete(p.progress, id)
+	ws := p.waiters[id]
+	delete(p.waiters, id)
+	p.mu.Unlock()
+	for _, w := range ws {
+		close(w)
+	}
+}
+
+// Wait blocks until document id is ready or failed (or ctx is done) and
+// returns it.
+func (p *Pipeline) Wait(ctx context.Context, id uint64) (store.Document, error) {
+	for {
+		ch := make(chan struct{})
+		p.mu.Lock()
+		p.waiters[id] = append(p.waiters[id], ch)
+		p.mu.Unlock()
+		d, err := p.db.DocumentByID(ctx, id)
+		if err != nil || d.Status == store.StatusReady || d.Status == store.StatusFailed {
+			return d, err
+		}
+		select {
+		case <-ctx.Done():
+			return d, ctx.Err()
+		case <-ch:
+		case <-time.After(time.Second): // belt and braces against a missed wake-up
+		}
+	}
+}

@@ -1,0 +1,298 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"docent/store"
+)
+
+// ErrEmbedderChanged means the stored vectors were made by another embedder
+// than the one configured; `docent reindex` re-embeds them.
+var ErrEmbedderChanged = errors.New("the index was built with another embedder")
+
+// Library keeps the store and the in-memory Index in step. It is the only
+// writer of chunks and vectors: a document's chunks, terms and vectors are
+// committed to the store in one transaction and then added to the Index,
+// and a deletion leaves both at once. It is safe for concurrent use.
+type Library struct {
+	db        *store.DB
+	ix        *Index
+	batch     int
+	storeOnly bool
+
+	// write serialises commit+add against delete, so a document deleted
+	// while it was being committed can never reappear in the Index.
+	write sync.Mutex
+}
+
+// LibraryOptions configure a Library. The zero value is usable.
+type LibraryOptions struct {
+	Index Options
+	// EmbedBatch is how many passages go to the embedder per call (default 64).
+	EmbedBatch int
+	// StoreOnly commits to the store without keeping an in-memory index
+	// (offline `docent ingest`, which never searches).
+	StoreOnly bool
+}
+
+// NewLibrary returns a Library over db that embeds with e. Call Load before
+// searching.
+func NewLibrary(db *store.DB, e Embedder, opt LibraryOptions) *Library {
+	if opt.EmbedBatch <= 0 {
+		opt.EmbedBatch = 64
+	}
+	return &Library{db: db, ix: NewIndex(e, opt.Index), batch: opt.EmbedBatch, storeOnly: opt.StoreOnly}
+}
+
+// Index returns the in-memory index (for statistics and consistency checks).
+func (l *Library) Index() *Index { return l.ix }
+
+// CheckEmbedder fails with ErrEmbedderChanged, naming `docent reindex`, when
+// the stored vectors were built by a different embedder than the
+// configured one.
+func (l *Library) CheckEmbedder(ctx context.Context) error {
+	info, err := l.db.IndexInfo(ctx)
+	if err != nil {
+		return err
+	}
+	emb := l.ix.Embedder()
+	if info.Embedder == "" || info.Embedder == emb.ID() {
+		return nil
+	}
+	return fmt.Errorf("%w: the stored vectors come from %q (dimension %d) but docent is configured with %q; "+
+		"run `docent reindex` to re-embed every document with the new embedder, or configure %q again",
+		ErrEmbedderChanged, info.Embedder, info.Dim, emb.ID(), info.Embedder)
+}
+
+// Load rebuilds the in-memory index from the store, reusing each chunk's
+// stored terms and vector (nothing is re-analysed or re-embedded). It
+// returns the number of chunks loaded.
+func (l *Library) Load(ctx context.Context) (int, error) {
+	if err := l.CheckEmbedder(ctx); err != nil {
+		return 0, err
+	}
+	const batch = 4096
+	buf := make([]Chunk, 0, batch)
+	n := 0
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		err := l.ix.Add(ctx, buf)
+		n += len(buf)
+		buf = buf[:0]
+		return err
+	}
+	err := l.db.ForEachChunk(ctx, func(c *store.IndexedChunk) error {
+		rc := Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner,
+			Start: c.Start, End: c.End, Terms: Terms(c.Terms), Vector: c.Vector}
+		if len(rc.Terms) == 0 {
+			rc.Text = c.Text
+		}
+		buf = append(buf, rc)
+		if len(buf) == batch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return n, fmt.Errorf("load index: %w", err)
+	}
+	return n, nil
+}
+
+// Add embeds the chunks of doc (reusing stored vectors of identical
+// passages), commits doc, chunks and vectors to the store in one
+// transaction, and adds them to the index. If doc.Replaces is set, that
+// document (an older version of the same file) is removed in the same
+// transaction. progress, if not nil, is told how many passages are embedded.
+func (l *Library) Add(ctx context.Context, doc *store.Document, chunks []store.Chunk, progress func(done, total int)) error {
+	replaces := doc.Replaces
+	for i := range chunks {
+		chunks[i].TextHash = store.TextHash(chunks[i].Text)
+		chunks[i].Terms = l.ix.Analyze(chunks[i].Text)
+	}
+	vectors, err := l.embed(ctx, chunks, progress)
+	if err != nil {
+		return err
+	}
+	if err := l.recordEmbedder(ctx, vectors); err != nil {
+		return err
+	}
+	l.write.Lock()
+	defer l.write.Unlock()
+	if err := l.db.Commit(ctx, doc, chunks, vectors); err != nil {
+		return err
+	}
+	if l.storeOnly {
+		return nil
+	}
+	if replaces != 0 {
+		l.ix.DeleteDocument(replaces)
+	}
+	rcs := make([]Chunk, len(chunks))
+	for i := range chunks {
+		c := &chunks[i]
+		rcs[i] = Chunk{ID: c.ID(), DocumentID: doc.ID, Owner: doc.Owner, Start: c.Start, End: c.End,
+			Terms: Terms(c.Terms), Vector: vectors[c.TextHash]}
+	}
+	// The store has the document now; an index failure here would only be
+	// a bug, and a restart rebuilds the index from the store.
+	if err := l.ix.Add(context.WithoutCancel(ctx), rcs); err != nil {
+		return fmt.Errorf("index document %d: %w", doc.ID, err)
+	}
+	return nil
+}
+
+// embed returns a vector for every distinct passage of chunks: from the
+// store when an identical passage was embedded before, from the embedder
+// otherwise, in batches.
+func (l *Library) embed(ctx context.Context, chunks []store.Chunk, progress func(done, total int)) (map[[16]byte][]float32, error) {
+	hashes := make([][16]byte, len(chunks))
+	for i := range chunks {
+		hashes[i] = chunks[i].TextHash
+	}
+	vectors, err := l.db.CachedVectors(ctx, hashes)
+	if err != nil {
+		return nil, err
+	}
+	var todo []int // index of the first chunk of each passage still to embed
+	queued := map[[16]byte]bool{}
+	for i, h := range hashes {
+		if vectors[h] == nil && !queued[h] {
+			queued[h] = true
+			todo = append(todo, i)
+		}
+	}
+	done := len(chunks) - len(todo)
+	for lo := 0; lo < len(todo); lo += l.batch {
+		hi := min(lo+l.batch, len(todo))
+		texts := make([]string, 0, hi-lo)
+		for _, i := range todo[lo:hi] {
+			texts = append(texts, chunks[i].Text)
+		}
+		vecs, err := l.ix.Embedder().Embed(ctx, texts)
+		if err != nil {
+			return nil, fmt.Errorf("embed: %w", err)
+		}
+		if len(vecs) != len(texts) {
+			return nil, fmt.Errorf("embed: %d vectors for %d passages", len(vecs), len(texts))
+		}
+		for j, i := range todo[lo:hi] {
+			vectors[hashes[i]] = vecs[j]
+		}
+		done += hi - lo
+		if progress != nil {
+			progress(done, len(chunks))
+		}
+	}
+	return vectors, nil
+}
+
+// recordEmbedder stores which embedder built the vectors, the first time.
+func (l *Library) recordEmbedder(ctx context.Context, vectors map[[16]byte][]float32) error {
+	info, err := l.db.IndexInfo(ctx)
+	if err != nil || info.Embedder != "" {
+		return err
+	}
+	dim := l.ix.Embedder().Dim()
+	for _, v := range vectors {
+		dim = len(v)
+		break
+	}
+	return l.db.SetIndexInfo(ctx, store.IndexInfo{Embedder: l.ix.Embedder().ID(), Dim: dim})
+}
+
+// Delete removes document id (if v may) from the store and the index.
+func (l *Library) Delete(ctx context.Context, v store.Viewer, id uint64) (store.Document, error) {
+	l.write.Lock()
+	defer l.write.Unlock()
+	d, err := l.db.DeleteDocument(ctx, v, id)
+	if err != nil {
+		return d, err
+	}
+	l.ix.DeleteDocument(id)
+	return d, nil
+}
+
+// Forget drops documents already deleted from the store (with their
+// user) from the index.
+func (l *Library) Forget(ids ...uint64) {
+	l.write.Lock()
+	defer l.write.Unlock()
+	for _, id := range ids {
+		l.ix.DeleteDocument(id)
+	}
+}
+
+// SearchRequest is one search on behalf of a viewer.
+type SearchRequest struct {
+	Text        string
+	TopK        int
+	Mode        Mode
+	DocumentIDs []uint64
+	Diversify   bool
+}
+
+// Result is a hit with its passage and document, ready to show or cite.
+type Result struct {
+	DocumentID uint64
+	Filename   string
+	ChunkIndex int
+	Page       int
+	Headings   []string
+	Score      float64
+	Text       string
+	BelowFloor bool
+}
+
+// Search finds the passages best matching r among the documents v may read
+// (their own and the shared library), best first.
+func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) ([]Result, error) {
+	owners := []uint64{store.Shared}
+	if v.UserID != store.Shared {
+		owners = append(owners, v.UserID)
+	}
+	hits, err := l.ix.Search(ctx, Query{Text: r.Text, TopK: r.TopK, Mode: r.Mode, Diversify: r.Diversify,
+		Filter: Filter{Owners: owners, DocumentIDs: r.DocumentIDs}})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint64, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ChunkID
+	}
+	chunks, err := l.db.ChunksByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[uint64]*store.Chunk, len(chunks))
+	for i := range chunks {
+		byID[chunks[i].ID()] = &chunks[i]
+	}
+	names := map[uint64]string{}
+	out := make([]Result, 0, len(hits))
+	for _, h := range hits {
+		c := byID[h.ChunkID]
+		if c == nil {
+			continue // deleted since the search
+		}
+		name, ok := names[c.DocumentID]
+		if !ok {
+			d, err := l.db.Document(ctx, v, c.DocumentID)
+			if err != nil {
+				continue
+			}
+			name, names[c.DocumentID] = d.Filename, d.Filename
+		}
+		out = append(out, Result{DocumentID: c.DocumentID, Filename: name, ChunkIndex: c.Index, Page: c.Page,
+			Headings: c.Headings, Score: h.Score, Text: c.Text, BelowFloor: h.BelowFloor})
+	}
+	return out, nil
+}

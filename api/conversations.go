@@ -29,23 +29,27 @@ func toConversationJSON(c *store.Conversation) conversationJSON {
 // messageJSON is a message as API.md shows it: assistant messages always
 // carry sources and mode.
 type messageJSON struct {
-	ID             uint64         `json:"id"`
-	ConversationID uint64         `json:"conversation_id"`
-	Role           string         `json:"role"`
-	Content        string         `json:"content"`
-	TokensUsed     int            `json:"tokens_used"`
-	CreatedAt      time.Time      `json:"created_at"`
-	Sources        []store.Source `json:"sources,omitempty"`
-	Mode           string         `json:"mode,omitempty"`
-	Model          string         `json:"model,omitempty"`
-	Partial        bool           `json:"partial,omitempty"`
+	ID             uint64          `json:"id"`
+	ConversationID uint64          `json:"conversation_id"`
+	Role           string          `json:"role"`
+	Content        string          `json:"content"`
+	TokensUsed     int             `json:"tokens_used"`
+	CreatedAt      time.Time       `json:"created_at"`
+	Sources        *[]store.Source `json:"sources,omitempty"` // always set on assistant messages
+	Mode           string          `json:"mode,omitempty"`
+	Model          string          `json:"model,omitempty"`
+	Partial        bool            `json:"partial,omitempty"`
 }
 
 func toMessageJSON(m *store.Message) messageJSON {
 	out := messageJSON{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content,
-		TokensUsed: m.TokensUsed, CreatedAt: m.CreatedAt, Sources: m.Sources, Mode: m.Mode, Model: m.Model, Partial: m.Partial}
-	if m.Role == store.RoleAssistantMessage && out.Sources == nil {
-		out.Sources = []store.Source{}
+		TokensUsed: m.TokensUsed, CreatedAt: m.CreatedAt, Mode: m.Mode, Model: m.Model, Partial: m.Partial}
+	if m.Role == store.RoleAssistantMessage {
+		sources := m.Sources
+		if sources == nil {
+			sources = []store.Source{}
+		}
+		out.Sources = &sources
 	}
 	return out
 }
@@ -199,31 +203,6 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 type messageCreate struct {
 	Content     string   `json:"content"`
 	Stream      bool     `json:"stream"`
-	TopK        int      `json:"top_k"`
+	TopK        *int     `json:"top_k"`
 	DocumentIDs []uint64 `json:"document_ids"`
-}
-
-// postMessage stores the user's question. Answering lands with the chat
-// pipeline; until then the question is kept and the answer is 501.
-func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "conversation")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var req messageCreate
-	if err := decodeJSON(r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if strings.TrimSpace(req.Content) == "" {
-		s.fail(w, r, invalid("content", "is required"))
-		return
-	}
-	m := store.Message{ConversationID: id, Role: store.RoleUserMessage, Content: req.Content}
-	if err := s.db.AddMessage(r.Context(), currentUser(r.Context()).ID, &m); err != nil {
-		s.fail(w, r, storeError(err, "conversation"))
-		return
-	}
-	writeProblem(w, r, http.StatusNotImplemented, "answering is not available yet; the question was stored", nil)
 }

@@ -111,7 +111,7 @@ func TestForeignConversationIs404OnEveryRoute(t *testing.T) {
 	r = e.do("GET", path, ann.Token, nil)
 	var full conversationWithMessages
 	r.JSON(t, &full)
-	if full.Title != "private plans" || len(full.Messages) != 1 {
+	if full.Title != "private plans" || len(full.Messages) != 2 {
 		t.Errorf("bob's attempts changed ann's conversation: %s", r.Body)
 	}
 }

@@ -8,13 +8,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"docent/chat"
+	"docent/ingest"
 	"docent/internal/auth"
+	"docent/retrieval"
 	"docent/store"
 )
 
@@ -30,6 +34,11 @@ type testEnv struct {
 var testSecret = []byte("test-secret-test-secret-test-secret!")
 
 func newTestEnv(t *testing.T, cfg Config) *testEnv {
+	return newTestEnvChat(t, cfg, nil)
+}
+
+// newTestEnvChat is newTestEnv answering with chatEngine (extractive when nil).
+func newTestEnvChat(t *testing.T, cfg Config, chatEngine *chat.Engine) *testEnv {
 	t.Helper()
 	db, err := store.Open(context.Background(), t.TempDir(), store.Options{NoSync: true})
 	if err != nil {
@@ -44,7 +53,25 @@ func newTestEnv(t *testing.T, cfg Config) *testEnv {
 	if cfg.RegisterRate == 0 {
 		cfg.RegisterRate = 10000
 	}
-	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher})
+	lib := retrieval.NewLibrary(db, retrieval.NewBuiltin(0), retrieval.LibraryOptions{})
+	if _, err := lib.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(db.Dir(), "uploads"), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); pipe.Close() })
+	if err := pipe.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	engine := chatEngine
+	if engine == nil {
+		engine, _ = chat.New(chat.Config{})
+	}
+	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher, Ingest: pipe, Library: lib, Chat: engine})
+	t.Cleanup(srv.Wait)
 	srv.SetReady()
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

@@ -47,6 +47,26 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/api/v1/conversations/{id}/messages", summary: "Messages, oldest first", access: accessUser,
 			handler: s.listMessages, responses: ok("MessageList")},
 		{method: "POST", pattern: "/api/v1/conversations/{id}/messages", summary: "Ask a question; answered as JSON or streamed as Server-Sent Events",
-			access: accessUser, handler: s.postMessage, request: "MessageCreate", responses: created("Exchange")},
+			access: accessUser, handler: s.postMessage, request: "MessageCreate",
+			responses: map[int]string{http.StatusCreated: "Exchange", http.StatusOK: "EventStream"}},
+
+		{method: "POST", pattern: "/api/v1/documents", summary: "Upload files (multipart 'file' parts); ?wait=true, ?shared=true (admin), ?replace=true",
+			access: accessUser, handler: s.uploadDocuments, request: "Upload",
+			responses: map[int]string{http.StatusCreated: "DocumentList", http.StatusAccepted: "DocumentList"}},
+		{method: "GET", pattern: "/api/v1/documents", summary: "Own documents and the shared library, newest first", access: accessUser,
+			handler: s.listDocuments, responses: ok("DocumentList")},
+		{method: "GET", pattern: "/api/v1/documents/{id}", summary: "A document", access: accessUser,
+			handler: s.getDocument, responses: ok("Document")},
+		{method: "GET", pattern: "/api/v1/documents/{id}/chunks", summary: "A document's chunks as indexed", access: accessUser,
+			handler: s.documentChunks, responses: ok("ChunkList")},
+		{method: "DELETE", pattern: "/api/v1/documents/{id}", summary: "Delete a document with its chunks and vectors", access: accessUser,
+			handler: s.deleteDocument, responses: map[int]string{http.StatusNoContent: ""}},
+		{method: "POST", pattern: "/api/v1/documents/{id}/analyze", summary: "Summary and key points of a whole document", access: accessUser,
+			handler: s.analyzeDocument, responses: ok("Analysis")},
+
+		{method: "POST", pattern: "/api/v1/search", summary: "Search the passages of documents the caller may read", access: accessUser,
+			handler: s.search, request: "SearchRequest", responses: ok("SearchResults")},
+		{method: "GET", pattern: "/api/v1/ws", summary: "WebSocket chat; token in the Authorization header, ?token= or the subprotocol bearer.<token>",
+			handler: s.websocketChat, responses: map[int]string{http.StatusSwitchingProtocols: ""}},
 	}
 }

@@ -60,6 +60,27 @@ func schemas() obj {
 		"Exchange": object([]string{"user_message", "assistant_message"}, obj{
 			"user_message": ref("Message"), "assistant_message": ref("Message"),
 		}),
-		"Source": source,
+		"Source":      source,
+		"EventStream": obj{"type": "string", "description": "text/event-stream: event sources {sources}, delta {content}..., then done {assistant_message} or error {detail}"},
+		"Upload":      object([]string{"file"}, obj{"file": arrayOf(obj{"type": "string", "format": "binary"})}),
+		"Document": object([]string{"id", "filename", "content_type", "size", "sha256", "status", "chunks", "shared", "created_at"}, obj{
+			"id": integer(), "filename": str(), "content_type": str(), "size": integer(), "sha256": str(),
+			"status": enum("queued", "processing", "ready", "failed"), "error": str(), "chunks": integer(),
+			"pages": integer(), "title": str(), "path": str(), "shared": boolean(), "created_at": timestamp(),
+			"updated_at": timestamp(), "duplicate": boolean(), "progress": number(),
+		}),
+		"DocumentList": arrayOf(ref("Document")),
+		"ChunkList": arrayOf(object([]string{"index", "text", "start", "end"}, obj{
+			"index": integer(), "text": str(), "page": integer(), "headings": arrayOf(str()), "start": integer(), "end": integer(),
+		})),
+		"Analysis": object([]string{"summary", "key_points", "mode"}, obj{
+			"document_id": integer(), "summary": str(), "key_points": arrayOf(str()),
+			"mode": enum("llm", "extractive"), "model": str(), "tokens_used": integer(),
+		}),
+		"SearchRequest": object([]string{"query"}, obj{
+			"query": str(), "top_k": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
+			"document_ids": arrayOf(integer()), "mode": enum("hybrid", "vector", "keyword"), "diversify": boolean(),
+		}),
+		"SearchResults": object([]string{"results"}, obj{"results": arrayOf(ref("Source"))}),
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,8 @@ type Config struct {
 	LoginRate int
 	// RegisterRate bounds registrations per client IP per minute (default 20).
 	RegisterRate int
+	// MaxUpload is the largest file accepted per upload (default 50 MiB).
+	MaxUpload int64
 	// Version is reported by the root endpoint.
 	Version string
 }
@@ -38,6 +41,10 @@ type Deps struct {
 	Tokens *auth.Tokens
 	Hasher *auth.Hasher
 	Log    *slog.Logger
+	// Ingest, Library and Chat serve documents, search and answers.
+	Ingest  Ingest
+	Library Library
+	Chat    Chat
 }
 
 // Server serves docent's HTTP API.
@@ -49,6 +56,12 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	ready   atomic.Bool
+	ingest  Ingest
+	library Library
+	chat    Chat
+
+	// background tracks work that outlives its request (LLM titles).
+	background sync.WaitGroup
 
 	loginByIP, loginByAccount, registerByIP *httprate.RateLimiter
 }
@@ -61,11 +74,15 @@ func New(cfg Config, d Deps) *Server {
 	if cfg.RegisterRate <= 0 {
 		cfg.RegisterRate = 20
 	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = 50 << 20
+	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
 		cfg: cfg, db: d.DB, tokens: d.Tokens, hasher: d.Hasher, log: d.Log,
+		ingest: d.Ingest, library: d.Library, chat: d.Chat,
 		metrics: newMetrics(),
 	}
 	limited := httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
@@ -76,6 +93,9 @@ func New(cfg Config, d Deps) *Server {
 	s.registerByIP = httprate.NewRateLimiter(cfg.RegisterRate, time.Minute, limited)
 	return s
 }
+
+// Wait blocks until background work started by requests has finished.
+func (s *Server) Wait() { s.background.Wait() }
 
 // SetReady marks the index as loaded: /ready answers 200 from now on.
 func (s *Server) SetReady() { s.ready.Store(true) }

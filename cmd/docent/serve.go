@@ -8,10 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"docent/api"
+	"docent/ingest"
 	"docent/internal/auth"
+	"docent/retrieval"
 	"docent/store"
 )
 
@@ -23,6 +26,10 @@ type serveCmd struct {
 	LoginRate       int           `name:"login-rate" env:"DOCENT_LOGIN_RATE" default:"60" help:"Login attempts allowed per client IP per minute (per account: a sixth of it, at least 5)."`
 	RegisterRate    int           `name:"register-rate" env:"DOCENT_REGISTER_RATE" default:"20" help:"Registrations allowed per client IP per minute."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"DOCENT_SHUTDOWN_TIMEOUT" default:"15s" help:"How long in-flight requests may run after SIGINT/SIGTERM."`
+
+	embedFlags
+	llmFlags
+	ingestFlags
 }
 
 func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
@@ -44,13 +51,35 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	emb, err := c.embedder()
+	if err != nil {
+		return err
+	}
+	lib := retrieval.NewLibrary(db, emb, retrieval.LibraryOptions{})
+	if err := lib.CheckEmbedder(ctx); err != nil {
+		return err
+	}
+	opts, maxUpload, err := c.options()
+	if err != nil {
+		return err
+	}
+	opts.Log = log
+	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(g.Data, "uploads"), opts)
+	if err != nil {
+		return err
+	}
+	engine, err := c.engine()
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Config{
 		CORSOrigins:    c.CORSOrigins,
 		TrustedProxies: c.TrustedProxies,
 		LoginRate:      c.LoginRate,
 		RegisterRate:   c.RegisterRate,
+		MaxUpload:      maxUpload,
 		Version:        versionString(),
-	}, api.Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: log})
+	}, api.Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: log, Ingest: pipe, Library: lib, Chat: engine})
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -65,19 +94,51 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	fmt.Fprintf(g.stdout, "docent %s listening on http://%s (data in %s)\n", versionString(), ln.Addr(), g.Data)
-	srv.SetReady()
-	log.Info("ready", "addr", ln.Addr().String(), "data", g.Data)
+
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	loaded := make(chan error, 1)
+	go func() { loaded <- c.load(work, log, lib, pipe, srv) }()
 
 	select {
 	case err := <-served:
 		return fmt.Errorf("http server: %w", err)
+	case err := <-loaded:
+		if err != nil {
+			return err
+		}
+		select {
+		case err := <-served:
+			return fmt.Errorf("http server: %w", err)
+		case <-ctx.Done():
+		}
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", c.ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	err = httpSrv.Shutdown(shutdownCtx)
+	stopWork()
+	pipe.Close()
+	srv.Wait()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	return nil
+}
+
+// load rebuilds the index from the store, resumes interrupted documents and
+// marks the server ready.
+func (c *serveCmd) load(ctx context.Context, log *slog.Logger, lib *retrieval.Library, pipe *ingest.Pipeline, srv *api.Server) error {
+	start := time.Now()
+	n, err := lib.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if err := pipe.Start(ctx); err != nil {
+		return err
+	}
+	srv.SetReady()
+	log.Info("ready", "chunks", n, "load", time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -1,0 +1,298 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"docent/chat"
+	"docent/retrieval"
+	"docent/store"
+)
+
+// Chat answers questions from retrieved passages (chat.Engine does).
+type Chat interface {
+	Answer(ctx context.Context, r chat.Retriever, req chat.Request, emit func(chat.Event) error) (chat.Answer, error)
+	Title(ctx context.Context, question string) string
+	Summarize(ctx context.Context, filename string, chunks []string) (chat.Summary, error)
+	Mode() string
+}
+
+// historyMessages bounds how many earlier messages are read for a question;
+// the chat engine then keeps as many as its token budget allows.
+const historyMessages = 20
+
+// exchange is one question being answered in a conversation.
+type exchange struct {
+	user     *store.User
+	conv     uint64
+	question store.Message
+	req      chat.Request
+	docIDs   []uint64
+}
+
+// startExchange validates a question, stores it and gathers the history.
+// The stored question is never lost, whatever happens to the answer.
+func (s *Server) startExchange(ctx context.Context, u *store.User, convID uint64, content string, topK *int, docIDs []uint64) (*exchange, error) {
+	if strings.TrimSpace(content) == "" {
+		return nil, invalid("content", "is required")
+	}
+	if _, err := s.db.Conversation(ctx, u.ID, convID); err != nil {
+		return nil, storeError(err, "conversation")
+	}
+	k, err := s.checkSearch(ctx, store.Viewer{UserID: u.ID, Admin: u.IsAdmin()}, content, topK, docIDs)
+	if err != nil {
+		var he *httpError
+		if errors.As(err, &he) && len(he.fields) == 1 && he.fields[0].Field == "query" {
+			err = invalid("content", he.fields[0].Message)
+		}
+		return nil, err
+	}
+	history, err := s.db.RecentMessages(ctx, u.ID, convID, historyMessages)
+	if err != nil {
+		return nil, storeError(err, "conversation")
+	}
+	x := &exchange{user: u, conv: convID, docIDs: docIDs,
+		question: store.Message{ConversationID: convID, Role: store.RoleUserMessage, Content: content}}
+	if err := s.db.AddMessage(ctx, u.ID, &x.question); err != nil {
+		return nil, storeError(err, "conversation")
+	}
+	x.req = chat.Request{Question: content, TopK: k}
+	for _, m := range history {
+		if !m.Partial {
+			x.req.History = append(x.req.History, chat.Turn{Role: m.Role, Content: m.Content})
+		}
+	}
+	return x, nil
+}
+
+// retriever searches the documents the asking user may read.
+func (s *Server) retriever(x *exchange) chat.Retriever {
+	v := store.Viewer{UserID: x.user.ID, Admin: x.user.IsAdmin()}
+	return chat.RetrieverFunc(func(ctx context.Context, query string, topK int) ([]chat.Passage, error) {
+		results, err := s.library.Search(ctx, v, retrieval.SearchRequest{Text: query, TopK: topK, DocumentIDs: x.docIDs})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]chat.Passage, len(results))
+		for i, r := range results {
+			out[i] = chat.Passage{DocumentID: r.DocumentID, Filename: r.Filename, ChunkIndex: r.ChunkIndex,
+				Page: r.Page, Score: r.Score, Text: r.Text, BelowFloor: r.BelowFloor}
+		}
+		return out, nil
+	})
+}
+
+// finish stores the assistant's answer (partial ones marked) and titles an
+// untitled conversation. It runs even if the client has gone.
+func (s *Server) finish(ctx context.Context, x *exchange, ans chat.Answer, answerErr error) (store.Message, error) {
+	ctx = context.WithoutCancel(ctx)
+	m := store.Message{ConversationID: x.conv, Role: store.RoleAssistantMessage, Content: ans.Content,
+		TokensUsed: ans.TokensUsed, Mode: ans.Mode, Model: ans.Model, Partial: ans.Partial || answerErr != nil}
+	for _, p := range ans.Sources {
+		m.Sources = append(m.Sources, store.Source{DocumentID: p.DocumentID, Filename: p.Filename,
+			ChunkIndex: p.ChunkIndex, Page: p.Page, Score: p.Score, Text: p.Text})
+	}
+	if m.Mode != chat.ModeLLM {
+		m.Model = ""
+	}
+	if answerErr != nil && m.Content == "" {
+		return m, nil // nothing was said: store nothing
+	}
+	if err := s.db.AddMessage(ctx, x.user.ID, &m); err != nil {
+		return m, err
+	}
+	if answerErr == nil {
+		s.titleConversation(ctx, x)
+	}
+	return m, nil
+}
+
+// titleConversation names an untitled conversation after its first
+// question: at once in extractive mode, in the background with an LLM.
+func (s *Server) titleConversation(ctx context.Context, x *exchange) {
+	c, err := s.db.Conversation(ctx, x.user.ID, x.conv)
+	if err != nil || c.Title != "" {
+		return
+	}
+	name := func(ctx context.Context) {
+		if title := s.chat.Title(ctx, x.question.Content); title != "" {
+			s.db.SetTitleIfEmpty(ctx, x.user.ID, x.conv, title)
+		}
+	}
+	if s.chat.Mode() != chat.ModeLLM {
+		name(ctx)
+		return
+	}
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		name(ctx)
+	}()
+}
+
+// answerError turns an answering failure into the client's error.
+func answerError(err error) error {
+	var pe *chat.ProviderError
+	if errors.As(err, &pe) {
+		return errorf(http.StatusBadGateway, "%s", pe.Error())
+	}
+	if errors.Is(err, context.Canceled) {
+		return errorf(499, "the request was cancelled")
+	}
+	return err
+}
+
+// wantsStream reports whether the client asked for Server-Sent Events.
+func wantsStream(r *http.Request, stream bool) bool {
+	return stream || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// postMessage asks a question in a conversation and answers it, as JSON or
+// streamed as Server-Sent Events.
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r, "conversation")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req messageCreate
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	x, err := s.startExchange(r.Context(), currentUser(r.Context()), id, req.Content, req.TopK, req.DocumentIDs)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if wantsStream(r, req.Stream) {
+		s.streamAnswer(w, r, x)
+		return
+	}
+	ans, answerErr := s.chat.Answer(r.Context(), s.retriever(x), x.req, nil)
+	m, err := s.finish(r.Context(), x, ans, answerErr)
+	if err == nil {
+		err = answerErr
+	}
+	if err != nil {
+		s.fail(w, r, answerError(err))
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]messageJSON{
+		"user_message": toMessageJSON(&x.question), "assistant_message": toMessageJSON(&m)})
+}
+
+// sse writes Server-Sent Events, flushing each one.
+type sse struct {
+	w http.ResponseWriter
+	f http.Flusher
+}
+
+func (e sse) send(event string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(e.w, "event: %s\ndata: %s\n\n", event, raw); err != nil {
+		return err
+	}
+	e.f.Flush()
+	return nil
+}
+
+// streamAnswer answers as Server-Sent Events: sources, deltas, then done
+// with the stored message, or error. A client that disconnects cancels the
+// generation; what was produced is stored, marked partial.
+func (s *Server) streamAnswer(w http.ResponseWriter, r *http.Request, x *exchange) {
+	flusher, _ := w.(http.Flusher)
+	if flusher == nil {
+		s.fail(w, r, errors.New("streaming unsupported by the connection"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	out := sse{w, flusher}
+	emit := func(ev chat.Event) error {
+		switch ev.Kind {
+		case chat.EventSources:
+			return out.send("sources", map[string]any{"sources": toSourcesJSON(ev.Sources)})
+		case chat.EventDelta:
+			return out.send("delta", map[string]string{"content": ev.Delta})
+		}
+		return nil
+	}
+	ans, answerErr := s.chat.Answer(r.Context(), s.retriever(x), x.req, emit)
+	m, err := s.finish(r.Context(), x, ans, answerErr)
+	if err == nil {
+		err = answerErr
+	}
+	if err != nil {
+		if r.Context().Err() == nil {
+			out.send("error", map[string]string{"detail": publicDetail(answerError(err))})
+		}
+		s.log.WarnContext(r.Context(), "answer failed", "err", err, "conversation_id", x.conv)
+		return
+	}
+	out.send("done", map[string]messageJSON{"assistant_message": toMessageJSON(&m)})
+}
+
+// publicDetail is what a client may see of err.
+func publicDetail(err error) string {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he.detail
+	}
+	return "internal error"
+}
+
+func toSourcesJSON(ps []chat.Passage) []sourceJSON {
+	out := make([]sourceJSON, len(ps))
+	for i, p := range ps {
+		out[i] = sourceJSON{DocumentID: p.DocumentID, Filename: p.Filename, ChunkIndex: p.ChunkIndex,
+			Page: p.Page, Score: p.Score, Text: p.Text}
+	}
+	return out
+}
+
+// analyzeDocument summarises a whole document with its key points.
+func (s *Server) analyzeDocument(w http.ResponseWriter, r *http.Request) {
+	d, err := s.readableDocument(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if d.Status != store.StatusReady {
+		s.fail(w, r, errorf(http.StatusConflict, "the document is %s, not ready", d.Status))
+		return
+	}
+	chunks, err := s.db.Chunks(r.Context(), d.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	texts := make([]string, len(chunks))
+	for i, c := range chunks {
+		texts[i] = c.Text
+	}
+	sum, err := s.chat.Summarize(r.Context(), d.Filename, texts)
+	if err != nil {
+		s.fail(w, r, answerError(err))
+		return
+	}
+	out := map[string]any{"document_id": d.ID, "summary": sum.Summary, "key_points": sum.KeyPoints,
+		"mode": sum.Mode, "tokens_used": sum.TokensUsed}
+	if sum.Mode == chat.ModeLLM {
+		out["model"] = sum.Model
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -56,7 +56,8 @@ type Chunk struct {
 // ending a chunk at the strongest boundary in its second half. Consecutive
 // chunks of a section overlap by at most opt.Overlap characters, starting
 // at a word boundary. Chunks are never empty or only white space, and
-// every non-space byte of the text is in some chunk.
+// every non-space byte of the text is in some chunk. x.Text is expected to
+// be valid UTF-8, as Extract returns it.
 func Split(x *Extracted, opt ChunkOptions) []Chunk {
 	if x == nil {
 		return nil

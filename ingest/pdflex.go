@@ -358,7 +358,11 @@ func (p *contentParser) skipDict(depth int) {
 		if depth+1 >= maxArrayDepth {
 			if c == '[' || c == '<' {
 				p.r.ReadByte()
-				p.skipNested(c, map[byte]byte{'[': ']', '<': '>'}[c])
+				close := byte(']')
+				if c == '<' {
+					close = '>'
+				}
+				p.skipNested(c, close)
 				continue
 			}
 		}

@@ -1,0 +1,85 @@
+package retrieval
+
+import (
+	"math"
+	"testing"
+)
+
+// TestBM25Scores checks scores against values computed by hand (Lucene
+// idf, k1=1.2, b=0.75) for the tiny corpus below; stems are appl, banana,
+// cherri, durian.
+func TestBM25Scores(t *testing.T) {
+	docs := []string{"apple banana", "apple apple cherry", "cherry durian"}
+	cases := []struct {
+		query string
+		want  []float64
+	}{
+		{"apple", []float64{0.499176, 0.598186, 0}},
+		{"cherry", []float64{0, 0.420817, 0.499176}},
+		{"apple cherry", []float64{0.499176, 1.019004, 0.499176}},
+		{"durian banana", []float64{1.041708, 0, 1.041708}},
+		{"apples!", []float64{0.499176, 0.598186, 0}},
+		{"kiwi", []float64{0, 0, 0}},
+	}
+	x := newBM25(1.2, 0.75)
+	a := NewAnalyzer()
+	for _, d := range docs {
+		x.add(a.Analyze(d))
+	}
+	for _, tc := range cases {
+		var s scratch
+		x.search(x.resolve(a.Analyze(tc.query)), func(uint32) bool { return true }, &s)
+		for ord, want := range tc.want {
+			if got := float64(s.acc[ord]); math.Abs(got-want) > 1e-5 {
+				t.Errorf("%q doc %d: score %.6f, want %.6f", tc.query, ord, got, want)
+			}
+		}
+	}
+}
+
+func TestBM25FilterInsideAndTop(t *testing.T) {
+	x := newBM25(DefaultK1, DefaultB)
+	a := NewAnalyzer()
+	for _, d := range []string{"red fox", "red red fox", "blue fox", "red"} {
+		x.add(a.Analyze(d))
+	}
+	var s scratch
+	x.search(x.resolve(a.Analyze("red fox")), func(ord uint32) bool { return ord != 1 }, &s)
+	top := s.top(10)
+	if len(top) != 3 || top[0].ord != 0 {
+		t.Fatalf("top = %v, want doc 0 first, doc 1 filtered out", top)
+	}
+	for _, c := range top {
+		if c.ord == 1 {
+			t.Errorf("filtered ordinal 1 was scored")
+		}
+	}
+	s.reset()
+	for i, v := range s.acc {
+		if v != 0 || s.mask[i] != 0 {
+			t.Fatalf("reset left ordinal %d non-zero", i)
+		}
+	}
+}
+
+func TestBM25Compact(t *testing.T) {
+	x := newBM25(DefaultK1, DefaultB)
+	a := NewAnalyzer()
+	for _, d := range []string{"alpha", "beta", "alpha beta", "gamma"} {
+		x.add(a.Analyze(d))
+	}
+	x.remove(0)
+	x.remove(3)
+	x.compact([]uint32{0, 0, 1, 0})
+	if x.size() != 2 || x.live() != 2 {
+		t.Fatalf("size %d live %d, want 2 2", x.size(), x.live())
+	}
+	if _, ok := x.dict["gamma"]; ok {
+		t.Error("term of a dropped chunk kept in the dictionary")
+	}
+	var s scratch
+	x.search(x.resolve(a.Analyze("alpha")), func(uint32) bool { return true }, &s)
+	if top := s.top(10); len(top) != 1 || top[0].ord != 1 {
+		t.Errorf("alpha after compaction = %v, want only ordinal 1", top)
+	}
+}

@@ -1,0 +1,300 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+)
+
+var allModes = []Mode{ModeKeyword, ModeVector, ModeHybrid}
+
+// addAll indexes chunks or fails the test.
+func addAll(t testing.TB, ix *Index, chunks []Chunk) {
+	t.Helper()
+	for i := 0; i < len(chunks); i += 500 {
+		if err := ix.Add(context.Background(), chunks[i:min(i+500, len(chunks))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// search runs q or fails the test.
+func search(t testing.TB, ix *Index, q Query) []Hit {
+	t.Helper()
+	hits, err := ix.Search(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+// TestFilterOwnDocumentsAmongMany: a user with 3 documents among 10,000
+// chunks of other users still gets TopK results, all their own.
+func TestFilterOwnDocumentsAmongMany(t *testing.T) {
+	gen := newSynthCorpus(1, 5000)
+	ix := NewIndex(nil, Options{})
+	var chunks []Chunk
+	id := uint64(1)
+	for i := range 10000 {
+		owner := uint64(100 + (i/4)%50)
+		chunks = append(chunks, Chunk{ID: id, DocumentID: uint64(1000 + i/4), Owner: owner, Start: (i % 4) * 500, End: (i%4)*500 + 500, Text: gen.text(500)})
+		id++
+	}
+	const user = 7
+	for d := range 3 {
+		for c := range 5 {
+			chunks = append(chunks, Chunk{ID: id, DocumentID: uint64(1 + d), Owner: user, Start: c * 400, End: c*400 + 400, Text: gen.text(400)})
+			id++
+		}
+	}
+	addAll(t, ix, chunks)
+	q := gen.vocab[0] + " " + gen.vocab[1] + " " + gen.vocab[2] // in nearly every chunk
+	for _, mode := range allModes {
+		t.Run(string(mode), func(t *testing.T) {
+			hits := search(t, ix, Query{Text: q, TopK: 10, Mode: mode, Filter: Filter{Owners: []uint64{user, 0}}})
+			if len(hits) != 10 {
+				t.Fatalf("got %d hits, want 10", len(hits))
+			}
+			for _, h := range hits {
+				if h.DocumentID < 1 || h.DocumentID > 3 {
+					t.Errorf("hit from document %d, not the user's", h.DocumentID)
+				}
+			}
+			hits = search(t, ix, Query{Text: q, TopK: 10, Mode: mode, Filter: Filter{Owners: []uint64{user}, DocumentIDs: []uint64{2, 1000}}})
+			if len(hits) != 5 {
+				t.Fatalf("DocumentIDs filter: got %d hits, want the 5 chunks of document 2", len(hits))
+			}
+			for _, h := range hits {
+				if h.DocumentID != 2 {
+					t.Errorf("DocumentIDs filter let document %d through", h.DocumentID)
+				}
+			}
+		})
+	}
+}
+
+func TestZeroFilterSeesSharedLibraryOnly(t *testing.T) {
+	ix := NewIndex(nil, Options{})
+	addAll(t, ix, []Chunk{
+		{ID: 1, DocumentID: 1, Owner: 0, Text: "shared notes about turbines"},
+		{ID: 2, DocumentID: 2, Owner: 5, Text: "private notes about turbines"},
+	})
+	for _, mode := range allModes {
+		hits := search(t, ix, Query{Text: "turbines notes", Mode: mode})
+		if len(hits) != 1 || hits[0].DocumentID != 1 {
+			t.Errorf("%s: zero filter returned %v, want only the shared document", mode, hits)
+		}
+	}
+}
+
+func TestDeleteThenSearch(t *testing.T) {
+	gen := newSynthCorpus(2, 3000)
+	ix := NewIndex(nil, Options{})
+	var chunks []Chunk
+	for i := range 3000 {
+		chunks = append(chunks, Chunk{ID: uint64(i + 1), DocumentID: uint64(i/3 + 1), Text: gen.text(300)})
+	}
+	addAll(t, ix, chunks)
+	q := chunks[0].Text[:80] // words of document 1
+	for _, mode := range allModes {
+		if hits := search(t, ix, Query{Text: q, TopK: 5, Mode: mode}); len(hits) == 0 || hits[0].DocumentID != 1 {
+			t.Fatalf("%s: before delete, top hit %v, want document 1", mode, hits)
+		}
+	}
+	ix.DeleteDocument(1)
+	// Delete enough to force a compaction too.
+	for d := uint64(2); d <= 600; d++ {
+		ix.DeleteDocument(d)
+	}
+	if ix.kw.size() >= 3000 {
+		t.Errorf("no compaction after deleting 60%% of chunks (%d ordinals, %d dead)", ix.kw.size(), ix.kw.nDead)
+	}
+	if ix.Len() != 3000-1800 || len(ix.ChunkIDs()) != 1200 {
+		t.Errorf("Len %d, ChunkIDs %d; want 1200", ix.Len(), len(ix.ChunkIDs()))
+	}
+	for _, mode := range allModes {
+		for _, text := range []string{q, chunks[5].Text[:60], chunks[2500].Text[:60]} {
+			for _, h := range search(t, ix, Query{Text: text, TopK: 50, Mode: mode}) {
+				if h.DocumentID <= 600 {
+					t.Fatalf("%s: deleted document %d returned", mode, h.DocumentID)
+				}
+			}
+		}
+		if hits := search(t, ix, Query{Text: chunks[2500].Text[:100], TopK: 3, Mode: mode}); len(hits) == 0 || hits[0].ChunkID != 2501 {
+			t.Errorf("%s: after compaction, chunk 2501 not found first: %v", mode, hits)
+		}
+	}
+}
+
+func TestChineseQuestionFindsChinesePassage(t *testing.T) {
+	ix := NewIndex(nil, Options{})
+	addAll(t, ix, []Chunk{
+		{ID: 1, DocumentID: 1, Text: "The turbine blades are inspected every six months."},
+		{ID: 2, DocumentID: 2, Text: "机器学习是人工智能的一个分支，它使计算机能够从数据中学习。"},
+		{ID: 3, DocumentID: 3, Text: "北京是中国的首都，也是一座历史悠久的城市。"},
+		{ID: 4, DocumentID: 4, Text: "東京は日本の首都です。"},
+	})
+	cases := []struct {
+		q    string
+		want uint64
+	}{
+		{"什么是机器学习？", 2},
+		{"中国的首都是哪里", 3},
+		{"日本の首都はどこですか", 4},
+	}
+	for _, tc := range cases {
+		for _, mode := range allModes {
+			hits := search(t, ix, Query{Text: tc.q, TopK: 3, Mode: mode})
+			if len(hits) == 0 || hits[0].DocumentID != tc.want {
+				t.Errorf("%s %q: hits %v, want document %d first", mode, tc.q, hits, tc.want)
+			}
+		}
+	}
+}
+
+// TestRebuildFromTermsAndVectors: an index rebuilt from persisted Terms
+// and vectors, without text, answers exactly like the original.
+func TestRebuildFromTermsAndVectors(t *testing.T) {
+	gen := newSynthCorpus(3, 4000)
+	emb := NewBuiltin(0)
+	orig := NewIndex(emb, Options{})
+	var chunks []Chunk
+	for i := range 2000 {
+		chunks = append(chunks, Chunk{ID: uint64(i + 1), DocumentID: uint64(i/2 + 1), Owner: uint64(i / 2 % 3), Start: i % 2 * 100, End: i%2*100 + 150, Text: gen.text(400)})
+	}
+	addAll(t, orig, chunks)
+	stored := make([]Chunk, len(chunks))
+	for i, c := range chunks {
+		vec, err := emb.Embed(context.Background(), []string{c.Text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := orig.Analyze(c.Text).MarshalBinary()
+		var terms Terms
+		if err := terms.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		c.Text, c.Terms, c.Vector = "", terms, vec[0]
+		stored[i] = c
+	}
+	rebuilt := NewIndex(emb, Options{})
+	addAll(t, rebuilt, stored)
+	for i := range 20 {
+		for _, mode := range allModes {
+			q := Query{Text: gen.query(3), TopK: 10, Mode: mode, Filter: Filter{Owners: []uint64{uint64(i % 3), 0}}, Diversify: i%2 == 0}
+			a, b := search(t, orig, q), search(t, rebuilt, q)
+			if !slices.Equal(a, b) {
+				t.Fatalf("%s %q: original %v, rebuilt %v", mode, q.Text, a, b)
+			}
+		}
+	}
+}
+
+func TestAddReplacesAndValidates(t *testing.T) {
+	ix := NewIndex(nil, Options{})
+	addAll(t, ix, []Chunk{{ID: 1, DocumentID: 1, Owner: 3, Text: "old words about pumps"}})
+	addAll(t, ix, []Chunk{{ID: 1, DocumentID: 1, Owner: 3, Text: "new words about valves"}})
+	if ix.Len() != 1 {
+		t.Errorf("Len = %d after replacing, want 1", ix.Len())
+	}
+	f := Filter{Owners: []uint64{3}}
+	for _, mode := range allModes {
+		if hits := search(t, ix, Query{Text: "pumps", Mode: mode, Filter: f}); mode == ModeKeyword && len(hits) != 0 {
+			t.Errorf("old text still found: %v", hits)
+		}
+		if hits := search(t, ix, Query{Text: "valves", Mode: mode, Filter: f}); len(hits) != 1 {
+			t.Errorf("%s: new text not found: %v", mode, hits)
+		}
+	}
+	err := ix.Add(context.Background(), []Chunk{{ID: 2, DocumentID: 1, Owner: 4, Text: "x"}})
+	if !errors.Is(err, ErrOwnerMismatch) {
+		t.Errorf("owner change: err = %v, want ErrOwnerMismatch", err)
+	}
+	err = ix.Add(context.Background(), []Chunk{{ID: 3, DocumentID: 9, Text: "x", Vector: []float32{1, 2, 3}}})
+	if !errors.Is(err, ErrDimension) {
+		t.Errorf("wrong dimension: err = %v, want ErrDimension", err)
+	}
+	err = ix.Add(context.Background(), []Chunk{{ID: 4, DocumentID: 9, Terms: Terms{1, 2}}})
+	if !errors.Is(err, ErrBadTerms) {
+		t.Errorf("bad terms: err = %v, want ErrBadTerms", err)
+	}
+	if _, err := ix.Search(context.Background(), Query{Text: "x", Mode: "fuzzy"}); !errors.Is(err, ErrMode) {
+		t.Errorf("bad mode: err = %v, want ErrMode", err)
+	}
+	if ix.Len() != 1 {
+		t.Errorf("failed adds changed the index: Len = %d", ix.Len())
+	}
+}
+
+func TestDedupeInSearch(t *testing.T) {
+	ix := NewIndex(nil, Options{})
+	text := "the compressor surge margin depends on blade loading"
+	addAll(t, ix, []Chunk{
+		{ID: 1, DocumentID: 1, Start: 0, End: 100, Text: text},
+		{ID: 2, DocumentID: 1, Start: 50, End: 150, Text: text + " again"},
+		{ID: 3, DocumentID: 1, Start: 150, End: 250, Text: "blade loading and surge"},
+		{ID: 4, DocumentID: 2, Start: 0, End: 100, Text: text},
+	})
+	for _, mode := range allModes {
+		hits := search(t, ix, Query{Text: "compressor surge margin blade loading", TopK: 10, Mode: mode})
+		var got []uint64
+		for _, h := range hits {
+			got = append(got, h.ChunkID)
+		}
+		if slices.Contains(got, 1) && slices.Contains(got, 2) {
+			t.Errorf("%s: overlapping chunks 1 and 2 both returned: %v", mode, got)
+		}
+		if len(got) != 3 {
+			t.Errorf("%s: got %v, want 3 hits (one of 1/2, plus 3 and 4)", mode, got)
+		}
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	gen := newSynthCorpus(4, 2000)
+	ix := NewIndex(nil, Options{})
+	texts, queries := make([]string, 200), make([]string, 200)
+	for i := range texts {
+		texts[i], queries[i] = gen.text(200), gen.query(2)
+	}
+	done := make(chan error)
+	for w := range 4 {
+		go func() {
+			var err error
+			for i := range 50 {
+				id := uint64(w*1000 + i + 1)
+				if err = ix.Add(context.Background(), []Chunk{{ID: id, DocumentID: id, Text: texts[w*50+i]}}); err != nil {
+					break
+				}
+				if _, err = ix.Search(context.Background(), Query{Text: queries[w*50+i]}); err != nil {
+					break
+				}
+				if i%10 == 0 {
+					ix.DeleteDocument(id)
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ix.Len() != 4*45 {
+		t.Errorf("Len = %d, want %d", ix.Len(), 4*45)
+	}
+}
+
+func ExampleIndex_Search() {
+	ix := NewIndex(nil, Options{})
+	_ = ix.Add(context.Background(), []Chunk{
+		{ID: 1, DocumentID: 1, Text: "Pumps move fluids by mechanical action."},
+		{ID: 2, DocumentID: 2, Text: "Valves control the flow of fluids."},
+	})
+	hits, _ := ix.Search(context.Background(), Query{Text: "how do valves control flow?", TopK: 1})
+	fmt.Println(hits[0].DocumentID)
+	// Output: 2
+}

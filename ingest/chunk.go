@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -92,11 +93,50 @@ func Split(x *Extracted, opt ChunkOptions) []Chunk {
 	return chunks
 }
 
-// segments returns the sections of x in order, with the text outside them
-// as sections without headings; offsets are clamped to rune boundaries.
+// segments returns the parts of x that are chunked separately, in order:
+// its sections, with the text outside them as sections without headings,
+// or for a paged document its pages, so that a chunk's page is the page of
+// every word in it. A section holding nothing but its heading line is
+// merged into the section that follows it, so no chunk is a bare heading.
+// Offsets are clamped to rune boundaries.
 func segments(x *Extracted) []Section {
+	if len(x.Sections) == 0 && len(x.Pages) > 0 {
+		out := make([]Section, 0, len(x.Pages))
+		for _, p := range x.Pages {
+			out = append(out, Section{Start: p.Start, End: p.End})
+		}
+		return mergeBare(x.Text, coverGaps(x.Text, out))
+	}
+	return mergeBare(x.Text, coverGaps(x.Text, x.Sections))
+}
+
+// mergeBare folds a section whose text is only a heading (its own, or one
+// on the heading path of the next section) into the next section.
+func mergeBare(text string, secs []Section) []Section {
+	out := make([]Section, 0, len(secs))
+	for i := 0; i < len(secs); i++ {
+		s := secs[i]
+		if i+1 < len(secs) && bareHeading(text[s.Start:s.End], slices.Concat(s.Headings, secs[i+1].Headings)) {
+			secs[i+1].Start = s.Start
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// bareHeading reports whether body is empty or nothing but one of headings.
+func bareHeading(body string, headings []string) bool {
+	body = strings.TrimLeft(strings.TrimSpace(body), "# ")
+	return body == "" || slices.Contains(headings, body)
+}
+
+// coverGaps returns secs sorted, clamped to rune boundaries and without
+// overlaps, with the text outside them added as sections without headings.
+func coverGaps(text string, sections []Section) []Section {
+	x := &Extracted{Text: text}
 	n := len(x.Text)
-	secs := append([]Section(nil), x.Sections...)
+	secs := append([]Section(nil), sections...)
 	sort.SliceStable(secs, func(i, j int) bool { return secs[i].Start < secs[j].Start })
 	var out []Section
 	pos := 0

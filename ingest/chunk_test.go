@@ -12,7 +12,8 @@ import (
 // checkChunks verifies the chunker's contract on x: offsets map back to the
 // text, no chunk is empty or over size runes, consecutive chunks of a
 // section overlap by at most overlap runes and move forward, no chunk
-// spans two sections, every non-space byte is covered, and chunks never
+// spans two sections (a section holding only a heading may lead into the
+// next one), every non-space byte is covered, and chunks never
 // start or end inside a word (unless the word is longer than size).
 func checkChunks(t *testing.T, x *Extracted, chunks []Chunk, size, overlap int) {
 	t.Helper()
@@ -38,7 +39,11 @@ func checkChunks(t *testing.T, x *Extracted, chunks []Chunk, size, overlap int) 
 			t.Fatalf("chunk %d: invalid UTF-8", i)
 		}
 		for _, s := range x.Sections {
-			if c.Start < s.Start && c.End > s.Start || c.Start < s.End && c.End > s.End {
+			if bareHeading(x.Text[s.Start:s.End], s.Headings) {
+				continue
+			}
+			leadIn := c.Start < s.Start && bareHeading(x.Text[c.Start:s.Start], s.Headings)
+			if c.Start < s.Start && c.End > s.Start && !leadIn || c.Start < s.End && c.End > s.End {
 				t.Fatalf("chunk %d [%d,%d) spans section boundary %+v", i, c.Start, c.End, s)
 			}
 		}
@@ -210,4 +215,29 @@ func BenchmarkSplit(b *testing.B) {
 		n = len(Split(x, ChunkOptions{}))
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
+}
+
+func TestSplitNeverCrossesPages(t *testing.T) {
+	x := &Extracted{Format: PDF, Text: "Short page one.\fShort page two about Lisbon."}
+	x.Pages = []Span{{1, 0, 15}, {2, 16, len(x.Text)}}
+	chunks := Split(x, ChunkOptions{})
+	if len(chunks) != 2 || chunks[1].Page != 2 || !strings.Contains(chunks[1].Text, "Lisbon") || strings.Contains(chunks[0].Text, "Lisbon") {
+		t.Errorf("two small pages gave %+v", chunks)
+	}
+	checkChunks(t, x, chunks, DefaultChunkSize, DefaultChunkOverlap)
+}
+
+func TestSplitHasNoBareHeadingChunk(t *testing.T) {
+	x := parseMarkdown("# Camping guide\n\n## Tents\n\nA good tent keeps you dry.\n\n## Water\n\nBoil water.\n")
+	chunks := Split(x, ChunkOptions{})
+	checkChunks(t, x, chunks, DefaultChunkSize, DefaultChunkOverlap)
+	for _, c := range chunks {
+		body := strings.TrimSpace(x.Text[c.Start:c.End])
+		if body == "# Camping guide" || body == "Camping guide" {
+			t.Errorf("a chunk holds only a heading: %q", c.Text)
+		}
+	}
+	if len(chunks) != 2 || !strings.HasPrefix(chunks[0].Text, "Camping guide › Tents\n") {
+		t.Errorf("chunks %+v", chunks)
+	}
 }

@@ -296,3 +296,16 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 	}
 	return out, nil
 }
+
+// IndexedDocuments returns the ids of the documents in the in-memory index,
+// sorted (for consistency checks against the store).
+func (l *Library) IndexedDocuments() []uint64 {
+	var out []uint64
+	for _, id := range l.ix.ChunkIDs() {
+		doc, _ := store.SplitChunkID(id)
+		if len(out) == 0 || out[len(out)-1] != doc {
+			out = append(out, doc)
+		}
+	}
+	return out
+}

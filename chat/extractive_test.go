@@ -112,6 +112,9 @@ func TestSplitSentences(t *testing.T) {
 		{"See example.com for details.", []string{"See example.com for details."}},
 		{"Windows line\r\nbreaks here.\r\n\r\nNext\tpart.", []string{"Windows line breaks here.", "Next part."}},
 		{"公司　年假\n政策。", []string{"公司年假政策。"}},
+		{"Expenses\nMeal expenses are paid.", []string{"Expenses", "Meal expenses are paid."}},
+		{"The board approved the\nLisbon office.", []string{"The board approved the Lisbon office."}},
+		{"Annual growth was strong in\nEurope and Asia.", []string{"Annual growth was strong in Europe and Asia."}},
 	}
 	for _, tt := range tests {
 		if got := splitSentences(tt.in); !slices.Equal(got, tt.want) {

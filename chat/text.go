@@ -9,7 +9,7 @@ import (
 
 // splitSentences splits text into sentences: after . ! ? followed by a
 // space (not after an abbreviation, an initial or before a lowercase word),
-// after 。！？, at blank lines and before list items. Line breaks inside a
+// after 。！？, at blank lines, before list items and after a title line. Line breaks inside a
 // paragraph are joined (PDF text is hard-wrapped), without a space between
 // CJK characters.
 func splitSentences(text string) []string {
@@ -24,7 +24,7 @@ func splitSentences(text string) []string {
 	for i := 0; i < len(text); {
 		switch c := text[i]; {
 		case c == '\n':
-			if paragraphBreak(text[i+1:]) {
+			if paragraphBreak(text[i+1:]) || titleLine(text[start:i], text[i+1:]) {
 				cut(i)
 			}
 			i++
@@ -110,6 +110,22 @@ func paragraphBreak(rest string) bool {
 		digits++
 	}
 	return digits > 0 && digits < len(line)-1 && (line[digits] == '.' || line[digits] == ')') && line[digits+1] == ' '
+}
+
+// titleLine reports whether line, the text of a sentence so far ending at a
+// line break, is a title or heading on its own line ("Expenses" above
+// "Meal expenses are ..."): a few words without final punctuation, and the
+// next line starts with a capital letter.
+func titleLine(line, rest string) bool {
+	line = strings.TrimSpace(line)
+	words := strings.Fields(line)
+	if len(words) == 0 || len(words) > 6 || len(line) > 60 || strings.Contains(line, "\n") ||
+		strings.ContainsAny(line[len(line)-1:], ".,;:!?-") || isStopWord(strings.ToLower(words[len(words)-1])) {
+		return false
+	}
+	first, _ := utf8.DecodeRuneInString(line)
+	next, _ := utf8.DecodeRuneInString(strings.TrimLeft(rest, " \t\r"))
+	return unicode.IsUpper(first) && unicode.IsUpper(next)
 }
 
 // closers returns the length of the closing quotes and brackets at the

@@ -282,12 +282,15 @@ func (s *Server) analyzeDocument(w http.ResponseWriter, r *http.Request) {
 	}
 	texts := make([]string, len(chunks))
 	for i, c := range chunks {
-		texts[i] = c.Text
+		texts[i] = body(&c)
 	}
 	sum, err := s.chat.Summarize(r.Context(), d.Filename, texts)
 	if err != nil {
 		s.fail(w, r, answerError(err))
 		return
+	}
+	if sum.KeyPoints == nil {
+		sum.KeyPoints = []string{}
 	}
 	out := map[string]any{"document_id": d.ID, "summary": sum.Summary, "key_points": sum.KeyPoints,
 		"mode": sum.Mode, "tokens_used": sum.TokensUsed}
@@ -295,4 +298,15 @@ func (s *Server) analyzeDocument(w http.ResponseWriter, r *http.Request) {
 		out["model"] = sum.Model
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// body is a chunk's text without the heading-path line it starts with.
+func body(c *store.Chunk) string {
+	if len(c.Headings) == 0 {
+		return c.Text
+	}
+	if i := strings.IndexByte(c.Text, '\n'); i >= 0 {
+		return c.Text[i+1:]
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -178,3 +179,61 @@ func expect(t *testing.T, what string, r response, want int) {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// file is one part of a multipart upload.
+type file struct {
+	name string
+	data []byte
+}
+
+// upload posts files as multipart "file" parts to /api/v1/documents?query.
+func (e *testEnv) upload(token, query string, files ...file) response {
+	e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range files {
+		w, err := mw.CreateFormFile("file", f.name)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		w.Write(f.data)
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.http.URL+"/api/v1/documents?"+query, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	return e.send(req)
+}
+
+// ingest uploads files with ?wait=true and returns their documents, which
+// must all be ready.
+func (e *testEnv) ingest(token string, files ...file) []documentJSON {
+	e.t.Helper()
+	r := e.upload(token, "wait=true", files...)
+	expect(e.t, "upload", r, http.StatusCreated)
+	var docs []documentJSON
+	r.JSON(e.t, &docs)
+	for _, d := range docs {
+		if d.Status != "ready" {
+			e.t.Fatalf("%s is %s: %s", d.Filename, d.Status, d.Error)
+		}
+	}
+	return docs
+}
+
+// conversation creates a conversation for token and returns its id.
+func (e *testEnv) conversation(token string) uint64 {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/conversations", token, map[string]string{})
+	expect(e.t, "create conversation", r, http.StatusCreated)
+	var c conversationJSON
+	r.JSON(e.t, &c)
+	return c.ID
+}
+
+// Fixture documents.
+var (
+	campingGuide = file{"guide.md", []byte("# Camping guide\n\n## Tents\n\nA good tent keeps you dry. The Osprey tent weighs 1.2 kg and sets up in four minutes.\n\n" +
+		"## Water\n\nBoil water for one minute before drinking it. At altitudes above 2000 metres, boil water for three minutes.\n")}
+	handbookZH = file{"handbook.txt", []byte("员工手册\n\n年假规定：员工每年享有十五天带薪年假。病假需要提供医生证明。\n")}
+)

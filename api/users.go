@@ -151,10 +151,12 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.db.DeleteUser(r.Context(), id); err != nil {
+	docs, err := s.db.DeleteUser(r.Context(), id)
+	if err != nil {
 		s.fail(w, r, storeError(err, "user"))
 		return
 	}
+	s.library.Forget(docs...)
 	s.log.InfoContext(r.Context(), "user deleted", "user_id", id, "by", me.ID)
 	w.WriteHeader(http.StatusNoContent)
 }

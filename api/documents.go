@@ -86,13 +86,17 @@ func viewer(r *http.Request) store.Viewer {
 // staged is an uploaded file part saved to the spool, not yet submitted.
 type staged struct {
 	name   string
+	source string // the "path" field sent before the file, if any
 	path   string
 	size   int64
 	sha    string
 	format ingest.Format
 }
 
-// uploadDocuments accepts one or more multipart "file" parts. Each part
+// uploadDocuments accepts one or more multipart "file" parts. A "path"
+// part before a file names where it comes from (folder ingest through the
+// server): a later upload with the same path replaces it, like ?replace=true
+// does by file name. Each file part
 // streams to a file in the spool while it is hashed; a part over the size
 // limit stops the upload at once with 413, an unreadable type with 415, so
 // either every file of the request is accepted or none is.
@@ -123,7 +127,10 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 	for _, f := range files {
 		up := ingest.Upload{Owner: owner, UploadedBy: u.ID, Filename: f.name, Format: f.format,
 			Size: f.size, SHA256: f.sha, TempPath: f.path}
-		if replace {
+		switch {
+		case f.source != "":
+			up.SourcePath = f.source
+		case replace:
 			up.SourcePath = f.name
 		}
 		d, dup, err := s.submit(r.Context(), up)
@@ -184,6 +191,7 @@ func (s *Server) receiveFiles(w http.ResponseWriter, r *http.Request) ([]staged,
 		return nil, errorf(http.StatusBadRequest, "the multipart body could not be read")
 	}
 	var files []staged
+	source := "" // a "path" part names the next file's source path
 	for parts := 0; ; parts++ {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -195,11 +203,20 @@ func (s *Server) receiveFiles(w http.ResponseWriter, r *http.Request) ([]staged,
 		if parts >= maxUploadParts {
 			return files, errorf(http.StatusRequestEntityTooLarge, "at most %d parts per upload", maxUploadParts)
 		}
-		if part.FormName() != "file" {
+		switch part.FormName() {
+		case "file":
+		case "path":
+			raw, _ := io.ReadAll(io.LimitReader(part, 4096))
+			if v := strings.TrimSpace(string(raw)); v != "" {
+				source = cleanFilename(v)
+			}
+			continue
+		default:
 			io.Copy(io.Discard, io.LimitReader(part, 1<<20))
 			continue
 		}
 		f, err := s.stage(part, limit)
+		f.source, source = source, ""
 		if f.path != "" {
 			files = append(files, f)
 		}

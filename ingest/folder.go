@@ -115,14 +115,17 @@ func (p *Pipeline) IngestFolder(ctx context.Context, fsys fs.FS, opt FolderOptio
 			opt.Event(Event{Path: r.Path, Outcome: r.Outcome, Chunks: r.Chunks, Reason: r.Reason})
 		}
 	}
-	files, err := p.scan(fsys, opt, record)
+	files, skipped, err := Scan(fsys, opt, p.opt.Limits.withDefaults().MaxBytes)
 	if err != nil {
 		return sum, err
+	}
+	for _, r := range skipped {
+		record(r)
 	}
 	if opt.Event != nil {
 		var total int64
 		for _, f := range files {
-			total += f.size
+			total += f.Size
 		}
 		opt.Event(Event{Found: len(files), Bytes: total})
 	}
@@ -130,7 +133,7 @@ func (p *Pipeline) IngestFolder(ctx context.Context, fsys fs.FS, opt FolderOptio
 	if opt.Workers == 0 {
 		workers = 2
 	}
-	jobs := make(chan scanned)
+	jobs := make(chan File)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -155,6 +158,9 @@ feed:
 		return p.finish(sum, start), err
 	}
 	if opt.Prune {
+		for _, r := range skipped { // still there, only not indexable now
+			files = append(files, File{Path: r.Path})
+		}
 		if err := p.prune(ctx, files, opt, record); err != nil {
 			return p.finish(sum, start), err
 		}
@@ -168,18 +174,20 @@ func (p *Pipeline) finish(s Summary, start time.Time) Summary {
 	return s
 }
 
-// scanned is a file the walk will process.
-type scanned struct {
-	rel    string
-	size   int64
-	format Format
+// File is a supported file found in a folder.
+type File struct {
+	Path   string // slash path relative to the folder
+	Size   int64
+	Format Format
 }
 
-// scan walks fsys and returns the files to process, recording skipped ones.
-func (p *Pipeline) scan(fsys fs.FS, opt FolderOptions, record func(FileResult)) ([]scanned, error) {
-	var out []scanned
-	maxBytes := p.opt.Limits.withDefaults().MaxBytes
-	err := fs.WalkDir(fsys, ".", func(rel string, e fs.DirEntry, err error) error {
+// Scan walks fsys and returns the files to ingest, sorted by path, and the
+// files it skips with the reason: unreadable, over maxBytes or of an
+// unsupported type. Hidden files and folders are passed over silently, and
+// Include/Exclude from opt apply.
+func Scan(fsys fs.FS, opt FolderOptions, maxBytes int64) (files []File, skipped []FileResult, err error) {
+	record := func(r FileResult) { skipped = append(skipped, r) }
+	err = fs.WalkDir(fsys, ".", func(rel string, e fs.DirEntry, err error) error {
 		if err != nil {
 			record(FileResult{Path: rel, Outcome: Skipped, Reason: "cannot be read"})
 			if e != nil && e.IsDir() {
@@ -210,10 +218,10 @@ func (p *Pipeline) scan(fsys fs.FS, opt FolderOptions, record func(FileResult)) 
 			record(FileResult{Path: rel, Outcome: Skipped, Reason: Reason(err)})
 			return nil
 		}
-		out = append(out, scanned{rel: rel, size: info.Size(), format: format})
+		files = append(files, File{Path: rel, Size: info.Size(), Format: format})
 		return nil
 	})
-	return out, err
+	return files, skipped, err
 }
 
 // selected applies the include and exclude globs.
@@ -254,16 +262,16 @@ func detectIn(fsys fs.FS, rel string) (Format, error) {
 }
 
 // ingestFile brings one file's document up to date.
-func (p *Pipeline) ingestFile(ctx context.Context, fsys fs.FS, f scanned, opt FolderOptions) FileResult {
-	res := FileResult{Path: f.rel}
-	raw, err := fs.ReadFile(fsys, f.rel)
+func (p *Pipeline) ingestFile(ctx context.Context, fsys fs.FS, f File, opt FolderOptions) FileResult {
+	res := FileResult{Path: f.Path}
+	raw, err := fs.ReadFile(fsys, f.Path)
 	if err != nil {
 		res.Outcome, res.Reason = Failed, "cannot be read"
 		return res
 	}
 	sum := sha256.Sum256(raw)
 	sha := hex.EncodeToString(sum[:])
-	docPath := path.Join(opt.Root, f.rel)
+	docPath := path.Join(opt.Root, f.Path)
 
 	d, err := p.db.DocumentByPath(ctx, opt.Owner, docPath)
 	switch {
@@ -277,8 +285,8 @@ func (p *Pipeline) ingestFile(ctx context.Context, fsys fs.FS, f scanned, opt Fo
 			res.Outcome, res.Reason = Failed, Reason(err)
 			return res
 		}
-		nd := store.Document{Owner: opt.Owner, Filename: path.Base(f.rel), Path: docPath,
-			ContentType: ContentType(f.format), Format: string(f.format), Size: int64(len(raw)), SHA256: sha}
+		nd := store.Document{Owner: opt.Owner, Filename: path.Base(f.Path), Path: docPath,
+			ContentType: ContentType(f.Format), Format: string(f.Format), Size: int64(len(raw)), SHA256: sha}
 		if err == nil { // a changed file replaces its old version
 			nd.Replaces = d.ID
 			if d.Status != store.StatusReady {
@@ -313,10 +321,10 @@ func (p *Pipeline) ingestFile(ctx context.Context, fsys fs.FS, f scanned, opt Fo
 }
 
 // prune deletes the documents of opt.Root whose file is no longer there.
-func (p *Pipeline) prune(ctx context.Context, files []scanned, opt FolderOptions, record func(FileResult)) error {
+func (p *Pipeline) prune(ctx context.Context, files []File, opt FolderOptions, record func(FileResult)) error {
 	present := make(map[string]bool, len(files))
 	for _, f := range files {
-		present[path.Join(opt.Root, f.rel)] = true
+		present[path.Join(opt.Root, f.Path)] = true
 	}
 	docs, err := p.db.OwnedDocuments(ctx, opt.Owner)
 	if err != nil {

@@ -19,6 +19,10 @@ type cli struct {
 	Globals
 
 	Serve   serveCmd   `cmd:"" help:"Run the HTTP service (API, web page, metrics)."`
+	Ingest  ingestCmd  `cmd:"" help:"Index a folder of documents (into the shared library unless --user)."`
+	Extract extractCmd `cmd:"" help:"Print the text docent extracts from a file (pages separated by form feeds)."`
+	Search  searchCmd  `cmd:"" help:"Find the passages that best match a query."`
+	Ask     askCmd     `cmd:"" help:"Answer a question from the documents, with cited sources."`
 	User    userCmd    `cmd:"" help:"Manage accounts in the data directory."`
 	Backup  backupCmd  `cmd:"" help:"Write a consistent snapshot of the store (works while a server runs, with --server)."`
 	Restore restoreCmd `cmd:"" help:"Replace the store with a snapshot (the server must be stopped)."`

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"docent/chat"
+	"docent/retrieval"
+)
+
+type askCmd struct {
+	Question string `arg:"" help:"The question."`
+	TopK     int    `name:"top-k" short:"k" default:"5" help:"Passages to answer from (1-100)."`
+	JSON     bool   `name:"json" help:"Print one JSON object (answer, mode, model, sources) instead of streaming."`
+	User     string `name:"user" help:"Ask as this user (their documents and the shared library); default: the shared library."`
+	Server   string `name:"server" env:"DOCENT_SERVER" help:"Ask a running server at this URL (a new conversation is created)."`
+	Token    string `name:"token" env:"DOCENT_TOKEN" help:"Access token for --server."`
+
+	embedFlags
+	llmFlags
+}
+
+// answer is what ask prints with --json.
+type answer struct {
+	Answer     string   `json:"answer"`
+	Mode       string   `json:"mode"`
+	Model      string   `json:"model,omitempty"`
+	TokensUsed int      `json:"tokens_used"`
+	Sources    []source `json:"sources"`
+}
+
+func (c *askCmd) Run(ctx context.Context, g *Globals) error {
+	if c.TopK < 1 || c.TopK > 100 {
+		return fmt.Errorf("--top-k must be from 1 to 100")
+	}
+	stream := func(delta string) {
+		if !c.JSON {
+			fmt.Fprint(g.stdout, delta)
+		}
+	}
+	var ans answer
+	var err error
+	if c.Server != "" {
+		ans, err = c.remote(ctx, stream)
+	} else {
+		ans, err = c.local(ctx, g, stream)
+	}
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		if ans.Sources == nil {
+			ans.Sources = []source{}
+		}
+		return json.NewEncoder(g.stdout).Encode(ans)
+	}
+	fmt.Fprint(g.stdout, "\n\n")
+	if len(ans.Sources) > 0 {
+		fmt.Fprintln(g.stdout, "Sources:")
+		printSources(g.stdout, ans.Sources, false)
+	}
+	mode := ans.Mode
+	if ans.Model != "" {
+		mode += ", " + ans.Model
+	}
+	fmt.Fprintf(g.stderr, "(%s)\n", mode)
+	return nil
+}
+
+// local answers from the data directory.
+func (c *askCmd) local(ctx context.Context, g *Globals, stream func(string)) (answer, error) {
+	db, lib, err := openLibrary(ctx, g, c.embedFlags, true)
+	if err != nil {
+		return answer{}, err
+	}
+	defer db.Close()
+	v, err := viewerFor(ctx, db, c.User)
+	if err != nil {
+		return answer{}, err
+	}
+	engine, err := c.engine()
+	if err != nil {
+		return answer{}, err
+	}
+	retriever := chat.RetrieverFunc(func(ctx context.Context, q string, k int) ([]chat.Passage, error) {
+		res, err := lib.Search(ctx, v, retrieval.SearchRequest{Text: q, TopK: k})
+		out := make([]chat.Passage, len(res))
+		for i, r := range res {
+			out[i] = chat.Passage{DocumentID: r.DocumentID, Filename: r.Filename, ChunkIndex: r.ChunkIndex,
+				Page: r.Page, Score: r.Score, Text: r.Text, BelowFloor: r.BelowFloor}
+		}
+		return out, err
+	})
+	a, err := engine.Answer(ctx, retriever, chat.Request{Question: c.Question, TopK: c.TopK}, func(ev chat.Event) error {
+		if ev.Kind == chat.EventDelta {
+			stream(ev.Delta)
+		}
+		return nil
+	})
+	if err != nil {
+		return answer{}, err
+	}
+	out := answer{Answer: a.Content, Mode: a.Mode, Model: a.Model, TokensUsed: a.TokensUsed}
+	if a.Mode != chat.ModeLLM {
+		out.Model = ""
+	}
+	for _, p := range a.Sources {
+		out.Sources = append(out.Sources, source{DocumentID: p.DocumentID, Filename: p.Filename, ChunkIndex: p.ChunkIndex, Page: p.Page, Score: p.Score, Text: p.Text})
+	}
+	return out, nil
+}
+
+// remote asks a running server in a new conversation, streaming the answer.
+func (c *askCmd) remote(ctx context.Context, stream func(string)) (answer, error) {
+	cl := newClient(c.Server, c.Token)
+	var conv struct{ ID uint64 }
+	if err := cl.do(ctx, "POST", "/api/v1/conversations", "application/json", strings.NewReader("{}"), &conv); err != nil {
+		return answer{}, err
+	}
+	body, _ := json.Marshal(map[string]any{"content": c.Question, "top_k": c.TopK, "stream": true})
+	req, err := newRequest(ctx, cl, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), string(body))
+	if err != nil {
+		return answer{}, err
+	}
+	resp, err := cl.http.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return answer{}, fmt.Errorf("%s: %s", c.Server, problemDetail(resp))
+	}
+	var event string
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if name, ok := strings.CutPrefix(line, "event: "); ok {
+			event = name
+			continue
+		}
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		switch event {
+		case "delta":
+			var d struct{ Content string }
+			json.Unmarshal([]byte(data), &d)
+			stream(d.Content)
+		case "error":
+			var e struct{ Detail string }
+			json.Unmarshal([]byte(data), &e)
+			return answer{}, fmt.Errorf("%s", e.Detail)
+		case "done":
+			var d struct {
+				AssistantMessage struct {
+					Content    string   `json:"content"`
+					Mode       string   `json:"mode"`
+					Model      string   `json:"model"`
+					TokensUsed int      `json:"tokens_used"`
+					Sources    []source `json:"sources"`
+				} `json:"assistant_message"`
+			}
+			if err := json.Unmarshal([]byte(data), &d); err != nil {
+				return answer{}, err
+			}
+			m := d.AssistantMessage
+			return answer{Answer: m.Content, Mode: m.Mode, Model: m.Model, TokensUsed: m.TokensUsed, Sources: m.Sources}, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return answer{}, err
+	}
+	return answer{}, fmt.Errorf("%s ended the answer early", c.Server)
+}

@@ -2,7 +2,13 @@ package api
 
 import "net/http"
 
+// root serves the web page, or the JSON banner to a client that asks for
+// JSON and not HTML.
 func (s *Server) root(w http.ResponseWriter, r *http.Request) {
+	if !prefersJSON(r) {
+		s.page(w, r)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{
 		"message": "docent: ask questions about your documents. API under /api/v1, description at /openapi.json",
 		"version": s.cfg.Version,

@@ -8,7 +8,10 @@ func (s *Server) routes() []route {
 	ok := func(schema string) map[int]string { return map[int]string{http.StatusOK: schema} }
 	created := func(schema string) map[int]string { return map[int]string{http.StatusCreated: schema} }
 	return []route{
-		{method: "GET", pattern: "/", summary: "Service banner (the web page once there is one)", handler: s.root, responses: ok("Banner")},
+		{method: "GET", pattern: "/", summary: "The web page; the JSON banner with Accept: application/json", handler: s.root,
+			responses: ok("Banner")},
+		{method: "GET", pattern: "/assets/{name}", summary: "A content-hashed asset of the web page, cached for a year", handler: s.asset,
+			responses: ok("")},
 		{method: "GET", pattern: "/health", summary: "Liveness: 200 while the process is up", handler: s.health, responses: ok("Status")},
 		{method: "GET", pattern: "/ready", summary: "Readiness: 200 once the index is loaded, 503 before", handler: s.readiness,
 			responses: map[int]string{200: "Status", 503: "Problem"}},

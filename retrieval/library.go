@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 	"sync"
 
 	"docent/store"
@@ -20,6 +23,7 @@ var ErrEmbedderChanged = errors.New("the index was built with another embedder")
 type Library struct {
 	db        *store.DB
 	ix        *Index
+	opt       Options
 	batch     int
 	storeOnly bool
 
@@ -44,7 +48,7 @@ func NewLibrary(db *store.DB, e Embedder, opt LibraryOptions) *Library {
 	if opt.EmbedBatch <= 0 {
 		opt.EmbedBatch = 64
 	}
-	return &Library{db: db, ix: NewIndex(e, opt.Index), batch: opt.EmbedBatch, storeOnly: opt.StoreOnly}
+	return &Library{db: db, ix: NewIndex(e, opt.Index), opt: opt.Index, batch: opt.EmbedBatch, storeOnly: opt.StoreOnly}
 }
 
 // Index returns the in-memory index (for statistics and consistency checks).
@@ -74,6 +78,11 @@ func (l *Library) Load(ctx context.Context) (int, error) {
 	if err := l.CheckEmbedder(ctx); err != nil {
 		return 0, err
 	}
+	return loadInto(ctx, l.db, l.ix)
+}
+
+// loadInto adds every stored chunk of a ready document to ix.
+func loadInto(ctx context.Context, db *store.DB, ix *Index) (int, error) {
 	const batch = 4096
 	buf := make([]Chunk, 0, batch)
 	n := 0
@@ -81,12 +90,12 @@ func (l *Library) Load(ctx context.Context) (int, error) {
 		if len(buf) == 0 {
 			return nil
 		}
-		err := l.ix.Add(ctx, buf)
+		err := ix.Add(ctx, buf)
 		n += len(buf)
 		buf = buf[:0]
 		return err
 	}
-	err := l.db.ForEachChunk(ctx, func(c *store.IndexedChunk) error {
+	err := db.ForEachChunk(ctx, func(c *store.IndexedChunk) error {
 		rc := Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner,
 			Start: c.Start, End: c.End, Terms: Terms(c.Terms), Vector: c.Vector}
 		if len(rc.Terms) == 0 {
@@ -308,4 +317,107 @@ func (l *Library) IndexedDocuments() []uint64 {
 		}
 	}
 	return out
+}
+
+// Verify compares the in-memory index with the store: the same chunk ids,
+// and, for each query, the same results as an index freshly rebuilt from
+// the store (with no queries, a sample is taken from the stored passages).
+// Writes wait while it runs. It returns the differences, none when the
+// index is exact.
+func (l *Library) Verify(ctx context.Context, queries []string) ([]string, error) {
+	l.write.Lock()
+	defer l.write.Unlock()
+	fresh := NewIndex(l.ix.Embedder(), l.opt)
+	if _, err := loadInto(ctx, l.db, fresh); err != nil {
+		return nil, err
+	}
+	var diffs []string
+	live, want := l.ix.ChunkIDs(), fresh.ChunkIDs()
+	if !slices.Equal(live, want) {
+		diffs = append(diffs, fmt.Sprintf("the index holds %d chunks, the store %d (%d differ)", len(live), len(want), symmetricDiff(live, want)))
+	}
+	if queries == nil {
+		queries = l.sampleQueries(ctx, want, 10)
+	}
+	for _, q := range queries {
+		for _, mode := range []Mode{ModeKeyword, ModeVector, ModeHybrid} {
+			query := Query{Text: q, TopK: 5, Mode: mode, Filter: Filter{Owners: owners(fresh, want)}}
+			a, err := l.ix.Search(ctx, query)
+			if err != nil {
+				return diffs, err
+			}
+			b, err := fresh.Search(ctx, query)
+			if err != nil {
+				return diffs, err
+			}
+			if !sameHits(a, b) {
+				diffs = append(diffs, fmt.Sprintf("%s search %q differs from a fresh rebuild", mode, q))
+			}
+		}
+	}
+	return diffs, nil
+}
+
+// sampleQueries takes the first words of up to n evenly spaced passages.
+func (l *Library) sampleQueries(ctx context.Context, ids []uint64, n int) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	var pick []uint64
+	for i := 0; i < n && i < len(ids); i++ {
+		pick = append(pick, ids[i*len(ids)/min(n, len(ids))])
+	}
+	chunks, err := l.db.ChunksByID(ctx, pick)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range chunks {
+		words := strings.Fields(c.Text)
+		out = append(out, strings.Join(words[:min(6, len(words))], " "))
+	}
+	return out
+}
+
+// owners lists every owner of the chunks ids in ix, so verification
+// searches see everything.
+func owners(ix *Index, ids []uint64) []uint64 {
+	seen := map[uint64]bool{store.Shared: true}
+	out := []uint64{store.Shared}
+	for _, id := range ids {
+		doc, _ := store.SplitChunkID(id)
+		if o, ok := ix.ownerOf(doc); ok && !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func sameHits(a, b []Hit) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ChunkID != b[i].ChunkID || math.Abs(a[i].Score-b[i].Score) > 1e-9*math.Max(1, math.Abs(a[i].Score)) {
+			return false
+		}
+	}
+	return true
+}
+
+// symmetricDiff counts the ids in exactly one of two sorted lists.
+func symmetricDiff(a, b []uint64) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || i < len(a) && a[i] < b[j]:
+			n, i = n+1, i+1
+		case i == len(a) || b[j] < a[i]:
+			n, j = n+1, j+1
+		default:
+			i, j = i+1, j+1
+		}
+	}
+	return n
 }

@@ -70,6 +70,7 @@ type Index struct {
 	dim   int
 	byID  map[uint64]uint32    // chunk id → ordinal
 	meta  []chunkMeta          // by ordinal
+	vecs  [][]float32          // by ordinal: unit vector (shared with chromem), nil if none
 	docs  map[uint64]*docEntry // document id → its chunks
 	pool  sync.Pool            // *scratch
 	nLive int
@@ -160,6 +161,7 @@ func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
 		}
 		ord := ix.kw.add(terms[i])
 		ix.meta = append(ix.meta, chunkMeta{id: c.ID, doc: c.DocumentID, owner: c.Owner, start: c.Start, end: c.End})
+		ix.vecs = append(ix.vecs, vecs[i])
 		ix.byID[c.ID] = ord
 		d := ix.docs[c.DocumentID]
 		if d == nil {
@@ -168,7 +170,9 @@ func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
 		}
 		d.ords = append(d.ords, ord)
 		ix.nLive++
-		byOwner[c.Owner] = append(byOwner[c.Owner], vectorItem{id: c.ID, doc: c.DocumentID, vec: vecs[i]})
+		if vecs[i] != nil {
+			byOwner[c.Owner] = append(byOwner[c.Owner], vectorItem{id: c.ID, doc: c.DocumentID, vec: vecs[i]})
+		}
 	}
 	for owner, items := range byOwner {
 		if err := ix.vec.add(ctx, owner, items); err != nil {
@@ -179,7 +183,8 @@ func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
 }
 
 // prepare analyses and embeds chunks outside the lock. It returns terms
-// and unit vectors (copies, never the caller's slices).
+// and unit vectors (copies, never the caller's slices); a zero vector (a
+// text without features) becomes nil and stays out of the vector index.
 func (ix *Index) prepare(ctx context.Context, chunks []Chunk) ([]Terms, [][]float32, error) {
 	terms := make([]Terms, len(chunks))
 	vecs := make([][]float32, len(chunks))
@@ -199,9 +204,7 @@ func (ix *Index) prepare(ctx context.Context, chunks []Chunk) ([]Terms, [][]floa
 			texts = append(texts, c.Text)
 			continue
 		}
-		v := slices.Clone(c.Vector)
-		normalize(v)
-		vecs[i] = v
+		vecs[i] = unit(c.Vector)
 	}
 	if len(missing) > 0 {
 		out, err := ix.emb.Embed(ctx, texts)
@@ -212,12 +215,20 @@ func (ix *Index) prepare(ctx context.Context, chunks []Chunk) ([]Terms, [][]floa
 			return nil, nil, fmt.Errorf("embed %d chunks: got %d vectors", len(texts), len(out))
 		}
 		for j, i := range missing {
-			v := slices.Clone(out[j])
-			normalize(v)
-			vecs[i] = v
+			vecs[i] = unit(out[j])
 		}
 	}
 	return terms, vecs, nil
+}
+
+// unit returns a normalised copy of v, or nil for a zero vector (which
+// chromem would turn into NaNs).
+func unit(v []float32) []float32 {
+	u := slices.Clone(v)
+	if !normalize(u) {
+		return nil
+	}
+	return u
 }
 
 // checkOwners verifies that no chunk moves a document to another owner.
@@ -240,10 +251,13 @@ func (ix *Index) checkOwners(chunks []Chunk) error {
 // with the first vector ever added.
 func (ix *Index) checkDim(vecs [][]float32) error {
 	for _, v := range vecs {
+		if v == nil {
+			continue
+		}
 		if ix.dim == 0 {
 			ix.dim = len(v)
 		}
-		if len(v) != ix.dim || len(v) == 0 {
+		if len(v) != ix.dim {
 			return fmt.Errorf("vector of length %d, index has %d: %w", len(v), ix.dim, ErrDimension)
 		}
 	}
@@ -283,9 +297,10 @@ func (ix *Index) removeOrd(ctx context.Context, ord uint32) error {
 	return ix.vec.remove(ctx, m.owner, []uint64{m.id})
 }
 
-// forget marks ord dead in the keyword index and drops its id.
+// forget marks ord dead in the keyword index and drops its id and vector.
 func (ix *Index) forget(ord uint32) {
 	ix.kw.remove(ord)
+	ix.vecs[ord] = nil
 	delete(ix.byID, ix.meta[ord].id)
 	ix.nLive--
 }
@@ -303,15 +318,17 @@ func (ix *Index) maybeCompact() {
 func (ix *Index) compact() {
 	remap := make([]uint32, len(ix.meta))
 	meta := make([]chunkMeta, 0, ix.nLive)
+	vecs := make([][]float32, 0, ix.nLive)
 	for ord, m := range ix.meta {
 		if ix.kw.dead[ord] {
 			continue
 		}
 		remap[ord] = uint32(len(meta))
 		meta = append(meta, m)
+		vecs = append(vecs, ix.vecs[ord])
 	}
 	ix.kw.compact(remap)
-	ix.meta = meta
+	ix.meta, ix.vecs = meta, vecs
 	for ord, m := range meta {
 		ix.byID[m.id] = uint32(ord)
 	}

@@ -10,13 +10,15 @@ import (
 // Defaults of Options. The floor values are calibrated on the SciFact
 // train split (see the package documentation).
 const (
-	DefaultRRFK          = 60
-	DefaultKeywordWeight = 1.0
-	DefaultVectorWeight  = 1.0
-	DefaultDepth         = 100
-	DefaultMMRLambda     = 0.7
-	DefaultFloorCoverage = 0.4
-	DefaultFloorCosine   = 0.3
+	DefaultRRFK           = 60
+	DefaultKeywordWeight  = 1.0
+	DefaultVectorWeight   = 0.5
+	DefaultDepth          = 100
+	DefaultMMRLambda      = 0.7
+	DefaultFloorCoverage  = 0.4
+	DefaultFloorCosine    = 0.3
+	DefaultFeedbackDocs   = 3
+	DefaultFeedbackWeight = 1.0
 )
 
 // Options tune an Index. The zero value means the defaults; a field left
@@ -36,6 +38,13 @@ type Options struct {
 	// when its cosine with the query vector reaches it (DefaultFloorCosine,
 	// calibrated for the built-in embedder); negative disables it.
 	FloorCosine float64
+	// FeedbackDocs and FeedbackWeight set the pseudo-relevance feedback
+	// of the built-in embedder's hybrid query vector: the vectors of the
+	// best FeedbackDocs BM25 chunks are averaged and added with this
+	// weight (DefaultFeedbackDocs, DefaultFeedbackWeight; negative
+	// disables).
+	FeedbackDocs   int
+	FeedbackWeight float64
 }
 
 // withDefaults fills zero fields with the defaults.
@@ -53,8 +62,12 @@ func (o Options) withDefaults() Options {
 	def(&o.MMRLambda, DefaultMMRLambda)
 	def(&o.FloorCoverage, DefaultFloorCoverage)
 	def(&o.FloorCosine, DefaultFloorCosine)
+	def(&o.FeedbackWeight, DefaultFeedbackWeight)
 	if o.Depth <= 0 {
 		o.Depth = DefaultDepth
+	}
+	if o.FeedbackDocs == 0 {
+		o.FeedbackDocs = DefaultFeedbackDocs
 	}
 	return o
 }
@@ -94,7 +107,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ix.rank(ctx, q, cs, qvec), nil
+	return ix.rank(q, cs, qvec), nil
 }
 
 // queryVector returns the query's vector when it does not depend on the
@@ -123,37 +136,22 @@ func (ix *Index) queryVector(ctx context.Context, q Query) ([]float32, error) {
 	return out[0], nil
 }
 
-// candidates collects the chunks of the vector and BM25 lists with their
-// ranks and the query-term coverage of each.
+// candidates collects the chunks of the BM25 and vector lists with their
+// ranks, cosines and query-term coverage.
+//
+// With a corpus-aware (lexical) embedder such as the built-in one, every
+// vector feature comes from the query's own words, so a chunk without any
+// of them could reach the vector list only through hashing noise: in
+// hybrid mode the vector list is then the BM25 candidates ranked by
+// cosine with the query vector moved by pseudo-relevance feedback, with no
+// scan of all vectors. With other embedders the vector list is a
+// chromem-go nearest-neighbour search, and in hybrid mode every candidate
+// of either list is ranked by cosine (BM25 candidates that the vector
+// search did not return get their cosine from the stored vector).
 func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []float32) ([]candidate, error) {
 	vis := q.Filter.resolve()
 	depth := max(ix.opt.Depth, q.TopK)
-	var cs []candidate
-	at := make(map[uint32]int)
-	get := func(ord uint32) *candidate {
-		i, ok := at[ord]
-		if !ok {
-			m := ix.meta[ord]
-			i = len(cs)
-			at[ord] = i
-			cs = append(cs, candidate{ord: ord, id: m.id, doc: m.doc, owner: m.owner, start: m.start, end: m.end})
-		}
-		return &cs[i]
-	}
-	if qvec != nil && q.Mode != ModeKeyword {
-		hits, err := ix.vec.search(ctx, qvec, depth, vis.scopes(ix.ownerOf))
-		if err != nil {
-			return nil, err
-		}
-		for r, h := range hits {
-			ord, ok := ix.byID[h.id]
-			if !ok {
-				continue
-			}
-			c := get(ord)
-			c.vecRank, c.cos, c.hasCos = r+1, float64(h.sim), true
-		}
-	}
+	var cl candidateList
 	s := ix.scratch()
 	defer ix.pool.Put(s)
 	defer s.reset()
@@ -162,20 +160,105 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 		m := &ix.meta[ord]
 		return !ix.kw.dead[ord] && vis.allows(m.owner, m.doc)
 	}, s)
+	var top []scored
 	if q.Mode != ModeVector {
-		for r, t := range s.top(depth) {
-			c := get(t.ord)
+		top = s.top(depth)
+		for r, t := range top {
+			c := cl.get(ix, t.ord)
 			c.kwRank, c.kwScore = r+1, float64(t.score)
+		}
+	}
+	_, lexical := ix.emb.(queryEmbedder)
+	lexical = lexical && q.Vector == nil
+	switch {
+	case qvec == nil || q.Mode == ModeKeyword:
+	case lexical && q.Mode == ModeHybrid:
+		qvec = ix.feedback(qvec, top)
+		ix.cosines(cl.cs, qvec)
+		rerankVector(cl.cs)
+	default:
+		hits, err := ix.vec.search(ctx, qvec, depth, vis.scopes(ix.ownerOf))
+		if err != nil {
+			return nil, err
+		}
+		for r, h := range hits {
+			if ord, ok := ix.byID[h.id]; ok {
+				c := cl.get(ix, ord)
+				c.vecRank, c.cos, c.hasCos = r+1, float64(h.sim), true
+			}
+		}
+		if q.Mode == ModeHybrid {
+			ix.cosines(cl.cs, qvec)
+			rerankVector(cl.cs)
 		}
 	}
 	var total float64
 	for _, t := range qt {
 		total += t.weight
 	}
-	for i := range cs {
-		cs[i].coverage = coverage(s.mask[cs[i].ord], qt, total)
+	for i := range cl.cs {
+		cl.cs[i].coverage = coverage(s.mask[cl.cs[i].ord], qt, total)
 	}
-	return cs, nil
+	return cl.cs, nil
+}
+
+// candidateList gathers candidates by ordinal.
+type candidateList struct {
+	cs []candidate
+	at map[uint32]int
+}
+
+// get returns the candidate of ord, adding it if new.
+func (l *candidateList) get(ix *Index, ord uint32) *candidate {
+	if l.at == nil {
+		l.at = make(map[uint32]int)
+	}
+	i, ok := l.at[ord]
+	if !ok {
+		m := ix.meta[ord]
+		i = len(l.cs)
+		l.at[ord] = i
+		l.cs = append(l.cs, candidate{ord: ord, id: m.id, doc: m.doc, owner: m.owner, start: m.start, end: m.end, vec: ix.vecs[ord]})
+	}
+	return &l.cs[i]
+}
+
+// cosines sets the cosine of every candidate that has a stored vector.
+func (ix *Index) cosines(cs []candidate, qvec []float32) {
+	for i := range cs {
+		c := &cs[i]
+		if !c.hasCos && c.vec != nil {
+			c.cos, c.hasCos = float64(dot(qvec, c.vec)), true
+		}
+	}
+}
+
+// feedback moves the query vector towards the centroid of the vectors of
+// the best BM25 chunks (Rocchio pseudo-relevance feedback in vector
+// space): normalise(q̂ + w·ĉ). It uses corpus statistics on the query side
+// only; stored vectors never change.
+func (ix *Index) feedback(qvec []float32, top []scored) []float32 {
+	n := min(ix.opt.FeedbackDocs, len(top))
+	if n <= 0 || ix.opt.FeedbackWeight <= 0 {
+		return qvec
+	}
+	c := make([]float32, len(qvec))
+	for _, t := range top[:n] {
+		if v := ix.vecs[t.ord]; len(v) == len(c) {
+			for i, x := range v {
+				c[i] += x
+			}
+		}
+	}
+	if !normalize(c) {
+		return qvec
+	}
+	out := slices.Clone(qvec)
+	for i, x := range c {
+		out[i] += float32(ix.opt.FeedbackWeight) * x
+	}
+	normalize(out)
+	return out
 }
 
 // coverage returns the idf-weighted share of the query terms whose bits
@@ -196,7 +279,7 @@ func coverage(mask uint64, qt []queryTerm, total float64) float64 {
 // rank orders the candidates for the query's mode, removes overlapping
 // duplicates, diversifies when asked, cuts to TopK and flags hits below
 // the relevance floor.
-func (ix *Index) rank(ctx context.Context, q Query, cs []candidate, qvec []float32) []Hit {
+func (ix *Index) rank(q Query, cs []candidate, qvec []float32) []Hit {
 	switch q.Mode {
 	case ModeKeyword:
 		for i := range cs {
@@ -210,21 +293,15 @@ func (ix *Index) rank(ctx context.Context, q Query, cs []candidate, qvec []float
 		cs = slices.DeleteFunc(cs, func(c candidate) bool { return c.vecRank == 0 })
 		sortCandidates(cs)
 	default:
-		if qvec != nil {
-			ix.fillVectors(ctx, cs, qvec)
-			rerankVector(cs)
-		}
 		rrf(cs, ix.opt.RRFK, ix.opt.KeywordWeight, ix.opt.VectorWeight)
 	}
 	cs = dedupe(cs)
 	if q.Diversify {
-		pool := cs[:min(len(cs), max(3*q.TopK, 30))]
-		ix.fillVectors(ctx, pool, qvec)
-		cs = mmr(pool, q.TopK, ix.opt.MMRLambda)
+		cs = mmr(cs[:min(len(cs), max(3*q.TopK, 30))], q.TopK, ix.opt.MMRLambda)
 	}
 	cs = cs[:min(len(cs), q.TopK)]
 	if qvec != nil {
-		ix.fillVectors(ctx, cs, qvec)
+		ix.cosines(cs, qvec)
 	}
 	hits := make([]Hit, len(cs))
 	for i, c := range cs {
@@ -235,20 +312,6 @@ func (ix *Index) rank(ctx context.Context, q Query, cs []candidate, qvec []float
 		}
 	}
 	return hits
-}
-
-// fillVectors loads the stored vectors of candidates and, when the query
-// vector is known, their cosine.
-func (ix *Index) fillVectors(ctx context.Context, cs []candidate, qvec []float32) {
-	for i := range cs {
-		c := &cs[i]
-		if c.vec == nil {
-			c.vec, _ = ix.vec.vector(ctx, c.owner, c.id)
-		}
-		if !c.hasCos && qvec != nil && c.vec != nil {
-			c.cos, c.hasCos = float64(dot(qvec, c.vec)), true
-		}
-	}
 }
 
 // ownerOf returns the owner of a live document.

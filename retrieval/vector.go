@@ -15,7 +15,9 @@ import (
 // small interface so that a quantised or graph index can replace the
 // brute-force chromem-go search. Calls are serialised by the Index lock:
 // add and remove under its write lock, search and vector under its read
-// lock (concurrently with each other).
+// lock (concurrently with each other). The Index keeps its own reference
+// to each vector (the same memory chromem holds) for feedback, cosines
+// and MMR.
 type vectorIndex interface {
 	// add stores unit vectors of one owner's chunks.
 	add(ctx context.Context, owner uint64, items []vectorItem) error
@@ -23,8 +25,6 @@ type vectorIndex interface {
 	remove(ctx context.Context, owner uint64, ids []uint64) error
 	// search returns up to n chunks within scopes, most similar first.
 	search(ctx context.Context, q []float32, n int, scopes []scope) ([]vectorHit, error)
-	// vector returns the stored vector of a chunk.
-	vector(ctx context.Context, owner, id uint64) ([]float32, bool)
 }
 
 // vectorItem is one chunk's vector with the keys search filters on.
@@ -159,17 +159,4 @@ func (c *chromemIndex) search(ctx context.Context, q []float32, n int, scopes []
 		return cmp.Compare(a.id, b.id)
 	})
 	return hits[:min(n, len(hits))], nil
-}
-
-// vector returns a copy of the stored vector of chunk id.
-func (c *chromemIndex) vector(ctx context.Context, owner, id uint64) ([]float32, bool) {
-	col, _ := c.collection(owner, false)
-	if col == nil {
-		return nil, false
-	}
-	doc, err := col.GetByID(ctx, strconv.FormatUint(id, 10))
-	if err != nil {
-		return nil, false
-	}
-	return doc.Embedding, true
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"docent/store"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -25,4 +26,33 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		s.log.ErrorContext(r.Context(), "backup failed mid-stream", "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// checkReport is the answer of the consistency check.
+type checkReport struct {
+	OK    bool               `json:"ok"`
+	Store *store.CheckReport `json:"store"`
+	// Index lists differences between the live index and a fresh rebuild
+	// from the store.
+	Index []string `json:"index"`
+}
+
+// check verifies the store's invariants and that the live index equals
+// what the store holds (read-only; `docent check --repair` fixes a stopped
+// store).
+func (s *Server) check(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.db.Check(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	diffs, err := s.library.Verify(r.Context(), nil)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if diffs == nil {
+		diffs = []string{}
+	}
+	writeJSON(w, http.StatusOK, checkReport{OK: rep.OK() && len(diffs) == 0, Store: rep, Index: diffs})
 }

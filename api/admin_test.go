@@ -33,3 +33,27 @@ func TestBackupEndpointIsAdminOnlyAndRestorable(t *testing.T) {
 		t.Errorf("restored backup lacks bob: %v", err)
 	}
 }
+
+func TestCheckEndpointReportsAConsistentServer(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	admin := e.register("admin")
+	bob := e.register("bob")
+	e.ingest(bob.Token, campingGuide, handbookZH)
+	expect(t, "user check", e.do("GET", "/api/v1/admin/check", bob.Token, nil), http.StatusForbidden)
+	r := e.do("GET", "/api/v1/admin/check", admin.Token, nil)
+	expect(t, "admin check", r, http.StatusOK)
+	var rep checkReport
+	r.JSON(t, &rep)
+	if !rep.OK || rep.Store.Documents != 2 || rep.Store.Chunks == 0 || len(rep.Index) != 0 {
+		t.Errorf("check of a healthy server: %s", r.Body)
+	}
+	// Delete a document from the store behind the index's back.
+	if err := e.db.DeleteDocumentByID(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	r = e.do("GET", "/api/v1/admin/check", admin.Token, nil)
+	r.JSON(t, &rep)
+	if rep.OK || len(rep.Index) == 0 {
+		t.Errorf("check missed an index out of step: %s", r.Body)
+	}
+}

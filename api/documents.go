@@ -36,6 +36,7 @@ type Library interface {
 	Search(ctx context.Context, v store.Viewer, r retrieval.SearchRequest) ([]retrieval.Result, error)
 	Delete(ctx context.Context, v store.Viewer, id uint64) (store.Document, error)
 	Forget(ids ...uint64)
+	Verify(ctx context.Context, queries []string) ([]string, error)
 }
 
 // Upload limits besides the per-file size.

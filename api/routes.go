@@ -36,6 +36,8 @@ func (s *Server) routes() []route {
 
 		{method: "GET", pattern: "/api/v1/admin/backup", summary: "A consistent snapshot of the whole store, taken while serving (admin)",
 			access: accessAdmin, handler: s.backup, responses: ok("")},
+		{method: "GET", pattern: "/api/v1/admin/check", summary: "Check the store's invariants and that the live index equals a fresh rebuild (admin)",
+			access: accessAdmin, handler: s.check, responses: ok("CheckReport")},
 
 		{method: "GET", pattern: "/api/v1/conversations", summary: "Own conversations, most recently active first", access: accessUser,
 			handler: s.listConversations, responses: ok("ConversationList")},

@@ -81,6 +81,10 @@ func schemas() obj {
 			"query": str(), "top_k": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
 			"document_ids": arrayOf(integer()), "mode": enum("hybrid", "vector", "keyword"), "diversify": boolean(),
 		}),
+		"CheckReport": object([]string{"ok", "store", "index"}, obj{
+			"ok": boolean(), "index": arrayOf(str()),
+			"store": obj{"type": "object", "description": "counts of records, interrupted documents and the problems found"},
+		}),
 		"SearchResults": object([]string{"results"}, obj{"results": arrayOf(ref("Source"))}),
 	}
 }

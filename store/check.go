@@ -19,12 +19,16 @@ type Problem struct {
 
 // CheckReport is the result of Check or Repair.
 type CheckReport struct {
-	Users, Conversations, Messages int
-	Documents, Chunks, Vectors     int
+	Users         int `json:"users"`
+	Conversations int `json:"conversations"`
+	Messages      int `json:"messages"`
+	Documents     int `json:"documents"`
+	Chunks        int `json:"chunks"`
+	Vectors       int `json:"vectors"`
 	// Interrupted lists documents left queued or processing; the server
 	// resumes them at start-up (or marks them failed if their upload is gone).
-	Interrupted []uint64
-	Problems    []Problem
+	Interrupted []uint64  `json:"interrupted"`
+	Problems    []Problem `json:"problems"`
 }
 
 // OK reports whether no problem was found (or all were fixed).

@@ -45,3 +45,8 @@ func openLibrary(ctx context.Context, g *Globals, ef embedFlags, load bool) (*st
 	}
 	return db, lib, nil
 }
+
+// newLibraryFor returns a Library over db that keeps an index in memory.
+func newLibraryFor(db *store.DB, emb retrieval.Embedder) *retrieval.Library {
+	return retrieval.NewLibrary(db, emb, retrieval.LibraryOptions{})
+}

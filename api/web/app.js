@@ -6,7 +6,7 @@ import * as api from "./api.js";
 import * as documents from "./documents.js";
 import * as chat from "./chat.js";
 import * as search from "./search.js";
-import { $, toast, showError } from "./ui.js";
+import { $, fill, toast, showError } from "./ui.js";
 
 const VIEWS = ["documents", "chat", "search"];
 let user = null;
@@ -114,6 +114,7 @@ function logOut(message) {
   chat.stop();
   search.stop();
   signedOut();
+  fill($("toasts"));
   if (message) toast(message, "error");
 }
 

@@ -196,8 +196,10 @@ func (db *DB) SetIndexInfo(ctx context.Context, info IndexInfo) error {
 }
 
 // Reembed replaces every stored vector with fn's, and records info, in one
-// transaction: the index is never half old, half new. fn receives the texts
-// of a batch of distinct passages and returns their vectors in order.
+// transaction: the index is never half old, half new (a crash or an
+// embedder failure leaves the old vectors). fn receives the texts of a batch
+// of distinct passages and returns their vectors in order; info.Dim, if 0,
+// is taken from the first vector.
 func (db *DB) Reembed(ctx context.Context, info IndexInfo, batch int, fn func(ctx context.Context, texts []string) ([][]float32, error), progress func(done, total int)) error {
 	return db.update(ctx, func(tx *bolt.Tx) error {
 		texts := map[[16]byte]string{}
@@ -230,6 +232,12 @@ func (db *DB) Reembed(ctx context.Context, info IndexInfo, batch int, fn func(ct
 				return fmt.Errorf("embedder returned %d vectors for %d passages", len(vecs), len(in))
 			}
 			for i, h := range hashes[lo:hi] {
+				if info.Dim == 0 {
+					info.Dim = len(vecs[i])
+				}
+				if len(vecs[i]) != info.Dim {
+					return fmt.Errorf("embedder returned vectors of dimension %d and %d", info.Dim, len(vecs[i]))
+				}
 				raw := vb.Get(h[:])
 				refs := uint32(1)
 				if len(raw) >= 4 {

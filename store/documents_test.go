@@ -241,3 +241,49 @@ func FuzzDecodeChunk(f *testing.F) {
 		decodeChunk(chunkKey(1, 2), raw) // must not panic
 	})
 }
+
+func TestReembedReplacesEveryVectorAtOnce(t *testing.T) {
+	ctx := context.Background()
+	db, _ := populated(t)
+	calls := 0
+	fail := func(_ context.Context, texts []string) ([][]float32, error) {
+		calls++
+		if calls == 2 {
+			return nil, errors.New("embedder down")
+		}
+		out := make([][]float32, len(texts))
+		for i := range out {
+			out[i] = []float32{9, 9}
+		}
+		return out, nil
+	}
+	if err := db.Reembed(ctx, IndexInfo{Embedder: "new"}, 2, fail, nil); err == nil {
+		t.Fatal("a failing embedder was ignored")
+	}
+	if info, _ := db.IndexInfo(ctx); info.Embedder != "test" {
+		t.Errorf("a failed reindex changed the index info: %+v", info)
+	}
+	if r, _ := db.Check(ctx); !r.OK() {
+		t.Errorf("a failed reindex left vectors half replaced: %+v", r.Problems)
+	}
+	var done []int
+	ok := func(_ context.Context, texts []string) ([][]float32, error) {
+		out := make([][]float32, len(texts))
+		for i := range out {
+			out[i] = []float32{1, 0}
+		}
+		return out, nil
+	}
+	if err := db.Reembed(ctx, IndexInfo{Embedder: "new"}, 2, ok, func(d, _ int) { done = append(done, d) }); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := db.IndexInfo(ctx); info != (IndexInfo{Embedder: "new", Dim: 2}) {
+		t.Errorf("index info after reindex: %+v", info)
+	}
+	if r, _ := db.Check(ctx); !r.OK() || r.Vectors != 5 {
+		t.Errorf("after reindex: %+v", r)
+	}
+	if len(done) != 3 || done[2] != 5 {
+		t.Errorf("progress %v", done)
+	}
+}

@@ -173,7 +173,10 @@ function uploadRow(file) {
       const text = { queued: "queued", processing: "processing", ready: `ready · ${plural(d.chunks, "chunk")}`, failed: "failed" }[d.status] || d.status;
       state.textContent = text;
       state.className = "state status " + d.status;
-      if (d.status === "failed") note.textContent = d.error || "";
+      if (d.status === "failed") {
+        note.textContent = d.error || "";
+        note.className = "reason";
+      }
       if (d.status === "ready" || d.status === "failed") {
         bar.hidden = true;
         watched.delete(d.id);
@@ -186,9 +189,10 @@ function uploadRow(file) {
     fail(message) {
       bar.hidden = true;
       el.dataset.status = "failed";
-      state.textContent = "failed";
+      state.textContent = "refused";
       state.className = "state status failed";
       note.textContent = message;
+      note.className = "reason";
       settle();
     },
   };

@@ -111,6 +111,24 @@ describe("docent web page", { timeout: 150_000 }, () => {
     await shot("documents");
   });
 
+  it("shows why an upload is refused or a document fails", async () => {
+    await page.locator("#file-input").setInputFiles([
+      { name: "tool.exe", mimeType: "application/octet-stream", buffer: Buffer.from([0x4d, 0x5a, 0x90, 0, 3, 0, 0, 0, 4, 0, 0xff, 0xff]) },
+      { name: "broken.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4\nthis is not really a PDF\n%%EOF\n") },
+    ]);
+    const uploads = page.locator("#uploads li");
+    const refused = uploads.filter({ hasText: "tool.exe" });
+    await refused.locator(".state").getByText("refused").waitFor();
+    assert.match(await refused.textContent(), /cannot be read/, "the 415 detail is shown");
+    const broken = page.locator("#document-rows tr", { hasText: "broken.pdf" });
+    await broken.locator(".status.failed").waitFor();
+    assert.ok((await broken.locator(".reason").textContent()).length > 5, "the failure has a reason");
+    await shot("upload-errors");
+    await page.getByRole("button", { name: "Delete broken.pdf" }).click();
+    await page.locator("#ask-dialog").getByRole("button", { name: "Delete" }).click();
+    await broken.waitFor({ state: "detached" });
+  });
+
   it("opens a document's chunks and closes the dialog with Esc", async () => {
     await page.getByRole("button", { name: "guide.pdf", exact: true }).click();
     const dialog = page.locator("#chunks-dialog");

@@ -45,7 +45,7 @@ export const waterMarkdown = () =>
       "",
       "Boiling water makes it safe to drink.",
       "",
-      "At high altitude, above 2000 metres, boil water for three minutes.",
+      "At altitudes above 2000 metres, boil water for three minutes.",
       "",
       "At sea level one minute of rolling boil is enough.",
       "",

@@ -20,6 +20,17 @@ type Chat interface {
 	Title(ctx context.Context, question string) string
 	Summarize(ctx context.Context, filename string, chunks []string) (chat.Summary, error)
 	Mode() string
+	Model() string
+}
+
+// sourcesEvent is the first streamed event: the passages and how the answer
+// will be written.
+func (s *Server) sourcesEvent(ps []chat.Passage) map[string]any {
+	ev := map[string]any{"sources": toSourcesJSON(ps), "mode": s.chat.Mode()}
+	if s.chat.Mode() == chat.ModeLLM {
+		ev["model"] = s.chat.Model()
+	}
+	return ev
 }
 
 // historyMessages bounds how many earlier messages are read for a question;
@@ -225,7 +236,7 @@ func (s *Server) streamAnswer(w http.ResponseWriter, r *http.Request, x *exchang
 	emit := func(ev chat.Event) error {
 		switch ev.Kind {
 		case chat.EventSources:
-			return out.send("sources", map[string]any{"sources": toSourcesJSON(ev.Sources)})
+			return out.send("sources", s.sourcesEvent(ev.Sources))
 		case chat.EventDelta:
 			return out.send("delta", map[string]string{"content": ev.Delta})
 		}

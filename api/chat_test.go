@@ -125,6 +125,9 @@ func TestStreamedAnswerEventsInOrder(t *testing.T) {
 	if len(events) < 3 || events[0].Name != "sources" || events[len(events)-1].Name != "done" {
 		t.Fatalf("events: %+v", events)
 	}
+	if !strings.Contains(string(events[0].Data), `"mode":"extractive"`) {
+		t.Errorf("the sources event does not say the mode: %s", events[0].Data)
+	}
 	var text strings.Builder
 	for _, ev := range events[1 : len(events)-1] {
 		if ev.Name != "delta" {

@@ -154,7 +154,9 @@ func (s *Server) wsChat(ctx context.Context, ws *wsConn, f wsFrame) {
 	emit := func(ev chat.Event) error {
 		switch ev.Kind {
 		case chat.EventSources:
-			return ws.send(ctx, map[string]any{"type": "sources", "conversation_id": conv, "sources": toSourcesJSON(ev.Sources)})
+			frame := s.sourcesEvent(ev.Sources)
+			frame["type"], frame["conversation_id"] = "sources", conv
+			return ws.send(ctx, frame)
 		case chat.EventDelta:
 			return ws.send(ctx, map[string]any{"type": "delta", "conversation_id": conv, "content": ev.Delta})
 		}

@@ -33,7 +33,8 @@ type Chunk struct {
 	// Index is the chunk's position in the document, from 0.
 	Index int
 	// Text is what gets indexed: the heading path on one line
-	// ("Guide › Install › Linux\n"), when there is one, then the body.
+	// ("Guide › Install › Linux\n"), when there is one, then the body
+	// (without its first line when that is the section's own heading).
 	Text string
 	// Start and End are the byte offsets of the body in Extracted.Text:
 	// Extracted.Text[Start:End] is the body.
@@ -82,15 +83,27 @@ func Split(x *Extracted, opt ChunkOptions) []Chunk {
 		sp.split(seg.Start, seg.End, levelPage, levelPage)
 		for _, r := range sp.pack(overlap) {
 			c := Chunk{Index: len(chunks), Start: r[0], End: r[1], Headings: seg.Headings}
-			c.Text = x.Text[r[0]:r[1]]
-			if len(seg.Headings) > 0 {
-				c.Text = strings.Join(seg.Headings, " › ") + "\n" + c.Text
-			}
+			c.Text = withPath(x.Text[r[0]:r[1]], seg.Headings)
 			c.Page = pageAt(x.Pages, r[0])
 			chunks = append(chunks, c)
 		}
 	}
 	return chunks
+}
+
+// withPath puts the heading path line in front of body. When body starts
+// with its own heading line, the path line takes that line's place, so the
+// heading is not repeated.
+func withPath(body string, headings []string) string {
+	if len(headings) == 0 {
+		return body
+	}
+	path := strings.Join(headings, " › ")
+	line, rest, _ := strings.Cut(body, "\n")
+	if strings.TrimSpace(strings.TrimLeft(line, "# ")) == headings[len(headings)-1] {
+		return path + "\n" + strings.TrimLeft(rest, "\n")
+	}
+	return path + "\n" + body
 }
 
 // segments returns the parts of x that are chunked separately, in order:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // BuiltinDim is the default dimension of the built-in embedder: 256
@@ -37,9 +38,10 @@ const (
 // change as the corpus grows; a query's features are weighted by the idf
 // of their words in the index ("lnc.ltc" weighting, see the package doc).
 type Builtin struct {
-	dim int
-	an  *Analyzer
-	p   builtinParams
+	dim    int
+	an     *Analyzer
+	p      builtinParams
+	tables sync.Pool // *featureTable
 }
 
 // builtinParams are the feature weights (fixed; a field so tests can vary them).
@@ -69,12 +71,13 @@ func (b *Builtin) Dim() int { return b.dim }
 // Embed returns the document vectors of texts.
 func (b *Builtin) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
-	var ft featureTable
+	ft := b.table()
+	defer b.tables.Put(ft)
 	for i, t := range texts {
 		if i%64 == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("builtin embed: %w", ctx.Err())
 		}
-		out[i] = b.vector(&ft, t, nil)
+		out[i] = b.vector(ft, t, nil)
 	}
 	return out, nil
 }
@@ -82,8 +85,17 @@ func (b *Builtin) Embed(ctx context.Context, texts []string) ([][]float32, error
 // embedQuery returns the vector of a query whose features are weighted by
 // the idf of their words.
 func (b *Builtin) embedQuery(text string, idf func(term string) float64) []float32 {
-	var ft featureTable
-	return b.vector(&ft, text, idf)
+	ft := b.table()
+	defer b.tables.Put(ft)
+	return b.vector(ft, text, idf)
+}
+
+// table returns a feature table from the pool.
+func (b *Builtin) table() *featureTable {
+	if ft, ok := b.tables.Get().(*featureTable); ok {
+		return ft
+	}
+	return &featureTable{}
 }
 
 // vector extracts the features of text into ft and projects them.
@@ -116,15 +128,16 @@ func (b *Builtin) features(ft *featureTable, text string, weight func(term strin
 }
 
 // charGrams adds the character n-grams of "<raw>" to ft, sharing the
-// weight budget builtinCharWeight×w. bounds is scratch for rune offsets.
+// weight budget char×w. bounds is scratch for rune offsets.
 func (b *Builtin) charGrams(ft *featureTable, raw []byte, w float64, bounds []int) []int {
+	word := append(append(append(ft.word[:0], '<'), raw...), '>')
+	ft.word = word
 	bounds = bounds[:0]
-	bounds = append(bounds, 0) // '<' at offset 0 of the virtual string
-	for i := range string(raw) {
-		bounds = append(bounds, i+1)
+	for i := range string(word) {
+		bounds = append(bounds, i)
 	}
-	bounds = append(bounds, len(raw)+1, len(raw)+2) // '>' and the end
-	nr := len(bounds) - 1                           // runes in "<raw>"
+	bounds = append(bounds, len(word))
+	nr := len(bounds) - 1 // runes in "<raw>"
 	count := 0
 	for n := b.p.minGram; n <= b.p.maxGram; n++ {
 		count += max(0, nr-n+1)
@@ -134,26 +147,18 @@ func (b *Builtin) charGrams(ft *featureTable, raw []byte, w float64, bounds []in
 	}
 	gw := b.p.char * w / math.Sqrt(float64(count))
 	for n := b.p.minGram; n <= b.p.maxGram; n++ {
+		seed := seedChar + uint64(n)
 		for s := 0; s+n <= nr; s++ {
-			ft.add(hashMarked(seedChar+uint64(n), raw, bounds[s], bounds[s+n]), gw)
+			ft.add(hashBytes(seed, word[bounds[s]:bounds[s+n]]), gw)
 		}
 	}
 	return bounds
 }
 
-// hashMarked hashes bytes [from,to) of the virtual string "<"+raw+">".
-func hashMarked(seed uint64, raw []byte, from, to int) uint64 {
+// hashBytes hashes b with FNV-1a from seed and mixes the result.
+func hashBytes(seed uint64, b []byte) uint64 {
 	h := seed ^ 0xcbf29ce484222325
-	for i := from; i < to; i++ {
-		var c byte
-		switch {
-		case i == 0:
-			c = '<'
-		case i == len(raw)+1:
-			c = '>'
-		default:
-			c = raw[i-1]
-		}
+	for _, c := range b {
 		h = (h ^ uint64(c)) * 0x100000001b3
 	}
 	return mix64(h)
@@ -179,26 +184,31 @@ func mix64(h uint64) uint64 {
 }
 
 // featureTable accumulates weighted feature occurrences of one text in an
-// open-addressing hash table keyed by feature hash.
+// open-addressing hash table keyed by feature hash. It is reused across
+// texts: reset clears only the slots in use.
 type featureTable struct {
 	keys  []uint64 // 0 = empty slot
 	count []float32
 	sum   []float32
-	n     int
+	used  []int32 // occupied slots, in insertion order
+	word  []byte  // scratch for "<word>"
 }
 
 // reset empties the table, keeping its memory.
 func (t *featureTable) reset() {
 	if len(t.keys) == 0 {
-		t.keys = make([]uint64, 1024)
-		t.count = make([]float32, 1024)
-		t.sum = make([]float32, 1024)
-	} else {
-		clear(t.keys)
-		clear(t.count)
-		clear(t.sum)
+		t.alloc(4096)
+		return
 	}
-	t.n = 0
+	for _, i := range t.used {
+		t.keys[i], t.count[i], t.sum[i] = 0, 0, 0
+	}
+	t.used = t.used[:0]
+}
+
+// alloc replaces the table by an empty one with size slots.
+func (t *featureTable) alloc(size int) {
+	*t = featureTable{keys: make([]uint64, size), count: make([]float32, size), sum: make([]float32, size), used: t.used[:0], word: t.word}
 }
 
 // add records one occurrence of feature h with weight w.
@@ -206,7 +216,7 @@ func (t *featureTable) add(h uint64, w float64) {
 	if h == 0 {
 		h = 1
 	}
-	if 2*(t.n+1) > len(t.keys) {
+	if 2*(len(t.used)+1) > len(t.keys) {
 		t.grow()
 	}
 	mask := uint64(len(t.keys) - 1)
@@ -218,7 +228,7 @@ func (t *featureTable) add(h uint64, w float64) {
 			return
 		case 0:
 			t.keys[i], t.count[i], t.sum[i] = h, 1, float32(w)
-			t.n++
+			t.used = append(t.used, int32(i))
 			return
 		}
 	}
@@ -227,19 +237,16 @@ func (t *featureTable) add(h uint64, w float64) {
 // grow doubles the table.
 func (t *featureTable) grow() {
 	old := *t
-	size := 2 * len(old.keys)
-	*t = featureTable{keys: make([]uint64, size), count: make([]float32, size), sum: make([]float32, size)}
-	mask := uint64(size - 1)
-	for j, h := range old.keys {
-		if h == 0 {
-			continue
-		}
+	t.alloc(2 * len(old.keys))
+	mask := uint64(len(t.keys) - 1)
+	for _, j := range old.used {
+		h := old.keys[j]
 		i := h & mask
 		for t.keys[i] != 0 {
 			i = (i + 1) & mask
 		}
 		t.keys[i], t.count[i], t.sum[i] = h, old.count[j], old.sum[j]
-		t.n++
+		t.used = append(t.used, int32(i))
 	}
 }
 
@@ -247,15 +254,22 @@ func (t *featureTable) grow() {
 // bucket h mod len(v) with the sign of h's top bit.
 func (t *featureTable) project(v []float32) {
 	d := uint64(len(v))
-	for i, h := range t.keys {
-		if h == 0 {
-			continue
+	pow2 := d&(d-1) == 0
+	for _, i := range t.used {
+		h, c := t.keys[i], t.count[i]
+		w := float64(t.sum[i])
+		if c > 1 {
+			w = w / float64(c) * (1 + math.Log(float64(c)))
 		}
-		c := float64(t.count[i])
-		w := float64(t.sum[i]) / c * (1 + math.Log(c))
 		if h>>63 != 0 {
 			w = -w
 		}
-		v[(h>>1)%d] += float32(w)
+		j := h >> 1
+		if pow2 {
+			j &= d - 1
+		} else {
+			j %= d
+		}
+		v[j] += float32(w)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 )
@@ -133,10 +134,12 @@ func (ix *Index) ChunkIDs() []uint64 {
 }
 
 // Add indexes chunks. A chunk whose ID is already indexed replaces the
-// old one. Chunks without Terms are analysed from Text; chunks without a
-// Vector are embedded (in one batch). All chunks of a document must have
-// the same Owner.
+// old one (within one call, the last chunk with an ID wins). Chunks
+// without Terms are analysed from Text; chunks without a Vector are
+// embedded. All chunks of a document must have the same Owner. Nothing is
+// changed when Add returns an error.
 func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
+	chunks = lastByID(chunks)
 	if len(chunks) == 0 {
 		return nil
 	}
@@ -144,6 +147,7 @@ func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
 	if err != nil {
 		return err
 	}
+	workers := runtime.GOMAXPROCS(0)
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if err := ix.checkOwners(chunks); err != nil {
@@ -152,14 +156,19 @@ func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
 	if err := ix.checkDim(vecs); err != nil {
 		return err
 	}
+	rs, err := ix.kw.resolveBatch(terms, workers)
+	if err != nil {
+		return err
+	}
+	for _, c := range chunks {
+		if old, ok := ix.byID[c.ID]; ok {
+			ix.removeOrd(old)
+		}
+	}
+	first := ix.kw.commit(rs, workers)
 	byOwner := make(map[uint64][]vectorItem)
 	for i, c := range chunks {
-		if old, ok := ix.byID[c.ID]; ok {
-			if err := ix.removeOrd(ctx, old); err != nil {
-				return err
-			}
-		}
-		ord := ix.kw.add(terms[i])
+		ord := first + uint32(i)
 		ix.meta = append(ix.meta, chunkMeta{id: c.ID, doc: c.DocumentID, owner: c.Owner, start: c.Start, end: c.End})
 		ix.vecs = append(ix.vecs, vecs[i])
 		ix.byID[c.ID] = ord
@@ -175,6 +184,8 @@ func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
 		}
 	}
 	for owner, items := range byOwner {
+		// chromem's AddDocument fails only for an empty id or vector,
+		// which cannot happen here.
 		if err := ix.vec.add(ctx, owner, items); err != nil {
 			return err
 		}
@@ -182,41 +193,86 @@ func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
 	return nil
 }
 
-// prepare analyses and embeds chunks outside the lock. It returns terms
-// and unit vectors (copies, never the caller's slices); a zero vector (a
-// text without features) becomes nil and stays out of the vector index.
+// lastByID drops chunks whose ID appears again later in chunks.
+func lastByID(chunks []Chunk) []Chunk {
+	seen := make(map[uint64]bool, len(chunks))
+	dup := false
+	for i := len(chunks) - 1; i >= 0; i-- {
+		if seen[chunks[i].ID] {
+			dup = true
+		}
+		seen[chunks[i].ID] = true
+	}
+	if !dup {
+		return chunks
+	}
+	clear(seen)
+	out := make([]Chunk, 0, len(chunks))
+	for i := len(chunks) - 1; i >= 0; i-- {
+		if !seen[chunks[i].ID] {
+			seen[chunks[i].ID] = true
+			out = append(out, chunks[i])
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// prepare analyses and embeds chunks outside the lock, in parallel for
+// the built-in embedder. It returns terms and unit vectors (copies, never
+// the caller's slices); a zero vector (a text without features) becomes
+// nil and stays out of the vector index.
 func (ix *Index) prepare(ctx context.Context, chunks []Chunk) ([]Terms, [][]float32, error) {
 	terms := make([]Terms, len(chunks))
 	vecs := make([][]float32, len(chunks))
 	var missing []int
-	var texts []string
 	for i, c := range chunks {
-		if c.Terms != nil {
-			if err := c.Terms.validate(); err != nil {
-				return nil, nil, fmt.Errorf("chunk %d: %w", c.ID, err)
-			}
-			terms[i] = c.Terms
-		} else {
-			terms[i] = ix.an.Analyze(c.Text)
-		}
 		if c.Vector == nil {
 			missing = append(missing, i)
-			texts = append(texts, c.Text)
-			continue
 		}
-		vecs[i] = unit(c.Vector)
 	}
-	if len(missing) > 0 {
+	workers := runtime.GOMAXPROCS(0)
+	if len(chunks) < 64 {
+		workers = 1
+	}
+	parallel(len(chunks), workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			c := chunks[i]
+			if terms[i] = c.Terms; terms[i] == nil {
+				terms[i] = ix.an.Analyze(c.Text)
+			}
+			if c.Vector != nil {
+				vecs[i] = unit(c.Vector)
+			}
+		}
+	})
+	if len(missing) == 0 {
+		return terms, vecs, nil
+	}
+	if _, local := ix.emb.(queryEmbedder); !local || len(missing) < 64 {
+		workers = 1
+	}
+	errs := make([]error, workers)
+	parallel(workers, workers, func(w, _ int) {
+		part := missing[len(missing)*w/workers : len(missing)*(w+1)/workers]
+		texts := make([]string, len(part))
+		for j, i := range part {
+			texts[j] = chunks[i].Text
+		}
 		out, err := ix.emb.Embed(ctx, texts)
-		if err != nil {
-			return nil, nil, fmt.Errorf("embed %d chunks: %w", len(texts), err)
+		switch {
+		case err != nil:
+			errs[w] = fmt.Errorf("embed %d chunks: %w", len(texts), err)
+		case len(out) != len(texts):
+			errs[w] = fmt.Errorf("embed %d chunks: got %d vectors", len(texts), len(out))
+		default:
+			for j, i := range part {
+				vecs[i] = unit(out[j])
+			}
 		}
-		if len(out) != len(texts) {
-			return nil, nil, fmt.Errorf("embed %d chunks: got %d vectors", len(texts), len(out))
-		}
-		for j, i := range missing {
-			vecs[i] = unit(out[j])
-		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
 	}
 	return terms, vecs, nil
 }
@@ -285,7 +341,7 @@ func (ix *Index) DeleteDocument(docID uint64) {
 }
 
 // removeOrd removes one chunk (being replaced) from all structures.
-func (ix *Index) removeOrd(ctx context.Context, ord uint32) error {
+func (ix *Index) removeOrd(ord uint32) {
 	m := ix.meta[ord]
 	ix.forget(ord)
 	if d := ix.docs[m.doc]; d != nil {
@@ -294,7 +350,8 @@ func (ix *Index) removeOrd(ctx context.Context, ord uint32) error {
 			delete(ix.docs, m.doc)
 		}
 	}
-	return ix.vec.remove(ctx, m.owner, []uint64{m.id})
+	// chromem's Delete by ids cannot fail for an existing collection.
+	_ = ix.vec.remove(context.Background(), m.owner, []uint64{m.id})
 }
 
 // forget marks ord dead in the keyword index and drops its id and vector.

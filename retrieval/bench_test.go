@@ -89,8 +89,8 @@ func benchIndex(b *testing.B, n int) (*Index, []string) {
 	batch := make([]Chunk, 0, 1000)
 	for i := range n {
 		owner := uint64(0)
-		if i%2 == 1 {
-			owner = uint64(1 + (i/10)%100)
+		if doc := i / 10; doc%2 == 1 {
+			owner = uint64(1 + (doc/2)%100)
 		}
 		batch = append(batch, Chunk{ID: uint64(i + 1), DocumentID: uint64(i/10 + 1), Owner: owner, Start: i % 10 * 1000, End: i%10*1000 + 1000, Text: gen.text(1000)})
 		if len(batch) == cap(batch) || i == n-1 {

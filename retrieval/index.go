@@ -49,6 +49,10 @@ type Hit struct {
 	Score       float64
 	KeywordRank int // 1-based rank in the BM25 list, 0 if not in it
 	VectorRank  int // 1-based rank in the vector list, 0 if not in it
+	// Coverage is the idf-weighted share of the query's terms the chunk
+	// contains; Cosine its cosine with the query vector (0 when unknown,
+	// e.g. in keyword mode). Together they decide BelowFloor.
+	Coverage, Cosine float64
 	// BelowFloor flags a hit too weak to answer the question, so that chat
 	// can say the answer is not in the documents (see the package doc).
 	BelowFloor bool
@@ -96,6 +100,9 @@ func NewIndex(e Embedder, opt Options) *Index {
 		e = NewBuiltin(0)
 	}
 	opt = opt.withDefaults()
+	if _, builtin := e.(queryEmbedder); builtin && opt.FloorCosine == 0 {
+		opt.FloorCosine = DefaultFloorCosine
+	}
 	return &Index{
 		emb:  e,
 		opt:  opt,

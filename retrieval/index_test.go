@@ -300,3 +300,38 @@ func ExampleIndex_Search() {
 	fmt.Println(hits[0].DocumentID)
 	// Output: 2
 }
+
+func TestRelevanceFloor(t *testing.T) {
+	ix := NewIndex(nil, Options{})
+	addAll(t, ix, []Chunk{
+		{ID: 1, DocumentID: 1, Text: "The compressor blades are inspected for fatigue cracks every six months."},
+		{ID: 2, DocumentID: 2, Text: "Invoices are paid within thirty days of receipt."},
+	})
+	cases := []struct {
+		q         string
+		wantBelow bool
+	}{
+		{"how often are compressor blades inspected for cracks", false},
+		{"when are invoices paid", false},
+		{"what is the capital of Mongolia and its population", true},
+	}
+	for _, tc := range cases {
+		for _, mode := range allModes {
+			hits := search(t, ix, Query{Text: tc.q, TopK: 1, Mode: mode})
+			if len(hits) == 0 {
+				if !tc.wantBelow {
+					t.Errorf("%s %q: no hit", mode, tc.q)
+				}
+				continue
+			}
+			if hits[0].BelowFloor != tc.wantBelow {
+				t.Errorf("%s %q: BelowFloor = %v (coverage %.2f, cosine %.2f), want %v", mode, tc.q, hits[0].BelowFloor, hits[0].Coverage, hits[0].Cosine, tc.wantBelow)
+			}
+		}
+	}
+	off := NewIndex(nil, Options{FloorCoverage: -1})
+	addAll(t, off, []Chunk{{ID: 1, DocumentID: 1, Text: "alpha beta"}})
+	if hits := search(t, off, Query{Text: "alpha gamma delta epsilon zeta", Mode: ModeVector}); len(hits) == 0 || hits[0].BelowFloor {
+		t.Errorf("disabled floor flagged %v", hits)
+	}
+}

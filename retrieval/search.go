@@ -15,8 +15,8 @@ const (
 	DefaultVectorWeight   = 0.5
 	DefaultDepth          = 100
 	DefaultMMRLambda      = 0.7
-	DefaultFloorCoverage  = 0.4
-	DefaultFloorCosine    = 0.3
+	DefaultFloorCoverage  = 0.3
+	DefaultFloorCosine    = 0.2
 	DefaultFeedbackDocs   = 3
 	DefaultFeedbackWeight = 1.0
 )
@@ -35,8 +35,11 @@ type Options struct {
 	// negative disables the floor.
 	FloorCoverage float64
 	// FloorCosine lifts a hit with too little term coverage above the floor
-	// when its cosine with the query vector reaches it (DefaultFloorCosine,
-	// calibrated for the built-in embedder); negative disables it.
+	// when its cosine with the query vector reaches it; negative disables
+	// it. Cosine scales differ between models, so the default
+	// (DefaultFloorCosine, calibrated for the built-in embedder) applies
+	// to the built-in embedder only; with another embedder a zero
+	// FloorCosine disables the cosine rescue.
 	FloorCosine float64
 	// FeedbackDocs and FeedbackWeight set the pseudo-relevance feedback
 	// of the built-in embedder's hybrid query vector: the vectors of the
@@ -61,7 +64,6 @@ func (o Options) withDefaults() Options {
 	def(&o.VectorWeight, DefaultVectorWeight)
 	def(&o.MMRLambda, DefaultMMRLambda)
 	def(&o.FloorCoverage, DefaultFloorCoverage)
-	def(&o.FloorCosine, DefaultFloorCosine)
 	def(&o.FeedbackWeight, DefaultFeedbackWeight)
 	if o.Depth <= 0 {
 		o.Depth = DefaultDepth
@@ -95,7 +97,9 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	if qvec == nil && q.Mode != ModeKeyword && q.Text != "" {
+	if qvec == nil && q.Text != "" {
+		// A corpus-aware (local) embedder is cheap enough to give the
+		// relevance floor a cosine in keyword mode too.
 		if qe, ok := ix.emb.(queryEmbedder); ok {
 			qvec = qe.embedQuery(q.Text, ix.kw.termIDF)
 		}
@@ -300,14 +304,19 @@ func (ix *Index) rank(q Query, cs []candidate, qvec []float32) []Hit {
 		cs = mmr(cs[:min(len(cs), max(3*q.TopK, 30))], q.TopK, ix.opt.MMRLambda)
 	}
 	cs = cs[:min(len(cs), q.TopK)]
-	if qvec != nil {
-		ix.cosines(cs, qvec)
-	}
 	hits := make([]Hit, len(cs))
 	for i, c := range cs {
+		// The floor uses the cosine with the query itself, not with the
+		// feedback-moved vector, which is close to the top hits by design.
+		c.hasCos = qvec != nil && c.vec != nil
+		c.cos = 0
+		if c.hasCos {
+			c.cos = float64(dot(qvec, c.vec))
+		}
 		hits[i] = Hit{
 			ChunkID: c.id, DocumentID: c.doc, Score: c.score,
 			KeywordRank: c.kwRank, VectorRank: c.vecRank,
+			Coverage: c.coverage, Cosine: c.cos,
 			BelowFloor: ix.opt.FloorCoverage >= 0 && belowFloor(c, ix.opt.FloorCoverage, ix.opt.FloorCosine),
 		}
 	}

@@ -24,6 +24,7 @@ type cli struct {
 	Search  searchCmd  `cmd:"" help:"Find the passages that best match a query."`
 	Ask     askCmd     `cmd:"" help:"Answer a question from the documents, with cited sources."`
 	User    userCmd    `cmd:"" help:"Manage accounts in the data directory."`
+	Eval    evalCmd    `cmd:"" help:"Measure retrieval on a BEIR-layout benchmark (nDCG@10, Recall, MRR, latency)."`
 	Reindex reindexCmd `cmd:"" help:"Re-embed every document with the configured embedder (after changing --embedder or --embed-model)."`
 	Check   checkCmd   `cmd:"" help:"Verify the store's invariants (and a running server's index); --repair fixes a stopped one."`
 	Backup  backupCmd  `cmd:"" help:"Write a consistent snapshot of the store (works while a server runs, with --server)."`

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -116,6 +117,9 @@ func BenchmarkRebuild(b *testing.B) {
 	if testing.Short() {
 		n = 10_000
 	}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	gen := newSynthCorpus(14, 50000)
 	emb := NewBuiltin(0)
 	a := NewAnalyzer()
@@ -125,16 +129,23 @@ func BenchmarkRebuild(b *testing.B) {
 		v, _ := emb.Embed(context.Background(), []string{text})
 		stored[i] = Chunk{ID: uint64(i + 1), DocumentID: uint64(i/10 + 1), Owner: uint64(i / 10 % 3), Terms: a.Analyze(text), Vector: v[0]}
 	}
+	var ix *Index
 	for b.Loop() {
-		ix := NewIndex(emb, Options{})
+		ix = NewIndex(emb, Options{})
 		for i := 0; i < n; i += 1000 {
 			if err := ix.Add(context.Background(), stored[i:min(i+1000, n)]); err != nil {
 				b.Fatal(err)
 			}
 		}
-		if ix.Len() != n {
-			b.Fatalf("Len %d", ix.Len())
-		}
 	}
+	if ix.Len() != n {
+		b.Fatalf("Len %d", ix.Len())
+	}
+	stored, gen = nil, nil
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(n), "chunks")
+	b.ReportMetric(float64(after.HeapAlloc-min(after.HeapAlloc, before.HeapAlloc))/(1<<20), "index-MiB")
+	runtime.KeepAlive(ix)
 }

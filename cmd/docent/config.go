@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -19,13 +20,21 @@ type embedFlags struct {
 	EmbedModel string `name:"embed-model" env:"DOCENT_EMBED_MODEL" help:"Embedding model name (default: the provider's usual embedding model)."`
 }
 
-// embedder builds the configured embedder.
+// embedder builds the configured embedder. The remote ones read
+// OLLAMA_HOST, or OPENAI_BASE_URL and OPENAI_API_KEY, from the environment.
 func (f embedFlags) embedder() (retrieval.Embedder, error) {
 	switch f.Embedder {
 	case "builtin", "":
+		if f.EmbedModel != "" {
+			return nil, fmt.Errorf("--embed-model needs --embedder ollama or openai; the built-in embedder has no models")
+		}
 		return retrieval.NewBuiltin(0), nil
+	case "ollama":
+		return retrieval.NewOllama(ollamaHost(), f.EmbedModel, retrieval.RemoteOptions{}), nil
+	case "openai":
+		return retrieval.NewOpenAI(os.Getenv("OPENAI_BASE_URL"), os.Getenv("OPENAI_API_KEY"), f.EmbedModel, retrieval.RemoteOptions{}), nil
 	}
-	return nil, fmt.Errorf("embedder %q is not available in this build", f.Embedder)
+	return nil, fmt.Errorf("unknown embedder %q (builtin, ollama, openai)", f.Embedder)
 }
 
 // llmFlags choose how answers are written.
@@ -93,4 +102,14 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size like 50MiB", s)
 	}
 	return int64(n * float64(mult)), nil
+}
+
+// ollamaHost reads OLLAMA_HOST, which Ollama users often set without a
+// scheme ("0.0.0.0:11434").
+func ollamaHost() string {
+	h := os.Getenv("OLLAMA_HOST")
+	if h != "" && !strings.Contains(h, "://") {
+		h = "http://" + h
+	}
+	return h
 }

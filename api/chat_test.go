@@ -155,7 +155,10 @@ func TestStreamedAnswerEventsInOrder(t *testing.T) {
 }
 
 // newLLMEnv is a test env answering through a fake OpenAI-compatible server.
-func newLLMEnv(t *testing.T, fake *llmtest.Server) *testEnv {
+func newLLMEnv(t *testing.T, fake *llmtest.Server) *testEnv { return newLLMEnvTB(t, fake) }
+
+// newLLMEnvTB is newLLMEnv for tests and benchmarks.
+func newLLMEnvTB(t testing.TB, fake *llmtest.Server) *testEnv {
 	engine, err := chat.New(chat.Config{Provider: chat.ProviderOpenAI, OpenAIBaseURL: fake.URL, Model: "fake-gpt", Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)

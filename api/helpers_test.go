@@ -25,7 +25,7 @@ import (
 
 // testEnv is a server over a fresh store, reached through the real router.
 type testEnv struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	http   *httptest.Server
 	db     *store.DB
@@ -39,7 +39,7 @@ func newTestEnv(t *testing.T, cfg Config) *testEnv {
 }
 
 // newTestEnvChat is newTestEnv answering with chatEngine (extractive when nil).
-func newTestEnvChat(t *testing.T, cfg Config, chatEngine *chat.Engine) *testEnv {
+func newTestEnvChat(t testing.TB, cfg Config, chatEngine *chat.Engine) *testEnv {
 	t.Helper()
 	db, err := store.Open(context.Background(), t.TempDir(), store.Options{NoSync: true})
 	if err != nil {
@@ -87,7 +87,7 @@ type response struct {
 }
 
 // JSON decodes the body into v, failing the test on error.
-func (r response) JSON(t *testing.T, v any) {
+func (r response) JSON(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %q: %v", r.Body, err)
@@ -171,7 +171,7 @@ func (e *testEnv) login(name, password string) string {
 }
 
 // expect fails the test unless r has status want.
-func expect(t *testing.T, what string, r response, want int) {
+func expect(t testing.TB, what string, r response, want int) {
 	t.Helper()
 	if r.Status != want {
 		t.Fatalf("%s: status %d, want %d; body %s", what, r.Status, want, r.Body)

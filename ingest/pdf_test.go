@@ -224,7 +224,7 @@ func TestPDFLimits(t *testing.T) {
 	}
 	start := time.Now()
 	_, err = Extract(context.Background(), PDF, bytes.NewReader(data), int64(len(data)), Limits{Timeout: time.Nanosecond})
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > hangLimit {
 		t.Errorf("timeout: got %v after %v", err, time.Since(start))
 	}
 }
@@ -252,8 +252,8 @@ func TestPDFHostileNumbers(t *testing.T) {
 	for name, data := range tests {
 		start := time.Now()
 		_, err := extractBytes(t, PDF, []byte(data))
-		if !errors.Is(err, ErrCorrupt) || time.Since(start) > time.Second {
-			t.Errorf("%s: got %v after %v, want ErrCorrupt at once", name, err, time.Since(start))
+		if !errors.Is(err, ErrCorrupt) || time.Since(start) > hangLimit {
+			t.Errorf("%s: got %v after %v, want ErrCorrupt without hanging", name, err, time.Since(start))
 		}
 	}
 }
@@ -266,7 +266,7 @@ func TestPDFPrevLoop(t *testing.T) {
 	data = strings.Replace(data, "/Root 1 0 R", fmt.Sprintf("/Root 1 0 R /Prev %d", xref), 1)
 	start := time.Now()
 	_, err := Extract(context.Background(), PDF, strings.NewReader(data), int64(len(data)), Limits{Timeout: 3 * time.Second})
-	if !errors.Is(err, ErrCorrupt) || time.Since(start) > time.Second {
-		t.Errorf("got %v after %v, want ErrCorrupt soon", err, time.Since(start))
+	if !errors.Is(err, ErrCorrupt) || time.Since(start) > hangLimit {
+		t.Errorf("got %v after %v, want ErrCorrupt without hanging", err, time.Since(start))
 	}
 }

@@ -110,6 +110,9 @@ func TestPDFQuality(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
+	if raceEnabled {
+		t.Skip("pure CPU work, ten times slower under -race; CI runs it without -race")
+	}
 	if _, err := exec.LookPath("pdftotext"); err != nil {
 		t.Skip("pdftotext not installed (apt-get install poppler-utils)")
 	}

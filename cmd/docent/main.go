@@ -29,6 +29,7 @@ type cli struct {
 	Check   checkCmd   `cmd:"" help:"Verify the store's invariants (and a running server's index); --repair fixes a stopped one."`
 	Backup  backupCmd  `cmd:"" help:"Write a consistent snapshot of the store (works while a server runs, with --server)."`
 	Restore restoreCmd `cmd:"" help:"Replace the store with a snapshot (the server must be stopped)."`
+	Load    loadCmd    `cmd:"" name:"loadtest" help:"Load a server with simulated users (in-process with a fake LLM unless --server) and check nothing is lost."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
 }
 

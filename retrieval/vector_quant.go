@@ -1,0 +1,485 @@
+package retrieval
+
+import (
+	"cmp"
+	"math"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// quantPart is one owner's vectors laid out for a fast scan: a 1-bit code
+// per vector (the sign of each component) in one contiguous slice, beside
+// the chunk id, document and float32 vector of each slot.
+//
+// A search scores every code against the query quantised to 4 bits
+// (asymmetric: the query keeps 16 levels, only the stored side is
+// binary), keeps the best rescore(n) slots, and re-scores those exactly
+// with their float32 vectors: the returned similarities are exact cosines,
+// only the candidate set is approximate. Scopes no larger than the rescore
+// budget, and documents filters that select few chunks, are searched
+// exactly.
+//
+//	slot:   0        1        2      …
+//	codes:  [w words][w words][w words]   w = ⌈dim/64⌉, bit i = (v[i] > 0)
+//	scale:  α₀       α₁       α₂          mean |v[i]| (the code's length)
+//	ids, docs, vecs by slot; slots: chunk id → slot; byDoc: document → chunk ids
+//
+// Removal moves the last slot into the hole, so the layout stays dense.
+// Nothing depends on the order slots were added in: the candidate set is
+// the top of a total order (estimate, then chunk id), so an index rebuilt
+// from the store returns exactly what the live one does.
+type quantPart struct {
+	dim, words int
+	bits       int // code bits per component: 1, 2 or 4
+	codes      []uint64
+	fac        []float32 // per slot: lo, delta, Σv (v[i] ≈ lo + delta·code[i])
+	ids        []uint64
+	docs       []uint64
+	vecs       [][]float32
+	slots      map[uint64]int32
+	byDoc      map[uint64][]uint64
+}
+
+// codeBits is the code width for vectors of dim components: about 192
+// bytes per vector, four bits up to 384 dimensions, two up to 768, one
+// beyond. The built-in embedder's vectors (hashed features, heavy-tailed
+// components) need four bits: at two, recall@10 against exact search
+// falls from 0.998 to 0.905 with the same re-scoring budget, while
+// clustered or random 384-dimension vectors lose nothing (PERF.md).
+// A test may set quantBits to force a width.
+func codeBits(dim int) int {
+	switch {
+	case quantBits > 0:
+		return quantBits
+	case dim <= 384:
+		return 4
+	case dim <= 768:
+		return 2
+	}
+	return 1
+}
+
+// quantBits, when not zero, overrides codeBits (for measurements).
+var quantBits = 0
+
+// newQuantPart returns an empty part for vectors of dimension dim.
+func newQuantPart(dim int) *quantPart {
+	return &quantPart{dim: dim, words: (dim + 63) / 64, bits: codeBits(dim), slots: make(map[uint64]int32), byDoc: make(map[uint64][]uint64)}
+}
+
+// stride is the number of code words per slot.
+func (p *quantPart) stride() int { return p.words * p.bits }
+
+// len returns the number of vectors held.
+func (p *quantPart) len() int { return len(p.ids) }
+
+// add stores (or replaces) the vector of one chunk. vec must be a unit
+// vector of the part's dimension; it is kept by reference.
+func (p *quantPart) add(id, doc uint64, vec []float32) {
+	if _, ok := p.slots[id]; ok {
+		p.remove(id)
+	}
+	p.slots[id] = int32(len(p.ids))
+	p.ids = append(p.ids, id)
+	p.docs = append(p.docs, doc)
+	p.vecs = append(p.vecs, vec)
+	p.codes = append(p.codes, make([]uint64, p.stride())...)
+	lo, delta, sum := encodeCode(p.codes[len(p.codes)-p.stride():], vec, p.bits)
+	p.fac = append(p.fac, lo, delta, sum)
+	p.byDoc[doc] = append(p.byDoc[doc], id)
+}
+
+// grow reserves room for n more vectors.
+func (p *quantPart) grow(n int) {
+	p.ids = slices.Grow(p.ids, n)
+	p.docs = slices.Grow(p.docs, n)
+	p.vecs = slices.Grow(p.vecs, n)
+	p.codes = slices.Grow(p.codes, n*p.stride())
+	p.fac = slices.Grow(p.fac, 3*n)
+}
+
+// encodeCode quantises v into code (bit planes interleaved by word:
+// code[bits·w+k] holds bit k of components 64w…64w+63) and returns lo,
+// delta and the sum of the levels, v[i] ≈ lo + delta·level[i]. One bit is
+// the sign, scaled by the mean absolute component; two bits are four
+// levels a standard deviation apart around the mean; four bits span
+// [min, max] evenly.
+func encodeCode(code []uint64, v []float32, bits int) (lo, delta, sum float32) {
+	n := float64(len(v))
+	var s, ss, l1 float64
+	for _, x := range v {
+		s += float64(x)
+		ss += float64(x) * float64(x)
+		l1 += math.Abs(float64(x))
+	}
+	top := float64(int(1)<<bits - 1)
+	var flo, fdelta float64
+	switch bits {
+	case 1:
+		flo, fdelta = -l1/n, 2*l1/n
+	case 2:
+		mean := s / n
+		sd := math.Sqrt(max(ss/n-mean*mean, 0))
+		flo, fdelta = mean-1.5*sd, sd
+	default:
+		mn, mx := float64(slices.Min(v)), float64(slices.Max(v))
+		flo, fdelta = mn, (mx-mn)/top
+	}
+	var total int
+	for i, x := range v {
+		level := 0
+		switch {
+		case bits == 1:
+			if x > 0 {
+				level = 1
+			}
+		case fdelta > 0:
+			level = int(math.Round(min(max((float64(x)-flo)/fdelta, 0), top)))
+		}
+		total += level
+		for k := range bits {
+			if level&(1<<k) != 0 {
+				code[bits*(i>>6)+k] |= 1 << (i & 63)
+			}
+		}
+	}
+	return float32(flo), float32(fdelta), float32(total)
+}
+
+// remove forgets chunk id; an unknown id does nothing.
+func (p *quantPart) remove(id uint64) {
+	if p == nil {
+		return
+	}
+	s, ok := p.slots[id]
+	if !ok {
+		return
+	}
+	delete(p.slots, id)
+	doc := p.docs[s]
+	if ids := slices.DeleteFunc(p.byDoc[doc], func(x uint64) bool { return x == id }); len(ids) == 0 {
+		delete(p.byDoc, doc)
+	} else {
+		p.byDoc[doc] = ids
+	}
+	last := int32(len(p.ids) - 1)
+	if s != last {
+		p.ids[s], p.docs[s], p.vecs[s] = p.ids[last], p.docs[last], p.vecs[last]
+		copy(p.fac[3*s:3*s+3], p.fac[3*last:])
+		st := p.stride()
+		copy(p.codes[int(s)*st:int(s+1)*st], p.codes[int(last)*st:])
+		p.slots[p.ids[s]] = s
+	}
+	p.vecs[last] = nil
+	p.ids, p.docs, p.vecs, p.fac = p.ids[:last], p.docs[:last], p.vecs[:last], p.fac[:3*last]
+	p.codes = p.codes[:int(last)*p.stride()]
+}
+
+// rescoreBudget is how many candidates the binary scan keeps for exact
+// re-scoring when n results are wanted from size vectors. Measured on
+// the built-in embedder and on clustered 384/768-dimension vectors
+// (PERF.md): 2,000 candidates give recall@10 ≥ 0.99 against exact search up
+// to a million vectors, and cost ~0.2 ms to re-score.
+var rescoreBudget = func(n, size int) int {
+	return max(20*n, 2000, size/200)
+}
+
+// parallelScan is the part size from which the binary scan is split over
+// the CPUs.
+const parallelScan = 32 << 10
+
+// search appends to out the n vectors of the part most similar to q (a
+// unit vector), restricted to the chunks of docs when docs is not empty,
+// with exact cosines.
+func (p *quantPart) search(q []float32, n int, docs []uint64, out []vectorHit) []vectorHit {
+	if len(q) != p.dim || n <= 0 || len(p.ids) == 0 {
+		return out
+	}
+	budget := rescoreBudget(n, len(p.ids))
+	var cand []int32
+	switch {
+	case len(docs) > 0:
+		for _, d := range docs {
+			for _, id := range p.byDoc[d] {
+				cand = append(cand, p.slots[id])
+			}
+		}
+		if len(cand) == 0 {
+			return out
+		}
+		if len(cand) > budget {
+			cand = p.scan(newQuantQuery(q, p.words), budget, cand)
+		}
+	case len(p.ids) <= budget:
+		return p.exact(q, n, nil, out)
+	default:
+		cand = p.scan(newQuantQuery(q, p.words), budget, nil)
+	}
+	return p.exact(q, n, cand, out)
+}
+
+// exact appends the n best of the given slots (all slots when cand is
+// nil) by exact cosine with q.
+func (p *quantPart) exact(q []float32, n int, cand []int32, out []vectorHit) []vectorHit {
+	start := len(out)
+	score := func(s int32) {
+		out = append(out, vectorHit{id: p.ids[s], sim: dot(q, p.vecs[s])})
+	}
+	if cand == nil {
+		for s := range p.ids {
+			score(int32(s))
+		}
+	} else {
+		for _, s := range cand {
+			score(s)
+		}
+	}
+	hits := out[start:]
+	slices.SortFunc(hits, compareHits)
+	return out[:start+min(n, len(hits))]
+}
+
+// compareHits orders hits by similarity, best first, then by chunk id.
+func compareHits(a, b vectorHit) int {
+	if c := cmp.Compare(b.sim, a.sim); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+// quantQuery is a query vector quantised to 4 bits per component,
+// q[i] ≈ lo + delta·u[i] with u[i] in 0..15, stored as four bit planes
+// interleaved by word: planes[4w+k] holds bit k of u for components
+// 64w…64w+63.
+type quantQuery struct {
+	planes    []uint64
+	lo, delta float32
+	// a is the part of the estimate that depends on the code's lo only:
+	// dim·lo + delta·Σu.
+	a float32
+}
+
+// newQuantQuery quantises q.
+func newQuantQuery(q []float32, words int) *quantQuery {
+	lo, hi := slices.Min(q), slices.Max(q)
+	qq := &quantQuery{planes: make([]uint64, 4*words), lo: lo}
+	if hi > lo {
+		qq.delta = (hi - lo) / 15
+	}
+	sumU := 0
+	for i, x := range q {
+		u := 0
+		if qq.delta > 0 {
+			u = min(15, int(math.Round(float64((x-lo)/qq.delta))))
+		}
+		sumU += u
+		for k := range 4 {
+			if u&(1<<k) != 0 {
+				qq.planes[4*(i>>6)+k] |= 1 << (i & 63)
+			}
+		}
+	}
+	qq.a = float32(len(q))*lo + qq.delta*float32(sumU)
+	return qq
+}
+
+// The estimate of one code with factors (lo, delta, Σv) is ⟨q̃, ṽ⟩ =
+// Σ (qlo + qδ·u)(lo + δ·v) = lo·(dim·qlo + qδ·Σu) + δ·(qlo·Σv + qδ·Σuv),
+// where Σuv = Σ_jk 2^(j+k)·popcount(U_j ∧ V_k). uv1, uv2 and uv4 compute
+// Σuv for codes of 1, 2 and 4 bits (small enough to be inlined in the
+// scan loop).
+
+func uv1(pl, code []uint64) (uv int) {
+	for w, x := range code {
+		k := pl[4*w : 4*w+4 : 4*w+4]
+		uv += bits.OnesCount64(x&k[0]) + 2*bits.OnesCount64(x&k[1]) + 4*bits.OnesCount64(x&k[2]) + 8*bits.OnesCount64(x&k[3])
+	}
+	return uv
+}
+
+func uv2(pl, code []uint64) (uv int) {
+	for w := 0; w+1 < len(code); w += 2 {
+		k := pl[2*w : 2*w+4 : 2*w+4]
+		x0, x1 := code[w], code[w+1]
+		uv += bits.OnesCount64(x0&k[0]) + 2*bits.OnesCount64(x0&k[1]) + 4*bits.OnesCount64(x0&k[2]) + 8*bits.OnesCount64(x0&k[3]) +
+			2*bits.OnesCount64(x1&k[0]) + 4*bits.OnesCount64(x1&k[1]) + 8*bits.OnesCount64(x1&k[2]) + 16*bits.OnesCount64(x1&k[3])
+	}
+	return uv
+}
+
+func uv4(pl, code []uint64) (uv int) {
+	for w := 0; w+3 < len(code); w += 4 {
+		k := pl[w : w+4 : w+4]
+		for j := range 4 {
+			x := code[w+j]
+			uv += (bits.OnesCount64(x&k[0]) + 2*bits.OnesCount64(x&k[1]) + 4*bits.OnesCount64(x&k[2]) + 8*bits.OnesCount64(x&k[3])) << j
+		}
+	}
+	return uv
+}
+
+// estimate returns the estimate of slot s.
+func (p *quantPart) estimate(qq *quantQuery, s int32) float32 {
+	st := p.stride()
+	code := p.codes[int(s)*st : int(s+1)*st]
+	var uv int
+	switch p.bits {
+	case 1:
+		uv = uv1(qq.planes, code)
+	case 2:
+		uv = uv2(qq.planes, code)
+	default:
+		uv = uv4(qq.planes, code)
+	}
+	f := p.fac[3*s : 3*s+3 : 3*s+3]
+	return f[0]*qq.a + f[1]*(qq.lo*f[2]+qq.delta*float32(uv))
+}
+
+// scan returns the slots (among cand, or all when cand is nil) with the
+// best estimates: the first budget of them in the order (estimate desc,
+// chunk id asc), in no particular order.
+func (p *quantPart) scan(qq *quantQuery, budget int, cand []int32) []int32 {
+	size := len(p.ids)
+	if cand != nil {
+		size = len(cand)
+	}
+	workers := 1
+	if size >= parallelScan {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	heaps := make([]estHeap, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := size*w/workers, size*(w+1)/workers
+		run := func() {
+			h := estHeap{ids: p.ids, max: budget}
+			if cand != nil {
+				for _, s := range cand[lo:hi] {
+					h.offer(p.estimate(qq, s), s)
+				}
+			} else {
+				p.scanRange(qq, lo, hi, &h)
+			}
+			heaps[w] = h
+		}
+		if w == workers-1 {
+			run()
+			continue
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); run() }()
+	}
+	wg.Wait()
+	h := heaps[0]
+	for _, o := range heaps[1:] {
+		for i, s := range o.slots {
+			h.offer(o.est[i], s)
+		}
+	}
+	return h.slots
+}
+
+// scanRange offers every slot in [lo, hi) to h. The loop is written out
+// per code width so that the popcount kernel is inlined.
+func (p *quantPart) scanRange(qq *quantQuery, lo, hi int, h *estHeap) {
+	st := p.stride()
+	pl, a, qlo, qd := qq.planes, qq.a, qq.lo, qq.delta
+	offer := func(s int, uv int) {
+		f := p.fac[3*s : 3*s+3 : 3*s+3]
+		e := f[0]*a + f[1]*(qlo*f[2]+qd*float32(uv))
+		if len(h.slots) < h.max || e >= h.est[0] {
+			h.offer(e, int32(s))
+		}
+	}
+	switch p.bits {
+	case 1:
+		for s := lo; s < hi; s++ {
+			offer(s, uv1(pl, p.codes[s*st:s*st+st:s*st+st]))
+		}
+	case 2: // uv2, written out
+		for s := lo; s < hi; s++ {
+			code := p.codes[s*st : s*st+st : s*st+st]
+			uv := 0
+			for w := 0; w+1 < len(code); w += 2 {
+				k := pl[2*w : 2*w+4 : 2*w+4]
+				x0, x1 := code[w], code[w+1]
+				uv += bits.OnesCount64(x0&k[0]) + 2*bits.OnesCount64(x0&k[1]) + 4*bits.OnesCount64(x0&k[2]) + 8*bits.OnesCount64(x0&k[3]) +
+					2*bits.OnesCount64(x1&k[0]) + 4*bits.OnesCount64(x1&k[1]) + 8*bits.OnesCount64(x1&k[2]) + 16*bits.OnesCount64(x1&k[3])
+			}
+			offer(s, uv)
+		}
+	default: // uv4, written out
+		for s := lo; s < hi; s++ {
+			code := p.codes[s*st : s*st+st : s*st+st]
+			uv := 0
+			for w := 0; w+3 < len(code); w += 4 {
+				k := pl[w : w+4 : w+4]
+				x0, x1, x2, x3 := code[w], code[w+1], code[w+2], code[w+3]
+				uv += bits.OnesCount64(x0&k[0]) + 2*bits.OnesCount64(x0&k[1]) + 4*bits.OnesCount64(x0&k[2]) + 8*bits.OnesCount64(x0&k[3]) +
+					2*(bits.OnesCount64(x1&k[0])+2*bits.OnesCount64(x1&k[1])+4*bits.OnesCount64(x1&k[2])+8*bits.OnesCount64(x1&k[3])) +
+					4*(bits.OnesCount64(x2&k[0])+2*bits.OnesCount64(x2&k[1])+4*bits.OnesCount64(x2&k[2])+8*bits.OnesCount64(x2&k[3])) +
+					8*(bits.OnesCount64(x3&k[0])+2*bits.OnesCount64(x3&k[1])+4*bits.OnesCount64(x3&k[2])+8*bits.OnesCount64(x3&k[3]))
+			}
+			offer(s, uv)
+		}
+	}
+}
+
+// estHeap keeps the max best (estimate, slot) pairs seen, ordered by
+// estimate and then by lower chunk id, as a min-heap (worst at the root).
+type estHeap struct {
+	ids   []uint64
+	est   []float32
+	slots []int32
+	max   int
+}
+
+// worse reports whether entry i of the heap ranks below entry j.
+func (h *estHeap) worse(i, j int) bool {
+	if h.est[i] != h.est[j] {
+		return h.est[i] < h.est[j]
+	}
+	return h.ids[h.slots[i]] > h.ids[h.slots[j]]
+}
+
+// offer adds (e, s) if it ranks among the best max seen so far.
+func (h *estHeap) offer(e float32, s int32) {
+	if len(h.slots) < h.max {
+		h.est = append(h.est, e)
+		h.slots = append(h.slots, s)
+		for i := len(h.slots) - 1; i > 0; {
+			parent := (i - 1) / 2
+			if !h.worse(i, parent) {
+				break
+			}
+			h.swap(i, parent)
+			i = parent
+		}
+		return
+	}
+	if e < h.est[0] || e == h.est[0] && h.ids[s] > h.ids[h.slots[0]] {
+		return
+	}
+	h.est[0], h.slots[0] = e, s
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h.slots) && h.worse(l, m) {
+			m = l
+		}
+		if r < len(h.slots) && h.worse(r, m) {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		h.swap(i, m)
+		i = m
+	}
+}
+
+func (h *estHeap) swap(i, j int) {
+	h.est[i], h.est[j] = h.est[j], h.est[i]
+	h.slots[i], h.slots[j] = h.slots[j], h.slots[i]
+}

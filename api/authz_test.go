@@ -1,0 +1,779 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"mime/multipart"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+	"github.com/go-chi/chi/v5"
+	"github.com/golang-jwt/jwt/v5"
+
+	"docent/internal/auth"
+)
+
+// The authorization matrix: every route of the router, enumerated with
+// chi.Walk, against what each kind of caller may do with it. A route added
+// later without an entry in authzRules fails TestAuthzRulesCoverEveryRoute,
+// so nobody can forget to say who may call it.
+
+// authzAccess says who may call a route.
+type authzAccess int
+
+const (
+	authzPublic authzAccess = iota // anyone, without a token
+	authzUser                      // any active user with a valid token
+	authzAdmin                     // admins only; a plain user gets 403
+	authzSocket                    // the WebSocket: checks the token itself before upgrading
+)
+
+// authzRule is what the matrix expects of one route.
+type authzRule struct {
+	access authzAccess
+	// id names what the {id} segment is: "conversation", "document" or
+	// "user"; "" for routes without one.
+	id   string
+	body any // JSON body sent, nil for none
+	// foreign is the status a plain user gets with another user's {id}
+	// (admin routes: on the route at all).
+	foreign int
+	// shared is the status a plain user gets on a shared-library document.
+	shared int
+	// own is the status of an allowed caller: the owner on their own {id},
+	// an admin on admin routes, any user on routes without {id}. It is the
+	// positive control showing that the refusals are not just a wrong path.
+	own int
+}
+
+// authzRules holds one rule per "METHOD pattern" of the router.
+var authzRules = map[string]authzRule{
+	"GET /":               {access: authzPublic},
+	"GET /assets/{name}":  {access: authzPublic},
+	"GET /health":         {access: authzPublic},
+	"GET /ready":          {access: authzPublic},
+	"GET /metrics":        {access: authzPublic},
+	"GET /openapi.json":   {access: authzPublic},
+	"GET /api/v1/ws":      {access: authzSocket},
+	"GET /api/v1/auth/me": {access: authzUser, own: 200},
+	"GET /api/v1/users":   {access: authzAdmin, foreign: 403, own: 200},
+	// An empty change: anyone may send it, and it leaves the account as it is.
+	"PATCH /api/v1/users/me": {access: authzUser, own: 200, body: map[string]string{}},
+	"PATCH /api/v1/users/{id}": {access: authzAdmin, id: "user", foreign: 403, own: 200,
+		body: map[string]any{"is_active": true}},
+	"DELETE /api/v1/users/{id}":      {access: authzUser, id: "user", foreign: 404, own: 204},
+	"GET /api/v1/admin/backup":       {access: authzAdmin, foreign: 403, own: 200},
+	"GET /api/v1/admin/check":        {access: authzAdmin, foreign: 403, own: 200},
+	"POST /api/v1/auth/register":     {access: authzPublic},
+	"POST /api/v1/auth/token":        {access: authzPublic},
+	"GET /api/v1/conversations":      {access: authzUser, own: 200},
+	"POST /api/v1/conversations":     {access: authzUser, own: 201, body: map[string]string{"title": "new"}},
+	"GET /api/v1/conversations/{id}": {access: authzUser, id: "conversation", foreign: 404, own: 200},
+	"PUT /api/v1/conversations/{id}": {access: authzUser, id: "conversation", foreign: 404, own: 200,
+		body: map[string]string{"title": "renamed by the caller"}},
+	"DELETE /api/v1/conversations/{id}":       {access: authzUser, id: "conversation", foreign: 404, own: 204},
+	"GET /api/v1/conversations/{id}/messages": {access: authzUser, id: "conversation", foreign: 404, own: 200},
+	"POST /api/v1/conversations/{id}/messages": {access: authzUser, id: "conversation", foreign: 404, own: 201,
+		body: map[string]string{"content": "What is the zorblax reactor access code?"}},
+	"POST /api/v1/documents":              {access: authzUser, own: 201},
+	"GET /api/v1/documents":               {access: authzUser, own: 200},
+	"GET /api/v1/documents/{id}":          {access: authzUser, id: "document", foreign: 404, shared: 200, own: 200},
+	"GET /api/v1/documents/{id}/chunks":   {access: authzUser, id: "document", foreign: 404, shared: 200, own: 200},
+	"DELETE /api/v1/documents/{id}":       {access: authzUser, id: "document", foreign: 404, shared: 403, own: 204},
+	"POST /api/v1/documents/{id}/analyze": {access: authzUser, id: "document", foreign: 404, shared: 200, own: 200},
+	"POST /api/v1/search":                 {access: authzUser, own: 200, body: map[string]any{"query": "zorblax reactor access code"}},
+}
+
+// routeKeys walks the router and returns its routes as "METHOD pattern",
+// failing the test for any route without a rule and any rule without a route.
+func routeKeys(t *testing.T, e *testEnv) []string {
+	t.Helper()
+	var keys []string
+	chi.Walk(e.srv.Handler().(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		keys = append(keys, method+" "+route)
+		return nil
+	})
+	for _, k := range keys {
+		if _, ok := authzRules[k]; !ok {
+			t.Errorf("%s is routed but has no entry in authzRules (api/authz_test.go): say who may call it", k)
+		}
+	}
+	for k := range authzRules {
+		if !slices.Contains(keys, k) {
+			t.Errorf("authzRules has %s, which the router does not serve", k)
+		}
+	}
+	if len(keys) < 20 {
+		t.Fatalf("walked only %d routes", len(keys))
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func TestAuthzRulesCoverEveryRoute(t *testing.T) {
+	routeKeys(t, newTestEnv(t, Config{}))
+}
+
+// The markers are planted in ann's data; no body anyone else receives may
+// contain one (compared case-insensitively).
+const marker = "qxmk"
+
+// authz is the state of the matrix: who exists, what they own, and every
+// body a caller other than ann received.
+type authz struct {
+	t              *testing.T
+	e              *testEnv
+	admin, ann     account
+	bob            account
+	annConv        uint64 // ann's conversation with a question and an answer
+	annSpareConv   uint64 // deleted by ann at the end
+	annDoc         uint64 // ann's private document
+	annSpareDoc    uint64
+	sharedDoc      uint64 // the shared library's document
+	bobConv        uint64
+	bobDoc         uint64
+	strangerBodies []string // everything bob and anonymous callers were sent
+	ownerBodies    []string // everything ann was sent
+	uploads        int
+}
+
+// path fills a route pattern with an id.
+func (a *authz) path(pattern string, id uint64) string {
+	p := strings.ReplaceAll(pattern, "{id}", strconv.FormatUint(id, 10))
+	return strings.ReplaceAll(p, "{name}", "app.0123456789.js")
+}
+
+// send calls a route as token (none if "") and records what came back.
+func (a *authz) send(method, pattern string, rule authzRule, token string, id uint64, stranger bool) response {
+	a.t.Helper()
+	var r response
+	if method == "POST" && pattern == "/api/v1/documents" {
+		a.uploads++
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		w, _ := mw.CreateFormFile("file", sprintf("upload-%d.txt", a.uploads))
+		w.Write([]byte(sprintf("Upload number %d of the authorization matrix, about ferns.\n", a.uploads)))
+		mw.Close()
+		req, _ := http.NewRequest(method, a.e.http.URL+pattern+"?wait=true", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		r = a.e.send(req)
+	} else {
+		r = a.e.do(method, a.path(pattern, id), token, rule.body)
+	}
+	if stranger {
+		a.strangerBodies = append(a.strangerBodies, method+" "+pattern+" → "+string(r.Body))
+	} else {
+		a.ownerBodies = append(a.ownerBodies, string(r.Body))
+	}
+	return r
+}
+
+// problem decodes a problem body, failing unless the response is one.
+func problemOf(t *testing.T, what string, r response) Problem {
+	t.Helper()
+	var p Problem
+	if r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("%s: %d with content type %q, want application/problem+json", what, r.Status, r.Header.Get("Content-Type"))
+	}
+	if err := json.Unmarshal(r.Body, &p); err != nil || p.Status != r.Status || p.Detail == "" {
+		t.Errorf("%s: not a problem body with status and detail: %s", what, r.Body)
+	}
+	p.RequestID = ""
+	return p
+}
+
+func newAuthz(t *testing.T) *authz {
+	e := newTestEnv(t, Config{})
+	a := &authz{t: t, e: e}
+	a.admin = e.register("admin")
+	a.ann = e.register(marker + "ann")
+	a.bob = e.register("bob")
+
+	r := e.do("POST", "/api/v1/conversations", a.ann.Token, map[string]string{"title": marker + "-title: reactor plans"})
+	expect(t, "ann's conversation", r, http.StatusCreated)
+	var c conversationJSON
+	r.JSON(t, &c)
+	a.annConv = c.ID
+	docs := e.ingest(a.ann.Token,
+		file{marker + "-file.md", []byte("# Zorblax reactor\n\nThe zorblax reactor access code is " + marker + "content 4417. " +
+			"Only ann knows the zorblax reactor access code.\n")},
+		file{marker + "-spare.txt", []byte("Spare notes " + marker + "spare about the zorblax laboratory and its reactor.\n")})
+	a.annDoc, a.annSpareDoc = docs[0].ID, docs[1].ID
+	r = e.do("POST", sprintf("/api/v1/conversations/%d/messages", a.annConv), a.ann.Token,
+		map[string]string{"content": "What is the zorblax reactor access code " + marker + "question?"})
+	expect(t, "ann's question", r, http.StatusCreated)
+	if !strings.Contains(string(r.Body), marker+"content") {
+		t.Fatalf("ann's own answer does not cite her document: %s", r.Body)
+	}
+	a.annSpareConv = e.conversation(a.ann.Token)
+	e.do("PUT", sprintf("/api/v1/conversations/%d", a.annSpareConv), a.ann.Token, map[string]string{"title": marker + "-spare"})
+
+	r = e.upload(a.admin.Token, "shared=true&wait=true", file{"handbook-shared.md", []byte(
+		"# Vacation policy\n\nEmployees receive fifteen vacation days per year. Vacation requests go to the office manager.\n")})
+	expect(t, "shared upload", r, http.StatusCreated)
+	r.JSON(t, &docs)
+	a.sharedDoc = docs[0].ID
+
+	a.bobConv = e.conversation(a.bob.Token)
+	a.bobDoc = e.ingest(a.bob.Token, file{"bob-notes.md", []byte("# Bob's notes\n\nBob waters the fern on Tuesdays.\n")})[0].ID
+	return a
+}
+
+// annID is ann's id of the kind a route's {id} names.
+func (a *authz) annID(kind string) uint64 {
+	switch kind {
+	case "conversation":
+		return a.annConv
+	case "document":
+		return a.annDoc
+	case "user":
+		return a.ann.ID
+	}
+	return 0
+}
+
+func TestAuthzMatrix(t *testing.T) {
+	a := newAuthz(t)
+	e := a.e
+	keys := routeKeys(t, e)
+	const missing = 987654
+
+	for _, key := range keys {
+		rule := authzRules[key]
+		method, pattern, _ := strings.Cut(key, " ")
+		id := a.annID(rule.id)
+
+		// Nobody: 401 on every route that is not public, with or without a broken token.
+		for _, tok := range []string{"", "x.y.z"} {
+			r := a.send(method, pattern, rule, tok, id, true)
+			what := sprintf("%s with token %q", key, tok)
+			switch rule.access {
+			case authzPublic:
+				if r.Status == http.StatusUnauthorized || r.Status >= 500 {
+					t.Errorf("%s: public route answered %d", what, r.Status)
+				}
+			default:
+				want(t, what, r, http.StatusUnauthorized)
+				problemOf(t, what, r)
+				if r.Header.Get("WWW-Authenticate") == "" {
+					t.Errorf("%s: 401 without WWW-Authenticate", what)
+				}
+			}
+		}
+
+		// Bob, a plain user.
+		switch rule.access {
+		case authzPublic:
+			if r := a.send(method, pattern, rule, a.bob.Token, id, true); r.Status >= 500 {
+				t.Errorf("%s as bob: %d", key, r.Status)
+			}
+		case authzAdmin:
+			r := a.send(method, pattern, rule, a.bob.Token, id, true)
+			want(t, key+" as a plain user", r, rule.foreign)
+			problemOf(t, key+" as a plain user", r)
+		case authzUser:
+			if rule.id == "" {
+				r := a.send(method, pattern, rule, a.bob.Token, 0, true)
+				want(t, key+" as bob", r, rule.own)
+				continue
+			}
+			foreign := a.send(method, pattern, rule, a.bob.Token, id, true)
+			want(t, key+" with ann's id as bob", foreign, rule.foreign)
+			// The refusal must not tell ann's ids from ids that do not exist.
+			absent := a.send(method, pattern, rule, a.bob.Token, missing, true)
+			pf, pa := problemOf(t, key+" foreign", foreign), problemOf(t, key+" missing", absent)
+			if foreign.Status != absent.Status || !equalProblems(pf, pa) {
+				t.Errorf("%s tells ann's id (%d %s) from a missing one (%d %s)", key, foreign.Status, foreign.Body, absent.Status, absent.Body)
+			}
+			if rule.id == "document" {
+				r := a.send(method, pattern, rule, a.bob.Token, a.sharedDoc, true)
+				want(t, key+" on the shared library as bob", r, rule.shared)
+			}
+		}
+	}
+	a.socketAsBob()
+	a.annIsIntact()
+	a.bobSeesOnlyHisOwnAndShared()
+	a.searchAndChatNeverCiteAnn()
+
+	for _, b := range a.strangerBodies {
+		if strings.Contains(strings.ToLower(b), marker) {
+			t.Errorf("a caller other than ann received ann's data: %.600s", b)
+		}
+	}
+
+	a.ownersMayUseEveryRoute(keys)
+	for _, m := range []string{"ann", "-title", "content", "question", "-file"} {
+		if !slices.ContainsFunc(a.ownerBodies, func(b string) bool { return strings.Contains(b, marker+m) }) {
+			t.Errorf("ann never saw her own %q marker: the leak check proves nothing about it", marker+m)
+		}
+	}
+}
+
+// want reports, without stopping the test, a response whose status is not status.
+func want(t *testing.T, what string, r response, status int) bool {
+	t.Helper()
+	if r.Status != status {
+		t.Errorf("%s: status %d, want %d; body %.300s", what, r.Status, status, r.Body)
+		return false
+	}
+	return true
+}
+
+func equalProblems(a, b Problem) bool {
+	return a.Status == b.Status && a.Detail == b.Detail && a.Title == b.Title && a.Type == b.Type && slices.Equal(a.Errors, b.Errors)
+}
+
+// socketAsBob: bob's WebSocket refuses ann's conversation as not found and
+// his own answers never cite ann's documents.
+func (a *authz) socketAsBob() {
+	t := a.t
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	c, _, err := a.e.wsDial(ctx, a.bob.Token, "header")
+	if err != nil {
+		t.Fatalf("bob's WebSocket: %v", err)
+	}
+	defer c.CloseNow()
+	read := func() wsFrameIn {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		a.strangerBodies = append(a.strangerBodies, "ws → "+string(data))
+		var f wsFrameIn
+		json.Unmarshal(data, &f)
+		return f
+	}
+	wsjson.Write(ctx, c, map[string]any{"type": "chat", "conversation_id": a.annConv, "content": "What is the zorblax reactor access code?"})
+	if f := read(); f.Type != "error" || f.Detail != "conversation not found" {
+		t.Errorf("bob chats in ann's conversation over the WebSocket: %+v", f)
+	}
+	wsjson.Write(ctx, c, map[string]any{"type": "chat", "conversation_id": a.bobConv, "content": "What is the zorblax reactor access code?",
+		"document_ids": []uint64{a.annDoc}})
+	if f := read(); f.Type != "error" || f.Detail != "document not found" {
+		t.Errorf("bob restricts a WebSocket question to ann's document: %+v", f)
+	}
+	for _, q := range []string{"What is the zorblax reactor access code?", "How many vacation days do employees get?"} {
+		wsjson.Write(ctx, c, map[string]any{"type": "chat", "conversation_id": a.bobConv, "content": q})
+		for {
+			f := read()
+			for _, s := range f.Sources {
+				if s.DocumentID == a.annDoc || s.DocumentID == a.annSpareDoc {
+					t.Errorf("bob's WebSocket answer cites ann's document: %+v", s)
+				}
+			}
+			if f.Type == "chat_response" || f.Type == "error" {
+				if f.Type == "error" {
+					t.Errorf("WebSocket question %q: %+v", q, f)
+				}
+				break
+			}
+		}
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+// annIsIntact: nothing bob tried changed ann's data.
+func (a *authz) annIsIntact() {
+	t, e := a.t, a.e
+	var full conversationWithMessages
+	e.do("GET", sprintf("/api/v1/conversations/%d", a.annConv), a.ann.Token, nil).JSON(t, &full)
+	if full.Title != marker+"-title: reactor plans" || len(full.Messages) != 2 {
+		t.Errorf("bob's attempts changed ann's conversation: %+v", full)
+	}
+	for _, id := range []uint64{a.annDoc, a.annSpareDoc} {
+		want(t, "ann's document after bob", e.do("GET", sprintf("/api/v1/documents/%d", id), a.ann.Token, nil), 200)
+	}
+	want(t, "ann's token after bob", e.do("GET", "/api/v1/auth/me", a.ann.Token, nil), 200)
+	want(t, "shared document after bob", e.do("GET", sprintf("/api/v1/documents/%d", a.sharedDoc), a.ann.Token, nil), 200)
+}
+
+// bobSeesOnlyHisOwnAndShared: bob's lists, with any paging, hold only his
+// things and the shared library.
+func (a *authz) bobSeesOnlyHisOwnAndShared() {
+	t := a.t
+	annConvs := []uint64{a.annConv, a.annSpareConv}
+	annDocs := []uint64{a.annDoc, a.annSpareDoc}
+	for _, q := range []string{"", "?limit=1000", "?skip=0&limit=1", "?skip=1"} {
+		r := a.send("GET", "/api/v1/conversations"+q, authzRule{}, a.bob.Token, 0, true)
+		var convs []conversationJSON
+		r.JSON(t, &convs)
+		for _, c := range convs {
+			if slices.Contains(annConvs, c.ID) {
+				t.Errorf("bob's conversations%s list ann's %d", q, c.ID)
+			}
+		}
+		r = a.send("GET", "/api/v1/documents"+q, authzRule{}, a.bob.Token, 0, true)
+		var docs []documentJSON
+		r.JSON(t, &docs)
+		for _, d := range docs {
+			if slices.Contains(annDocs, d.ID) {
+				t.Errorf("bob's documents%s list ann's %d", q, d.ID)
+			}
+		}
+	}
+	var docs []documentJSON
+	a.send("GET", "/api/v1/documents", authzRule{}, a.bob.Token, 0, true).JSON(t, &docs)
+	ids := []uint64{}
+	for _, d := range docs {
+		ids = append(ids, d.ID)
+	}
+	if !slices.Contains(ids, a.bobDoc) || !slices.Contains(ids, a.sharedDoc) {
+		t.Errorf("bob's documents %v lack his own %d or the shared %d", ids, a.bobDoc, a.sharedDoc)
+	}
+	var msgs []messageJSON
+	a.send("GET", sprintf("/api/v1/conversations/%d/messages", a.bobConv), authzRule{}, a.bob.Token, 0, true).JSON(t, &msgs)
+	for _, m := range msgs {
+		if m.ConversationID != a.bobConv {
+			t.Errorf("bob's messages hold another conversation's message: %+v", m)
+		}
+	}
+	want(t, "bob lists users", a.send("GET", "/api/v1/users", authzRule{}, a.bob.Token, 0, true), http.StatusForbidden)
+}
+
+// searchAndChatNeverCiteAnn: bob's searches (every mode) and answers (JSON
+// and streamed) never come from ann's documents but do from the shared
+// library; naming ann's document is 404, naming the shared one works.
+func (a *authz) searchAndChatNeverCiteAnn() {
+	t, e := a.t, a.e
+	annDocs := []uint64{a.annDoc, a.annSpareDoc}
+	search := func(body map[string]any) []sourceJSON {
+		r := a.send("POST", "/api/v1/search", authzRule{body: body}, a.bob.Token, 0, true)
+		want(t, sprintf("search %v", body), r, 200)
+		var res struct{ Results []sourceJSON }
+		r.JSON(t, &res)
+		for _, s := range res.Results {
+			if slices.Contains(annDocs, s.DocumentID) {
+				t.Errorf("bob's search %v finds ann's document: %+v", body, s)
+			}
+		}
+		return res.Results
+	}
+	for _, mode := range []string{"", "hybrid", "vector", "keyword"} {
+		search(map[string]any{"query": "zorblax reactor access code laboratory", "mode": mode, "top_k": 100})
+		res := search(map[string]any{"query": "how many vacation days per year", "mode": mode})
+		if len(res) == 0 || res[0].DocumentID != a.sharedDoc {
+			t.Errorf("bob's %q search misses the shared library: %+v", mode, res)
+		}
+	}
+	res := search(map[string]any{"query": "vacation days", "document_ids": []uint64{a.sharedDoc}})
+	if len(res) == 0 {
+		t.Error("bob's search restricted to the shared document finds nothing")
+	}
+	for _, id := range annDocs {
+		r := a.send("POST", "/api/v1/search", authzRule{body: map[string]any{"query": "zorblax", "document_ids": []uint64{a.sharedDoc, id}}}, a.bob.Token, 0, true)
+		want(t, "bob's search restricted to ann's document", r, http.StatusNotFound)
+	}
+
+	path := sprintf("/api/v1/conversations/%d/messages", a.bobConv)
+	ask := func(body map[string]any) messageJSON {
+		r := a.send("POST", path, authzRule{body: body}, a.bob.Token, 0, true)
+		want(t, sprintf("bob asks %v", body), r, http.StatusCreated)
+		var x struct {
+			AssistantMessage messageJSON `json:"assistant_message"`
+		}
+		r.JSON(t, &x)
+		for _, s := range *x.AssistantMessage.Sources {
+			if slices.Contains(annDocs, s.DocumentID) {
+				t.Errorf("bob's answer cites ann's document: %+v", s)
+			}
+		}
+		return x.AssistantMessage
+	}
+	ask(map[string]any{"content": "What is the zorblax reactor access code?", "top_k": 100})
+	m := ask(map[string]any{"content": "How many vacation days do employees get per year?"})
+	if len(*m.Sources) == 0 || (*m.Sources)[0].DocumentID != a.sharedDoc {
+		t.Errorf("bob's answer does not cite the shared library: %+v", m)
+	}
+	r := a.send("POST", path, authzRule{body: map[string]any{"content": "zorblax?", "document_ids": []uint64{a.annDoc}}}, a.bob.Token, 0, true)
+	want(t, "bob asks about ann's document", r, http.StatusNotFound)
+
+	for _, ev := range e.streamQuestion(t.Context(), a.bob.Token, a.bobConv, "Tell me the zorblax reactor access code", nil) {
+		a.strangerBodies = append(a.strangerBodies, "sse "+ev.Name+" → "+string(ev.Data))
+		if ev.Name == "error" {
+			t.Errorf("bob's streamed question: %s", ev.Data)
+		}
+	}
+}
+
+// ownersMayUseEveryRoute is the positive control: ann on her own ids, the
+// admin on admin routes, get what the rules say; deletions come last.
+func (a *authz) ownersMayUseEveryRoute(keys []string) {
+	t := a.t
+	var deletes []string
+	for _, key := range keys {
+		rule := authzRules[key]
+		method, pattern, _ := strings.Cut(key, " ")
+		switch {
+		case rule.access == authzPublic || rule.access == authzSocket:
+			continue
+		case method == "DELETE":
+			deletes = append(deletes, key)
+			continue
+		}
+		token, id := a.ann.Token, a.annID(rule.id)
+		if rule.access == authzAdmin {
+			token, id = a.admin.Token, a.bob.ID
+		}
+		want(t, key+" by its owner", a.send(method, pattern, rule, token, id, false), rule.own)
+	}
+	c, _, err := a.e.wsDial(t.Context(), a.ann.Token, "subprotocol")
+	if err != nil {
+		t.Errorf("ann's WebSocket: %v", err)
+	} else {
+		c.Close(websocket.StatusNormalClosure, "")
+	}
+	// Conversations and documents before the account itself.
+	slices.SortFunc(deletes, func(x, y string) int { return strings.Compare(authzRules[x].id, authzRules[y].id) })
+	for _, key := range deletes {
+		rule := authzRules[key]
+		_, pattern, _ := strings.Cut(key, " ")
+		id := map[string]uint64{"conversation": a.annSpareConv, "document": a.annSpareDoc, "user": a.ann.ID}[rule.id]
+		want(t, key+" by its owner", a.send("DELETE", pattern, rule, a.ann.Token, id, false), rule.own)
+	}
+}
+
+// Tokens at the API level, on every authenticated route. auth_test.go
+// checks a first set on /auth/me; these add the remaining forgeries and
+// revocations and run each one against every route that needs a token.
+
+// forge signs claims as an attacker could.
+func forge(t *testing.T, m jwt.SigningMethod, key any, claims jwt.MapClaims, header map[string]any) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(m, claims)
+	for k, v := range header {
+		tok.Header[k] = v
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func b64(v any) string {
+	raw, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func TestBadAndRevokedTokensAre401OnEveryRoute(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	admin := e.register("admin")
+	carl := e.register("carl")
+	now := time.Now()
+	claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
+		c := jwt.MapClaims{"sub": strconv.FormatUint(carl.ID, 10), "iss": auth.Issuer, "aud": auth.Audience,
+			"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Minute).Unix(), "ver": 0}
+		if mod != nil {
+			mod(c)
+		}
+		return c
+	}
+	hs := func(mod func(jwt.MapClaims)) string {
+		return forge(t, jwt.SigningMethodHS256, testSecret, claims(mod), nil)
+	}
+	expect(t, "control: carl's forged-but-correct token", e.do("GET", "/api/v1/auth/me", hs(nil), nil), 200)
+
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	pubDER, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	head, payload, sig := func() (string, string, string) {
+		p := strings.Split(carl.Token, ".")
+		return p[0], p[1], p[2]
+	}()
+	var swapped map[string]any
+	raw, _ := base64.RawURLEncoding.DecodeString(payload)
+	json.Unmarshal(raw, &swapped)
+	swapped["sub"] = strconv.FormatUint(admin.ID, 10)
+	flipped := []byte(sig)
+	flipped[len(flipped)/2] ^= 0x01
+	rsHeaderHMAC := func() string {
+		h := b64(map[string]string{"alg": "RS256", "typ": "JWT"})
+		p := b64(claims(nil))
+		s, _ := jwt.SigningMethodHS256.Sign(h+"."+p, testSecret)
+		return h + "." + p + "." + base64.RawURLEncoding.EncodeToString(s)
+	}()
+
+	bad := map[string]string{
+		"payload swapped to the admin, signature kept": head + "." + b64(swapped) + "." + sig,
+		"signature bit flipped":                        head + "." + payload + "." + string(flipped),
+		"signature stripped":                           head + "." + payload + ".",
+		"no signature segment":                         head + "." + payload,
+		"not yet valid (nbf in an hour)":               hs(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Hour).Unix() }),
+		"issued in an hour":                            hs(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Hour).Unix() }),
+		"expired a minute ago":                         hs(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() }),
+		"no expiry":                                    hs(func(c jwt.MapClaims) { delete(c, "exp") }),
+		"wrong issuer":                                 hs(func(c jwt.MapClaims) { c["iss"] = "docent-evil" }),
+		"wrong audience":                               hs(func(c jwt.MapClaims) { c["aud"] = []string{"other-api"} }),
+		"subject 0":                                    hs(func(c jwt.MapClaims) { c["sub"] = "0" }),
+		"subject not a number":                         hs(func(c jwt.MapClaims) { c["sub"] = "carl" }),
+		"subject a JSON number":                        hs(func(c jwt.MapClaims) { c["sub"] = carl.ID }),
+		"subject with a sign":                          hs(func(c jwt.MapClaims) { c["sub"] = "+" + strconv.FormatUint(carl.ID, 10) }),
+		"version a string":                             hs(func(c jwt.MapClaims) { c["ver"] = "0" }),
+		"alg none":                                     forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims(nil), nil),
+		"HS512 with the right secret":                  forge(t, jwt.SigningMethodHS512, testSecret, claims(nil), nil),
+		"HS384 with the right secret":                  forge(t, jwt.SigningMethodHS384, testSecret, claims(nil), nil),
+		"HS256 keyed with the RSA public key":          forge(t, jwt.SigningMethodHS256, pubPEM, claims(nil), nil),
+		"RS256 with a real RSA key":                    forge(t, jwt.SigningMethodRS256, rsaKey, claims(nil), nil),
+		"RS256 header over an HMAC signature":          rsHeaderHMAC,
+		"kid and jku pointing elsewhere":               forge(t, jwt.SigningMethodHS256, []byte("attacker-key-attacker-key-attacker"), claims(nil), map[string]any{"kid": "../../../dev/null", "jku": "https://evil.example/jwks"}),
+		"the secret with a byte less":                  forge(t, jwt.SigningMethodHS256, testSecret[:len(testSecret)-1], claims(nil), nil),
+		"whitespace only":                              "   ",
+	}
+
+	// Revoked tokens of real users.
+	dave := e.register("dave")
+	expect(t, "delete dave", e.do("DELETE", sprintf("/api/v1/users/%d", dave.ID), admin.Token, nil), 204)
+	bad["deleted user"] = dave.Token
+	george := e.register("george") // registered after dave's deletion
+	if george.ID == dave.ID {
+		t.Errorf("a new user got deleted dave's id %d", dave.ID)
+	}
+	erin := e.register("erin")
+	expect(t, "deactivate erin", e.do("PATCH", sprintf("/api/v1/users/%d", erin.ID), admin.Token, map[string]any{"is_active": false}), 200)
+	bad["deactivated user"] = erin.Token
+	fay := e.register("fay")
+	fayOther := e.login("fay", "password-fay")
+	expect(t, "reactivation round", e.do("PATCH", sprintf("/api/v1/users/%d", fay.ID), admin.Token, map[string]any{"is_active": false}), 200)
+	expect(t, "reactivation round", e.do("PATCH", sprintf("/api/v1/users/%d", fay.ID), admin.Token, map[string]any{"is_active": true}), 200)
+	bad["deactivated then reactivated user's old token"] = fay.Token
+	hal := e.register("hal")
+	halSecond := e.login("hal", "password-hal")
+	expect(t, "hal changes password", e.do("PATCH", "/api/v1/users/me", hal.Token, map[string]string{"password": "a-new-password-for-hal"}), 200)
+	bad["token used to change the password"] = hal.Token
+	bad["other session's token after a password change"] = halSecond
+
+	routes := routeKeys(t, e)
+	n := 0
+	for _, key := range routes {
+		rule := authzRules[key]
+		if rule.access == authzPublic {
+			continue
+		}
+		method, pattern, _ := strings.Cut(key, " ")
+		path := strings.ReplaceAll(pattern, "{id}", "1")
+		for name, tok := range bad {
+			n++
+			req, _ := http.NewRequest(method, e.http.URL+path, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			r := e.send(req)
+			if r.Status != http.StatusUnauthorized {
+				t.Errorf("%s with %s: %d, want 401: %s", key, name, r.Status, r.Body)
+			}
+		}
+		// A token anywhere but the Authorization header is no token, except
+		// on the WebSocket (which API.md lets take it from ?token=).
+		if rule.access != authzSocket {
+			for name, req := range map[string]*http.Request{
+				"token in ?token=":       mustRequest(method, e.http.URL+path+"?token="+fay.Token+"&access_token="+fayOther),
+				"Basic credentials":      withHeader(mustRequest(method, e.http.URL+path), "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("fay:password-fay"))),
+				"token without a scheme": withHeader(mustRequest(method, e.http.URL+path), "Authorization", fayOther),
+				"token in a cookie":      withHeader(mustRequest(method, e.http.URL+path), "Cookie", "token="+fayOther+"; access_token="+fayOther),
+			} {
+				if r := e.send(req); r.Status != http.StatusUnauthorized {
+					t.Errorf("%s with %s: %d, want 401", key, name, r.Status)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no authenticated route")
+	}
+	// The live tokens still work: the refusals were about the tokens.
+	expect(t, "fay's fresh token", e.do("GET", "/api/v1/auth/me", e.login("fay", "password-fay"), nil), 200)
+	expect(t, "hal's new password", e.do("GET", "/api/v1/auth/me", e.login("hal", "a-new-password-for-hal"), nil), 200)
+	r := e.do("GET", "/api/v1/auth/me", george.Token, nil)
+	var me userJSON
+	r.JSON(t, &me)
+	if me.Username != "george" {
+		t.Errorf("george's token answers as %+v", me)
+	}
+	for _, name := range []string{"deleted user", "deactivated user", "token used to change the password"} {
+		_, resp, err := e.wsDial(t.Context(), bad[name], "query")
+		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("WebSocket upgrade with the %s's token: %v %v", name, err, resp)
+		}
+	}
+}
+
+func mustRequest(method, url string) *http.Request {
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		panic(err)
+	}
+	return req
+}
+
+func withHeader(req *http.Request, k, v string) *http.Request {
+	req.Header.Set(k, v)
+	return req
+}
+
+// A demoted admin loses the admin routes at once, with the same token.
+func TestDemotedAdminLosesAdminRoutesAtOnce(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	admin := e.register("admin")
+	bob := e.register("bob")
+	expect(t, "promote bob", e.do("PATCH", sprintf("/api/v1/users/%d", bob.ID), admin.Token, map[string]any{"role": "admin"}), 200)
+	expect(t, "bob as admin", e.do("GET", "/api/v1/users", bob.Token, nil), 200)
+	expect(t, "demote bob", e.do("PATCH", sprintf("/api/v1/users/%d", bob.ID), admin.Token, map[string]any{"role": "user"}), 200)
+	for _, key := range routeKeys(t, e) {
+		if authzRules[key].access != authzAdmin {
+			continue
+		}
+		method, pattern, _ := strings.Cut(key, " ")
+		r := e.do(method, strings.ReplaceAll(pattern, "{id}", strconv.FormatUint(admin.ID, 10)), bob.Token, authzRules[key].body)
+		expect(t, key+" by the demoted bob", r, http.StatusForbidden)
+	}
+	expect(t, "demoted bob is still a user", e.do("GET", "/api/v1/auth/me", bob.Token, nil), 200)
+}
+
+// An open WebSocket stops answering once its user is deactivated or
+// changes password: every chat frame is checked against the current user.
+func TestRevocationReachesAnOpenWebSocket(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	admin := e.register("admin")
+	for _, revoke := range []string{"deactivate", "password"} {
+		t.Run(revoke, func(t *testing.T) {
+			u := e.register("user-" + revoke)
+			conv := e.conversation(u.Token)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			c, _, err := e.wsDial(ctx, u.Token, "header")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			if revoke == "deactivate" {
+				expect(t, revoke, e.do("PATCH", sprintf("/api/v1/users/%d", u.ID), admin.Token, map[string]any{"is_active": false}), 200)
+			} else {
+				expect(t, revoke, e.do("PATCH", "/api/v1/users/me", u.Token, map[string]string{"password": "another-password"}), 200)
+			}
+			wsjson.Write(ctx, c, map[string]any{"type": "chat", "conversation_id": conv, "content": "still there?"})
+			var f wsFrameIn
+			if err := wsjson.Read(ctx, c, &f); err == nil && (f.Type != "error" || !strings.Contains(f.Detail, "not authenticated")) {
+				t.Errorf("after %s the open socket answered %+v", revoke, f)
+			}
+			msgs, err := e.db.Messages(t.Context(), u.ID, conv, 0, 0)
+			if err == nil && len(msgs) != 0 {
+				t.Errorf("after %s the open socket stored %+v", revoke, msgs)
+			}
+		})
+	}
+}

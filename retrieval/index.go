@@ -16,7 +16,7 @@ type Chunk struct {
 	DocumentID uint64
 	Owner      uint64 // 0 = the shared library
 	Start, End int    // byte offsets in the document text, for de-duplicating overlapping chunks
-	Text       string // analysed (and embedded) when Terms (or Vector) is nil
+	Text       string // analysed (and embedded) when Terms (or Vector) is nil, or Terms are not Current
 	Terms      Terms  // optional pre-analysed terms (see Analyze)
 	Vector     []float32
 }
@@ -146,11 +146,18 @@ func (ix *Index) ChunkIDs() []uint64 {
 // embedded. All chunks of a document must have the same Owner. Nothing is
 // changed when Add returns an error.
 func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
+	return ix.add(ctx, chunks, false)
+}
+
+// add is Add; with owned, the chunks' vectors belong to the Index (a
+// start-up rebuild reads fresh copies from the store) and are normalised
+// in place instead of copied.
+func (ix *Index) add(ctx context.Context, chunks []Chunk, owned bool) error {
 	chunks = lastByID(chunks)
 	if len(chunks) == 0 {
 		return nil
 	}
-	terms, vecs, err := ix.prepare(ctx, chunks)
+	terms, vecs, err := ix.prepare(ctx, chunks, owned)
 	if err != nil {
 		return err
 	}
@@ -226,10 +233,11 @@ func lastByID(chunks []Chunk) []Chunk {
 }
 
 // prepare analyses and embeds chunks outside the lock, in parallel for
-// the built-in embedder. It returns terms and unit vectors (copies, never
-// the caller's slices); a zero vector (a text without features) becomes
-// nil and stays out of the vector index.
-func (ix *Index) prepare(ctx context.Context, chunks []Chunk) ([]Terms, [][]float32, error) {
+// the built-in embedder; Terms of an older analyser are analysed again
+// when the chunk's Text is given. It returns terms and unit vectors (copies, never
+// the caller's slices, unless owned); a zero vector (a text without
+// features) becomes nil and stays out of the vector index.
+func (ix *Index) prepare(ctx context.Context, chunks []Chunk, owned bool) ([]Terms, [][]float32, error) {
 	terms := make([]Terms, len(chunks))
 	vecs := make([][]float32, len(chunks))
 	var missing []int
@@ -245,11 +253,15 @@ func (ix *Index) prepare(ctx context.Context, chunks []Chunk) ([]Terms, [][]floa
 	parallel(len(chunks), workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			c := chunks[i]
-			if terms[i] = c.Terms; terms[i] == nil {
+			if terms[i] = c.Terms; terms[i] == nil || !terms[i].Current() && c.Text != "" {
 				terms[i] = ix.an.Analyze(c.Text)
 			}
-			if c.Vector != nil {
+			switch {
+			case c.Vector == nil:
+			case !owned:
 				vecs[i] = unit(c.Vector)
+			case normalize(c.Vector):
+				vecs[i] = c.Vector
 			}
 		}
 	})

@@ -81,34 +81,44 @@ func (l *Library) Load(ctx context.Context) (int, error) {
 	return loadInto(ctx, l.db, l.ix)
 }
 
-// loadInto adds every stored chunk of a ready document to ix.
+// loadInto adds every stored chunk of a ready document to ix: the store
+// reads and decodes the next batch while the index adds the previous one.
 func loadInto(ctx context.Context, db *store.DB, ix *Index) (int, error) {
 	const batch = 4096
-	buf := make([]Chunk, 0, batch)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batches := make(chan []Chunk, 1)
+	added := make(chan error, 1)
 	n := 0
-	flush := func() error {
-		if len(buf) == 0 {
+	go func() {
+		var err error
+		for b := range batches {
+			if err == nil {
+				if err = ix.add(ctx, b, true); err != nil {
+					cancel(err)
+				}
+				n += len(b)
+			}
+		}
+		added <- err
+	}()
+	err := db.IndexChunks(ctx, batch, func(cs []store.IndexedChunk) error {
+		rcs := make([]Chunk, len(cs))
+		for i := range cs {
+			c := &cs[i]
+			rcs[i] = Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner,
+				Start: c.Start, End: c.End, Terms: Terms(c.Terms), Vector: c.Vector, Text: c.Text}
+		}
+		select {
+		case batches <- rcs:
 			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
-		err := ix.Add(ctx, buf)
-		n += len(buf)
-		buf = buf[:0]
-		return err
-	}
-	err := db.ForEachChunk(ctx, func(c *store.IndexedChunk) error {
-		rc := Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner,
-			Start: c.Start, End: c.End, Terms: Terms(c.Terms), Vector: c.Vector}
-		if len(rc.Terms) == 0 {
-			rc.Text = c.Text
-		}
-		buf = append(buf, rc)
-		if len(buf) == batch {
-			return flush()
-		}
-		return nil
 	})
-	if err == nil {
-		err = flush()
+	close(batches)
+	if aerr := <-added; aerr != nil {
+		err = aerr
 	}
 	if err != nil {
 		return n, fmt.Errorf("load index: %w", err)

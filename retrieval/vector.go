@@ -98,9 +98,8 @@ func (c *chromemIndex) add(ctx context.Context, owner uint64, items []vectorItem
 		part = newQuantPart(len(items[0].vec))
 		c.parts[owner] = part
 	}
-	part.grow(len(items))
+	part.addBatch(items)
 	for _, it := range items {
-		part.add(it.id, it.doc, it.vec)
 		doc := chromem.Document{
 			ID:        strconv.FormatUint(it.id, 10),
 			Metadata:  map[string]string{docKey: strconv.FormatUint(it.doc, 10)},

@@ -91,13 +91,37 @@ func (p *quantPart) add(id, doc uint64, vec []float32) {
 	p.byDoc[doc] = append(p.byDoc[doc], id)
 }
 
-// grow reserves room for n more vectors.
-func (p *quantPart) grow(n int) {
-	p.ids = slices.Grow(p.ids, n)
-	p.docs = slices.Grow(p.docs, n)
-	p.vecs = slices.Grow(p.vecs, n)
-	p.codes = slices.Grow(p.codes, n*p.stride())
-	p.fac = slices.Grow(p.fac, 3*n)
+// addBatch adds (or replaces) the vectors of items (distinct chunk ids),
+// encoding them on all CPUs.
+func (p *quantPart) addBatch(items []vectorItem) {
+	for _, it := range items {
+		p.remove(it.id)
+	}
+	first, st := len(p.ids), p.stride()
+	p.codes = slices.Grow(p.codes, len(items)*st)[:(first+len(items))*st]
+	clear(p.codes[first*st:])
+	p.fac = slices.Grow(p.fac, 3*len(items))[:3*(first+len(items))]
+	workers := runtime.GOMAXPROCS(0)
+	if len(items) < 256 {
+		workers = 1
+	}
+	parallel(len(items), workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s := first + i
+			f := p.fac[3*s : 3*s+3]
+			f[0], f[1], f[2] = encodeCode(p.codes[s*st:(s+1)*st], items[i].vec, p.bits)
+		}
+	})
+	p.ids = slices.Grow(p.ids, len(items))
+	p.docs = slices.Grow(p.docs, len(items))
+	p.vecs = slices.Grow(p.vecs, len(items))
+	for i, it := range items {
+		p.slots[it.id] = int32(first + i)
+		p.ids = append(p.ids, it.id)
+		p.docs = append(p.docs, it.doc)
+		p.vecs = append(p.vecs, it.vec)
+		p.byDoc[it.doc] = append(p.byDoc[it.doc], it.id)
+	}
 }
 
 // encodeCode quantises v into code (bit planes interleaved by word:
@@ -127,25 +151,28 @@ func encodeCode(code []uint64, v []float32, bits int) (lo, delta, sum float32) {
 		mn, mx := float64(slices.Min(v)), float64(slices.Max(v))
 		flo, fdelta = mn, (mx-mn)/top
 	}
-	var total int
+	var inv float32
+	if fdelta > 0 {
+		inv = float32(1 / fdelta)
+	}
+	lo32, top32 := float32(flo), float32(top)
+	var total uint64
 	for i, x := range v {
-		level := 0
-		switch {
-		case bits == 1:
+		var level uint64
+		if bits == 1 {
 			if x > 0 {
 				level = 1
 			}
-		case fdelta > 0:
-			level = int(math.Round(min(max((float64(x)-flo)/fdelta, 0), top)))
+		} else {
+			level = uint64(min(max((x-lo32)*inv+0.5, 0), top32))
 		}
 		total += level
-		for k := range bits {
-			if level&(1<<k) != 0 {
-				code[bits*(i>>6)+k] |= 1 << (i & 63)
-			}
+		plane := code[bits*(i>>6) : bits*(i>>6)+bits]
+		for k := range plane {
+			plane[k] |= (level >> k & 1) << (i & 63)
 		}
 	}
-	return float32(flo), float32(fdelta), float32(total)
+	return lo32, float32(fdelta), float32(total)
 }
 
 // remove forgets chunk id; an unknown id does nothing.

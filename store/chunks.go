@@ -98,6 +98,35 @@ func decodeChunk(key, v []byte) (Chunk, error) {
 	return c, nil
 }
 
+// decodeIndexChunk decodes what an index needs of a chunk record: ids,
+// hash, offsets, page and the terms (aliasing v, not copied); the text
+// only when there are no terms; never the headings.
+func decodeIndexChunk(key, v []byte) (Chunk, []byte, error) {
+	if len(key) != 12 || len(v) < 17 || v[0] != 1 {
+		return Chunk{}, nil, errBadChunk
+	}
+	c := Chunk{DocumentID: btoi(key[:8]), Index: int(binary.BigEndian.Uint32(key[8:]))}
+	copy(c.TextHash[:], v[1:17])
+	r := chunkReader{b: v[17:]}
+	c.Start, c.End, c.Page = int(r.uvarint()), int(r.uvarint()), int(r.uvarint())
+	text := r.bytes()
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		return Chunk{}, nil, errBadChunk
+	}
+	for range n {
+		r.bytes()
+	}
+	terms := r.bytes()
+	if r.err != nil {
+		return Chunk{}, nil, r.err
+	}
+	if len(terms) == 0 {
+		c.Text = string(text)
+	}
+	return c, terms, nil
+}
+
 // Vector records are a 4-byte big-endian reference count followed by the
 // vector as little-endian float32s.
 

@@ -30,6 +30,7 @@ type loadCmd struct {
 	Duration time.Duration `name:"duration" default:"30s" help:"How long each user keeps working once signed up (requests in flight at the end are finished)."`
 	Think    time.Duration `name:"think" default:"100ms" help:"Mean pause of a user between two requests."`
 	Seed     uint64        `name:"seed" help:"Seed of the users' choices (default: from the clock)."`
+	MaxHeap  int           `name:"max-heap" default:"1024" help:"Fail if the server's heap in use ever exceeds this many MiB."`
 	JSON     bool          `name:"json" help:"Print the report as JSON."`
 }
 
@@ -114,6 +115,9 @@ func (c *loadCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	lt.rec.fill(&rep)
+	if c.MaxHeap > 0 && rep.Memory.PeakHeapMiB > float64(c.MaxHeap) {
+		rep.Failures = append(rep.Failures, fmt.Sprintf("peak heap %.0f MiB over --max-heap %d MiB", rep.Memory.PeakHeapMiB, c.MaxHeap))
+	}
 	rep.judge()
 	if c.JSON {
 		enc := json.NewEncoder(g.stdout)
@@ -178,8 +182,11 @@ func (r *loadReport) print(w io.Writer) {
 	default:
 		fmt.Fprintf(w, "store check: FAILED %v\n", r.CheckIssues)
 	}
-	m := r.Memory
-	fmt.Fprintf(w, "memory: peak heap %.0f MiB, peak RSS %.0f MiB, heap after shutdown %.0f MiB\n", m.PeakHeapMiB, m.PeakRSSMiB, m.HeapAfterMiB)
+	m, after := r.Memory, "at the end"
+	if r.InProcess {
+		after = "after shutdown"
+	}
+	fmt.Fprintf(w, "memory: peak heap %.0f MiB, peak RSS %.0f MiB, heap %s %.0f MiB\n", m.PeakHeapMiB, m.PeakRSSMiB, after, m.HeapAfterMiB)
 	gr := r.Goroutines
 	fmt.Fprintf(w, "goroutines: %d before, peak %d, %d after\n", gr.Baseline, gr.Peak, gr.After)
 	if r.OK {
@@ -246,7 +253,8 @@ func (lt *loadtest) inProcess(ctx context.Context, g *Globals, d time.Duration, 
 	rate := strconv.Itoa(max(100_000, lt.users*100))
 	rep.Notes = append(rep.Notes,
 		"registration and login rate limits raised to "+rate+"/min per IP (all users come from 127.0.0.1)",
-		"answers stream from a fake OpenAI-compatible LLM in this process (5ms per token)")
+		"answers stream from a fake OpenAI-compatible LLM in this process (5ms per token)",
+		"memory and goroutines are this process's: the server and the simulated users")
 
 	logs := &logTail{}
 	out, addrs := listenWatcher()

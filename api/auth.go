@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,8 +89,14 @@ func readTokenRequest(r *http.Request) (tokenRequest, error) {
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data") {
 		r.Body = http.MaxBytesReader(nil, r.Body, maxJSONBody)
-		if err := r.ParseMultipartForm(maxJSONBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-			return req, errorf(http.StatusBadRequest, "the form could not be read")
+		err := r.ParseForm()
+		if err == nil {
+			if err = r.ParseMultipartForm(maxJSONBody); errors.Is(err, http.ErrNotMultipart) {
+				err = nil
+			}
+		}
+		if err != nil {
+			return req, bodyError(err, "the form could not be read")
 		}
 		req.Username, req.Password, req.GrantType = r.PostFormValue("username"), r.PostFormValue("password"), r.PostFormValue("grant_type")
 	} else if err := decodeJSON(r, &req); err != nil {
@@ -117,12 +124,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if s.loginByAccount.RespondOnLimit(w, r, "account:"+strings.ToLower(strings.TrimSpace(req.Username))) {
-		return
-	}
 	u, err := s.db.UserByLogin(r.Context(), req.Username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, err)
+		return
+	}
+	// One budget per account, whether it is named by username or email;
+	// unknown names get one budget each.
+	key := "login:" + strings.ToLower(strings.TrimSpace(req.Username))
+	if u.ID != 0 {
+		key = "account:" + strconv.FormatUint(u.ID, 10)
+	}
+	if s.loginByAccount.RespondOnLimit(w, r, key) {
 		return
 	}
 	// Check runs a full bcrypt comparison even for unknown users.

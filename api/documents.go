@@ -123,17 +123,19 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 	if shared {
 		owner = store.Shared
 	}
+	for i := range files {
+		if files[i].source == "" && replace {
+			files[i].source = files[i].name
+		}
+	}
 	out := make([]documentJSON, 0, len(files))
 	var waitFor []int
-	for _, f := range files {
-		up := ingest.Upload{Owner: owner, UploadedBy: u.ID, Filename: f.name, Format: f.format,
-			Size: f.size, SHA256: f.sha, TempPath: f.path}
-		switch {
-		case f.source != "":
-			up.SourcePath = f.source
-		case replace:
-			up.SourcePath = f.name
+	for i, f := range files {
+		if supersededInRequest(files, i) {
+			continue // a later file of this request has the same source path: the last one wins
 		}
+		up := ingest.Upload{Owner: owner, UploadedBy: u.ID, Filename: f.name, Format: f.format,
+			Size: f.size, SHA256: f.sha, TempPath: f.path, SourcePath: f.source}
 		d, dup, err := s.submit(r.Context(), up)
 		if err != nil {
 			s.fail(w, r, err)
@@ -159,6 +161,20 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, status, out)
+}
+
+// supersededInRequest reports whether a later file of the same request has
+// the same source path as files[i].
+func supersededInRequest(files []staged, i int) bool {
+	if files[i].source == "" {
+		return false
+	}
+	for _, f := range files[i+1:] {
+		if f.source == files[i].source {
+			return true
+		}
+	}
+	return false
 }
 
 // submit hands an upload to the pipeline; with a source path it replaces
@@ -388,7 +404,8 @@ func (s *Server) documentChunks(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	lo, hi := min(skip, len(chunks)), min(skip+limit, len(chunks))
+	lo := min(skip, len(chunks))
+	hi := lo + min(limit, len(chunks)-lo)
 	out := make([]chunkJSON, 0, hi-lo)
 	for _, c := range chunks[lo:hi] {
 		out = append(out, chunkJSON{Index: c.Index, Text: c.Text, Page: c.Page, Headings: c.Headings, Start: c.Start, End: c.End})

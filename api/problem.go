@@ -119,6 +119,8 @@ func jsonError(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case strings.Contains(err.Error(), "exceeded max depth"):
+		return errorf(http.StatusBadRequest, "the JSON body is nested too deeply")
 	case errors.Is(err, io.EOF):
 		return errorf(http.StatusBadRequest, "the body is empty; a JSON object is required")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
@@ -132,8 +134,6 @@ func jsonError(err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return invalid(name, "unknown field")
-	case strings.Contains(err.Error(), "exceeded max depth"):
-		return errorf(http.StatusBadRequest, "the JSON body is nested too deeply")
 	default:
 		return errorf(http.StatusBadRequest, "the body is not valid JSON")
 	}

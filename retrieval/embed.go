@@ -11,7 +11,7 @@ import (
 type Embedder interface {
 	// ID is a stable identifier of the model and its dimension, recorded
 	// with the index so that a different embedder is detected at start-up
-	// (for example "builtin/v1/256" or "ollama/nomic-embed-text").
+	// (for example "builtin/v2/256" or "ollama/nomic-embed-text").
 	ID() string
 	// Dim is the vector dimension, or 0 while it is unknown (remote models
 	// report it after the first call).

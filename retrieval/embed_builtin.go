@@ -62,8 +62,11 @@ func NewBuiltin(dim int) *Builtin {
 	}}
 }
 
-// ID returns "builtin/v1/<dim>".
-func (b *Builtin) ID() string { return fmt.Sprintf("builtin/v1/%d", b.dim) }
+// ID returns "builtin/v2/<dim>". Version 2 follows the second analyser
+// (letter/digit parts, Greek letter names, acronym plurals, see
+// [Analyzer]): its vectors differ from version 1's for such words, so an
+// index built by version 1 asks for `docent reindex`.
+func (b *Builtin) ID() string { return fmt.Sprintf("builtin/v2/%d", b.dim) }
 
 // Dim returns the vector dimension.
 func (b *Builtin) Dim() int { return b.dim }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"docent/store"
 )
@@ -26,6 +27,7 @@ type Library struct {
 	opt       Options
 	batch     int
 	storeOnly bool
+	observe   func(Mode, time.Duration)
 
 	// write serialises commit+add against delete, so a document deleted
 	// while it was being committed can never reappear in the Index.
@@ -40,6 +42,9 @@ type LibraryOptions struct {
 	// StoreOnly commits to the store without keeping an in-memory index
 	// (offline `docent ingest`, which never searches).
 	StoreOnly bool
+	// ObserveSearch, if set, is told how long each Search took, by mode
+	// (for metrics).
+	ObserveSearch func(mode Mode, d time.Duration)
 }
 
 // NewLibrary returns a Library over db that embeds with e. Call Load before
@@ -48,7 +53,8 @@ func NewLibrary(db *store.DB, e Embedder, opt LibraryOptions) *Library {
 	if opt.EmbedBatch <= 0 {
 		opt.EmbedBatch = 64
 	}
-	return &Library{db: db, ix: NewIndex(e, opt.Index), opt: opt.Index, batch: opt.EmbedBatch, storeOnly: opt.StoreOnly}
+	return &Library{db: db, ix: NewIndex(e, opt.Index), opt: opt.Index, batch: opt.EmbedBatch, storeOnly: opt.StoreOnly,
+		observe: opt.ObserveSearch}
 }
 
 // Index returns the in-memory index (for statistics and consistency checks).
@@ -89,7 +95,7 @@ func loadInto(ctx context.Context, db *store.DB, ix *Index) (int, error) {
 	defer cancel(nil)
 	batches := make(chan []Chunk, 1)
 	added := make(chan error, 1)
-	n := 0
+	n, stale := 0, 0
 	go func() {
 		var err error
 		for b := range batches {
@@ -108,6 +114,9 @@ func loadInto(ctx context.Context, db *store.DB, ix *Index) (int, error) {
 			c := &cs[i]
 			rcs[i] = Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner,
 				Start: c.Start, End: c.End, Terms: Terms(c.Terms), Vector: c.Vector, Text: c.Text}
+			if len(c.Terms) > 0 && !rcs[i].Terms.Current() {
+				stale++
+			}
 		}
 		select {
 		case batches <- rcs:
@@ -120,10 +129,39 @@ func loadInto(ctx context.Context, db *store.DB, ix *Index) (int, error) {
 	if aerr := <-added; aerr != nil {
 		err = aerr
 	}
+	if err == nil && stale > 0 {
+		err = reanalyse(ctx, db, ix)
+	}
 	if err != nil {
 		return n, fmt.Errorf("load index: %w", err)
 	}
 	return n, nil
+}
+
+// reanalyse adds again, from their text, the chunks whose stored Terms
+// come from an older analyser (a store written before an analyser
+// upgrade), so that documents and questions are analysed alike. It is the
+// slow path of a start-up rebuild, taken only when such chunks exist.
+func reanalyse(ctx context.Context, db *store.DB, ix *Index) error {
+	const batch = 1024
+	var buf []Chunk
+	err := db.ForEachChunk(ctx, func(c *store.IndexedChunk) error {
+		if Terms(c.Terms).Current() || len(c.Terms) == 0 {
+			return nil
+		}
+		buf = append(buf, Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner,
+			Start: c.Start, End: c.End, Text: c.Text, Vector: slices.Clone(c.Vector)})
+		if len(buf) < batch {
+			return nil
+		}
+		err := ix.Add(ctx, buf)
+		buf = buf[:0]
+		return err
+	})
+	if err == nil && len(buf) > 0 {
+		err = ix.Add(ctx, buf)
+	}
+	return err
 }
 
 // Add embeds the chunks of doc (reusing stored vectors of identical
@@ -274,6 +312,16 @@ type Result struct {
 // Search finds the passages best matching r among the documents v may read
 // (their own and the shared library), best first.
 func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) ([]Result, error) {
+	if l.observe != nil {
+		start := time.Now()
+		defer func() {
+			mode := r.Mode
+			if mode == "" {
+				mode = ModeHybrid
+			}
+			l.observe(mode, time.Since(start))
+		}()
+	}
 	owners := []uint64{store.Shared}
 	if v.UserID != store.Shared {
 		owners = append(owners, v.UserID)

@@ -7,8 +7,16 @@ import (
 	"iter"
 )
 
-// termsVersion is the first byte of every encoded Terms value.
-const termsVersion = 1
+// termsVersion is the first byte of every encoded Terms value. It names
+// the analysis as well as the layout: version 1 came from the first
+// analyser (no letter/digit split, Greek letters kept as they are, no
+// acronym plurals); version 2, the current one, has the same layout. Old
+// versions stay readable, and the Index re-analyses a chunk whose Terms
+// are not Current when it is given the chunk's text.
+const (
+	termsVersion    = 2
+	oldTermsVersion = 1
+)
 
 // ErrBadTerms is returned when bytes do not hold a valid Terms encoding.
 var ErrBadTerms = errors.New("retrieval: malformed terms encoding")
@@ -18,7 +26,7 @@ var ErrBadTerms = errors.New("retrieval: malformed terms encoding")
 // store can persist it at ingest and the index can be rebuilt from it
 // without tokenising and stemming again:
 //
-//	version byte | uvarint distinct terms | uvarint total tokens |
+//	version byte (2) | uvarint distinct terms | uvarint total tokens |
 //	per term, in byte order: uvarint shared-prefix length,
 //	uvarint suffix length, suffix bytes, uvarint frequency
 //
@@ -42,6 +50,10 @@ func (t *Terms) UnmarshalBinary(b []byte) error {
 	*t = append(Terms(nil), b...)
 	return nil
 }
+
+// Current reports whether t was made by this version's analyser (it may
+// still be a readable encoding of an older one).
+func (t Terms) Current() bool { return len(t) > 0 && t[0] == termsVersion }
 
 // Len returns the number of distinct terms.
 func (t Terms) Len() int {
@@ -81,7 +93,7 @@ func (t Terms) Map() map[string]int {
 // header decodes the counts at the start of t and returns the offset of the
 // first term.
 func (t Terms) header() (distinct, tokens, off int, err error) {
-	if len(t) < 1 || t[0] != termsVersion {
+	if len(t) < 1 || t[0] != termsVersion && t[0] != oldTermsVersion {
 		return 0, 0, 0, ErrBadTerms
 	}
 	n, k1 := binary.Uvarint(t[1:])

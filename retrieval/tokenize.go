@@ -29,7 +29,12 @@ const (
 // Analyzer turns text into index terms: Unicode-aware tokens, lower-cased,
 // English stop words removed, English words reduced by the Snowball
 // stemmer, identifiers and numbers kept whole (and also split into their
-// parts), CJK runs as overlapping character bigrams.
+// parts), words mixing letters and digits also split into their letter and
+// digit runs ("IL6" → "il6" "il" "6"), Greek letters spelled out ("κB" →
+// "kappab"), the plural 's' of an acronym dropped ("MSCs" → "msc"), CJK
+// runs as overlapping character bigrams. (This is the analysis of Terms
+// version 2; on the SciFact train split the letter/digit split is worth
+// +0.011 nDCG@10, the other two are neutral there.)
 //
 // An Analyzer caches stems (the stemmer is slow) and is safe for concurrent
 // use. The zero value is ready to use.
@@ -114,7 +119,8 @@ func isASCIIWord(b []byte) bool {
 	return true
 }
 
-// scanTokens splits text into raw lower-cased tokens and calls emit for
+// scanTokens splits text into raw lower-cased tokens (Greek letters
+// spelled out, an acronym's plural 's' dropped) and calls emit for
 // each. Letters and digits form runs; a single joiner ('.', '-', '_', '\”)
 // between two letters or digits keeps the run together, and such a
 // compound is emitted whole and then part by part (a run joined only by
@@ -130,7 +136,7 @@ func scanTokens(text string, emit func(raw []byte, kind tokenKind)) {
 			r, size = utf8.DecodeRuneInString(text[i:])
 		}
 		i += size
-		s.push(fold(r))
+		s.push(r, fold(r))
 	}
 	s.flushWord()
 	s.flushCJK()
@@ -146,10 +152,14 @@ type scanner struct {
 	prevCJK rune   // previous character of the current CJK run, or -1
 	nCJK    int    // length of the current CJK run
 	pair    []byte // scratch for a CJK bigram
+
+	upper     int  // upper-case letters in word (before folding)
+	prevUpper bool // the last letter pushed was upper case
+	plural    bool // word ends in a lower-case 's' right after an upper-case letter ("MSCs")
 }
 
-// push consumes one folded rune.
-func (s *scanner) push(r rune) {
+// push consumes one rune, orig as written and r folded.
+func (s *scanner) push(orig, r rune) {
 	switch {
 	case isCJK(r):
 		s.flushWord()
@@ -170,7 +180,17 @@ func (s *scanner) push(r rune) {
 			}
 			s.pending = 0
 		}
-		s.word = utf8.AppendRune(s.word, r)
+		isUpper := orig != r && unicode.IsUpper(orig)
+		s.plural = orig == 's' && s.prevUpper
+		s.prevUpper = isUpper
+		if isUpper {
+			s.upper++
+		}
+		if name := greekName(r); name != "" {
+			s.word = append(s.word, name...)
+		} else {
+			s.word = utf8.AppendRune(s.word, r)
+		}
 	case isJoiner(r) && len(s.word) > 0 && s.pending == 0:
 		s.pending = r
 	default:
@@ -183,14 +203,16 @@ func (s *scanner) push(r rune) {
 func (s *scanner) flushWord() {
 	w := s.word
 	joined := s.joined
+	if s.plural && s.upper >= 2 && !joined {
+		w = w[:len(w)-1] // "MSCs" is the plural of "MSC"
+	}
 	s.word, s.pending, s.joined, s.apos = s.word[:0], 0, false, false
+	s.upper, s.prevUpper, s.plural = 0, false, false
 	if len(w) == 0 {
 		return
 	}
 	if !joined {
-		if len(w) <= maxTokenBytes {
-			s.emit(w, tokenWord)
-		}
+		s.emitWord(w)
 		return
 	}
 	if len(w) <= maxTokenBytes {
@@ -201,12 +223,60 @@ func (s *scanner) flushWord() {
 		if i < len(w) && !isJoiner(rune(w[i])) || i < len(w) && w[i] == '\'' {
 			continue
 		}
-		if part := w[start:i]; len(part) > 0 && len(part) <= maxTokenBytes {
-			s.emit(part, tokenWord)
+		if part := w[start:i]; len(part) > 0 {
+			s.emitWord(part)
 		}
 		start = i + 1
 	}
 }
+
+// emitWord emits one word and, when it mixes ASCII letters and digits
+// ("il6", "p53", "1beta"), also its letter and digit runs, so that "IL6"
+// matches "IL-6" and "IL 6".
+func (s *scanner) emitWord(w []byte) {
+	if len(w) > maxTokenBytes {
+		return
+	}
+	s.emit(w, tokenWord)
+	start := 0
+	for i := 1; i < len(w); i++ {
+		a, b := w[i-1], w[i]
+		if isASCIIAlnum(a) && isASCIIAlnum(b) && isDigit(a) != isDigit(b) {
+			s.emit(w[start:i], tokenWord)
+			start = i
+		}
+	}
+	if start > 0 {
+		s.emit(w[start:], tokenWord)
+	}
+}
+
+// isDigit reports whether c is an ASCII digit.
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// greekName returns the Latin name of a lower-case Greek letter (and of
+// the micro sign), so that "TNF-α" matches "TNF-alpha"; "" for any other
+// rune.
+func greekName(r rune) string {
+	if r < 0xB5 || r > 0x3C9 {
+		return ""
+	}
+	switch r {
+	case 'µ', 'μ':
+		return "mu"
+	case 'ς':
+		return "sigma"
+	}
+	if 'α' <= r && r <= 'ω' {
+		return greekLetters[r-'α']
+	}
+	return ""
+}
+
+// greekLetters are the names of α … ω (ς, the final sigma, in its place).
+var greekLetters = [...]string{"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+	"iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "sigma", "tau",
+	"upsilon", "phi", "chi", "psi", "omega"}
 
 // flushCJK ends the current CJK run, emitting a lone character.
 func (s *scanner) flushCJK() {

@@ -29,7 +29,8 @@ import (
 // Abuse tables: hostile bodies, uploads and logins. documents_test.go and
 // server_test.go cover the first cases (one oversized file, one empty file,
 // a few JSON bodies on POST /conversations, simple filenames); these add
-// the measurements and the rest.
+// the measurements and the rest. Tests marked "Regression" found a bug
+// that has been fixed since.
 
 // countingReader counts the bytes the server took from a request body.
 type countingReader struct {
@@ -181,11 +182,10 @@ func TestOversizedLoginFormIs413(t *testing.T) {
 		t.Errorf("read %d bytes of a 64 MiB login form", n)
 	}
 	if rec.Code != http.StatusRequestEntityTooLarge {
-		// BUG: readTokenRequest ignores the error of r.ParseMultipartForm when
-		// it is http.ErrNotMultipart, and for a urlencoded body that is what
-		// ParseMultipartForm returns even when its ParseForm failed: the
-		// MaxBytesError is dropped, the form is empty, and the answer is
-		// "username: is required".
+		// Regression: readTokenRequest once ignored ParseMultipartForm's
+		// http.ErrNotMultipart, which for a urlencoded body hid the failure
+		// of its ParseForm: the MaxBytesError was dropped, the form was
+		// empty, and the answer was 422 "username: is required".
 		t.Errorf("64 MiB login form: %d, want 413: %s", rec.Code, rec.Body)
 	}
 }
@@ -357,12 +357,11 @@ func TestUploadAbuse(t *testing.T) {
 // give the pipeline time to index the first before the second is
 // submitted, and the second before the handler waits for the first.
 //
-// BUG: the second file then replaces the first; when the handler's
-// ingest.Wait for the first runs after that, it gets store.ErrNotFound,
-// which uploadDocuments passes to s.fail: 500 "internal error", although
-// every file was stored (a client retrying duplicates nothing, but sees a
-// failure). When the wait comes before the replacement, the 201 lists the
-// first document, which no longer exists.
+// Regression: the second file used to replace the first once it was
+// ready; when the handler's ingest.Wait for the first ran after that, it
+// got store.ErrNotFound and answered 500 "internal error" although every
+// file was stored, and otherwise the 201 listed the first document, which
+// no longer existed.
 func TestSameSourcePathTwiceInOneUpload(t *testing.T) {
 	e := newTestEnv(t, Config{})
 	ann := e.register("ann")
@@ -905,9 +904,9 @@ func TestDeepJSONSaysNestedTooDeeply(t *testing.T) {
 	r := e.do("POST", "/api/v1/conversations", ann.Token, body)
 	expect(t, "deep JSON", r, http.StatusBadRequest)
 	if d := r.Detail(); !strings.Contains(d, "nested too deeply") {
-		// BUG: encoding/json reports the depth limit as a *json.SyntaxError,
-		// so jsonError's SyntaxError case answers first and its
-		// "exceeded max depth" case is never reached.
+		// Regression: encoding/json reports the depth limit as a
+		// *json.SyntaxError, so a SyntaxError case placed before the depth
+		// case calls deep JSON invalid.
 		t.Errorf("20000 nested arrays: detail %q, want it to say the body is nested too deeply", d)
 	}
 }
@@ -915,10 +914,9 @@ func TestDeepJSONSaysNestedTooDeeply(t *testing.T) {
 // Paging parameters: out of range or overflowing values are 422, never a
 // 5xx; the largest valid skip is an empty page.
 //
-// BUG (GET /api/v1/documents/{id}/chunks): documentChunks computes
-// min(skip+limit, len(chunks)); skip+limit overflows for skips near
-// MaxInt64, hi goes negative, chunks[lo:hi] panics and the recoverer
-// answers 500.
+// Regression (GET /api/v1/documents/{id}/chunks): documentChunks computed
+// min(skip+limit, len(chunks)); skip+limit overflowed for skips near
+// MaxInt64, chunks[lo:hi] panicked and the recoverer answered 500.
 func TestPagingAbuse(t *testing.T) {
 	e := newTestEnv(t, Config{})
 	admin := e.register("admin")
@@ -975,9 +973,9 @@ func TestLoginThrottleDetails(t *testing.T) {
 		}
 	}
 	t.Run("the email is the same account", func(t *testing.T) {
-		// BUG: the account limiter is keyed by the login as typed, so the
-		// email opens a second budget for the same account: 10 more
-		// guesses a minute, and here the right password gets a token.
+		// Regression: the account limiter was keyed by the login as typed,
+		// so the email opened a second budget for the same account: 10
+		// more guesses a minute, and here the right password got a token.
 		for _, s := range []string{"ann@example.com", "ANN@example.com"} {
 			if r := login(s, "password-ann"); r.Status != http.StatusTooManyRequests {
 				t.Errorf("throttled account, right password by email %q: %d, want 429", s, r.Status)

@@ -37,13 +37,15 @@ func (s *Server) sourcesEvent(ps []chat.Passage) map[string]any {
 // the chat engine then keeps as many as its token budget allows.
 const historyMessages = 20
 
-// exchange is one question being answered in a conversation.
+// exchange is one question being answered in a conversation. It holds the
+// conversation's lock from the question to the stored answer: call done.
 type exchange struct {
 	user     *store.User
 	conv     uint64
 	question store.Message
 	req      chat.Request
 	docIDs   []uint64
+	done     func()
 }
 
 // startExchange validates a question, stores it and gathers the history.
@@ -63,13 +65,19 @@ func (s *Server) startExchange(ctx context.Context, u *store.User, convID uint64
 		}
 		return nil, err
 	}
+	unlock, err := s.conversations.lock(ctx, convID)
+	if err != nil {
+		return nil, answerError(err)
+	}
 	history, err := s.db.RecentMessages(ctx, u.ID, convID, historyMessages)
 	if err != nil {
+		unlock()
 		return nil, storeError(err, "conversation")
 	}
-	x := &exchange{user: u, conv: convID, docIDs: docIDs,
+	x := &exchange{user: u, conv: convID, docIDs: docIDs, done: unlock,
 		question: store.Message{ConversationID: convID, Role: store.RoleUserMessage, Content: content}}
 	if err := s.db.AddMessage(ctx, u.ID, &x.question); err != nil {
+		unlock()
 		return nil, storeError(err, "conversation")
 	}
 	x.req = chat.Request{Question: content, TopK: k}
@@ -98,9 +106,11 @@ func (s *Server) retriever(x *exchange) chat.Retriever {
 	})
 }
 
-// finish stores the assistant's answer (partial ones marked) and titles an
-// untitled conversation. It runs even if the client has gone.
+// finish stores the assistant's answer (partial ones marked), titles an
+// untitled conversation and frees the conversation for its next question.
+// It runs even if the client has gone.
 func (s *Server) finish(ctx context.Context, x *exchange, ans chat.Answer, answerErr error) (store.Message, error) {
+	defer x.done()
 	ctx = context.WithoutCancel(ctx)
 	m := store.Message{ConversationID: x.conv, Role: store.RoleAssistantMessage, Content: ans.Content,
 		TokensUsed: ans.TokensUsed, Mode: ans.Mode, Model: ans.Model, Partial: ans.Partial || answerErr != nil}
@@ -224,6 +234,7 @@ func (e sse) send(event string, data any) error {
 func (s *Server) streamAnswer(w http.ResponseWriter, r *http.Request, x *exchange) {
 	flusher, _ := w.(http.Flusher)
 	if flusher == nil {
+		x.done()
 		s.fail(w, r, errors.New("streaming unsupported by the connection"))
 		return
 	}

@@ -62,6 +62,8 @@ type Server struct {
 
 	// background tracks work that outlives its request (LLM titles).
 	background sync.WaitGroup
+	// conversations orders the exchanges within each conversation.
+	conversations convLocks
 
 	loginByIP, loginByAccount, registerByIP *httprate.RateLimiter
 }

@@ -216,9 +216,6 @@ func TestAdminCheckAfterDelete(t *testing.T) {
 // answer and asks again at once must find the partial answer before its
 // next question, not after it.
 func TestPartialAnswerBeforeNextQuestion(t *testing.T) {
-	if !*crashStrict {
-		t.Skip("known bug: the partial answer of a stream the client left is stored when the generation stops, after a question the client sent meanwhile (Q1, Q2, A1 partial, A2); run with -crash.strict")
-	}
 	llm := fakeLLMFor(t)
 	data := t.TempDir()
 	w := newCrashWorld(t, 1, data)

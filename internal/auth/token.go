@@ -87,6 +87,7 @@ func (t *Tokens) Verify(token string) (Claims, error) {
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(t.now),
 		jwt.WithLeeway(5*time.Second),
+		jwt.WithStrictDecoding(), // one spelling per token: no re-encoded signatures
 	)
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)

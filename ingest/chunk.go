@@ -109,28 +109,27 @@ func withPath(body string, headings []string) string {
 // segments returns the parts of x that are chunked separately, in order:
 // its sections, with the text outside them as sections without headings,
 // or for a paged document its pages, so that a chunk's page is the page of
-// every word in it. A section holding nothing but its heading line is
-// merged into the section that follows it, so no chunk is a bare heading.
-// Offsets are clamped to rune boundaries.
+// every word in it. A section holding nothing but a heading is left out
+// when a section follows it: that heading is on the heading path of the
+// chunks after it, so no chunk is a bare heading. Offsets are clamped to
+// rune boundaries.
 func segments(x *Extracted) []Section {
 	if len(x.Sections) == 0 && len(x.Pages) > 0 {
 		out := make([]Section, 0, len(x.Pages))
 		for _, p := range x.Pages {
 			out = append(out, Section{Start: p.Start, End: p.End})
 		}
-		return mergeBare(x.Text, coverGaps(x.Text, out))
+		return dropBare(x.Text, coverGaps(x.Text, out))
 	}
-	return mergeBare(x.Text, coverGaps(x.Text, x.Sections))
+	return dropBare(x.Text, coverGaps(x.Text, x.Sections))
 }
 
-// mergeBare folds a section whose text is only a heading (its own, or one
-// on the heading path of the next section) into the next section.
-func mergeBare(text string, secs []Section) []Section {
+// dropBare leaves out every section but the last whose text is only a
+// heading (its own, or one on the heading path of the next section).
+func dropBare(text string, secs []Section) []Section {
 	out := make([]Section, 0, len(secs))
-	for i := 0; i < len(secs); i++ {
-		s := secs[i]
+	for i, s := range secs {
 		if i+1 < len(secs) && bareHeading(text[s.Start:s.End], slices.Concat(s.Headings, secs[i+1].Headings)) {
-			secs[i+1].Start = s.Start
 			continue
 		}
 		out = append(out, s)

@@ -11,19 +11,22 @@ import (
 // backup streams a consistent snapshot of the store (bbolt Tx.WriteTo)
 // while the server keeps serving.
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
-	size, err := s.db.BackupSize(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	name := fmt.Sprintf("docent-backup-%s.db", time.Now().UTC().Format("20060102T150405Z"))
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-	w.Header().Set("Cache-Control", "no-store")
-	if _, err := s.db.Backup(r.Context(), w); err != nil {
-		// Headers are gone; the short body tells the client it failed.
-		s.log.ErrorContext(r.Context(), "backup failed mid-stream", "err", err)
+	started := false
+	_, err := s.db.Backup(r.Context(), w, func(size int64) {
+		started = true
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+		w.Header().Set("Cache-Control", "no-store")
+	})
+	switch {
+	case err != nil && !started:
+		s.fail(w, r, err)
+	case err != nil:
+		// Once bytes are out the status cannot change: a short body (cut
+		// connection) tells the client it failed.
+		s.log.ErrorContext(r.Context(), "backup failed", "err", err)
 		panic(http.ErrAbortHandler)
 	}
 }

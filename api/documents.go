@@ -26,6 +26,7 @@ import (
 // Ingest is the document pipeline the upload handlers feed.
 type Ingest interface {
 	TempFile() (*os.File, error)
+	Discard(path string)
 	Submit(ctx context.Context, up ingest.Upload) (store.Document, bool, error)
 	Wait(ctx context.Context, id uint64) (store.Document, error)
 	Progress(id uint64) (done, total int, ok bool)
@@ -112,7 +113,7 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 	files, err := s.receiveFiles(w, r)
 	defer func() {
 		for _, f := range files {
-			os.Remove(f.path) // no-op for files the pipeline took over
+			s.ingest.Discard(f.path) // no-op for files the pipeline took over
 		}
 	}()
 	if err != nil {

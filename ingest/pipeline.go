@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,6 +65,7 @@ type Pipeline struct {
 	opt   Options
 
 	mu       sync.Mutex
+	incoming map[string]bool // temporary uploads being received
 	queue    []uint64
 	wake     chan struct{}
 	waiters  map[uint64][]chan struct{}
@@ -84,6 +87,7 @@ func NewPipeline(db *store.DB, ix Indexer, spool string, opt Options) (*Pipeline
 	}
 	return &Pipeline{
 		db: db, ix: ix, spool: spool, opt: opt,
+		incoming: map[string]bool{},
 		wake:     make(chan struct{}, 1),
 		waiters:  map[uint64][]chan struct{}{},
 		progress: map[uint64][2]int{},
@@ -91,8 +95,23 @@ func NewPipeline(db *store.DB, ix Indexer, spool string, opt Options) (*Pipeline
 }
 
 // TempFile creates a file in the spool directory for an incoming upload.
+// Hand it to Submit, or Discard it.
 func (p *Pipeline) TempFile() (*os.File, error) {
-	return os.CreateTemp(p.spool, "incoming-*")
+	f, err := os.CreateTemp(p.spool, "incoming-*")
+	if err == nil {
+		p.mu.Lock()
+		p.incoming[f.Name()] = true
+		p.mu.Unlock()
+	}
+	return f, err
+}
+
+// Discard removes a temporary upload that will not be submitted.
+func (p *Pipeline) Discard(path string) {
+	os.Remove(path)
+	p.mu.Lock()
+	delete(p.incoming, path)
+	p.mu.Unlock()
 }
 
 // spoolPath is where the upload of document id waits.
@@ -107,19 +126,68 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	p.mu.Lock()
+	queued := make(map[uint64]bool, len(p.queue))
+	for _, id := range p.queue { // submitted since the process started
+		queued[id] = true
+	}
+	p.mu.Unlock()
+	resume := map[uint64]bool{}
 	for _, d := range left {
+		if queued[d.ID] {
+			resume[d.ID] = true
+			continue
+		}
 		if _, err := os.Stat(p.spoolPath(d.ID)); err != nil {
 			p.db.SetStatus(ctx, d.ID, store.StatusFailed, "the upload was lost before it was indexed; upload the file again")
 			continue
 		}
 		p.opt.Log.Info("resuming document", "document_id", d.ID, "status", d.Status)
+		resume[d.ID] = true
 		p.enqueue(d.ID)
 	}
+	p.sweep(resume)
 	for range p.opt.Workers {
 		p.wg.Add(1)
 		go p.work(ctx)
 	}
 	return nil
+}
+
+// sweep removes what a crash left in the spool: uploads cut before they
+// were submitted (incoming-* files this process is not receiving) and the
+// files of documents that are no longer waiting (keep lists those that are).
+func (p *Pipeline) sweep(keep map[uint64]bool) {
+	entries, err := os.ReadDir(p.spool)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, "incoming-") {
+			if path := filepath.Join(p.spool, name); !p.isIncoming(path) {
+				os.Remove(path)
+			}
+			continue
+		}
+		if id, err := strconv.ParseUint(name, 10, 64); err == nil && !keep[id] && !p.isQueued(id) {
+			os.Remove(filepath.Join(p.spool, name))
+		}
+	}
+}
+
+// isIncoming reports whether path is an upload this process is receiving.
+func (p *Pipeline) isIncoming(path string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.incoming[path]
+}
+
+// isQueued reports whether document id waits in the in-memory queue.
+func (p *Pipeline) isQueued(id uint64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Contains(p.queue, id)
 }
 
 // Close waits for the workers to stop after Start's context is done.
@@ -134,13 +202,12 @@ func (p *Pipeline) Submit(ctx context.Context, up Upload) (store.Document, bool,
 		ContentType: ContentType(up.Format), Format: string(up.Format), Size: up.Size,
 		SHA256: up.SHA256, Path: up.SourcePath, Replaces: up.Replaces, Status: store.StatusQueued,
 	}
+	defer p.Discard(up.TempPath) // renamed into the spool, or not wanted
 	existing, dup, err := p.db.CreateDocument(ctx, &d)
 	if err != nil {
-		os.Remove(up.TempPath)
 		return store.Document{}, false, err
 	}
 	if dup {
-		os.Remove(up.TempPath)
 		return existing, true, nil
 	}
 	if err := os.Rename(up.TempPath, p.spoolPath(d.ID)); err != nil {
@@ -202,7 +269,7 @@ func (p *Pipeline) work(ctx context.Context) {
 func (p *Pipeline) processSpooled(ctx context.Context, id uint64) {
 	defer p.finished(id)
 	d, err := p.db.DocumentByID(ctx, id)
-	if err != nil { // deleted while queued
+	if err != nil || d.Status == store.StatusReady || d.Status == store.StatusFailed { // deleted while queued, or done already
 		os.Remove(p.spoolPath(id))
 		return
 	}

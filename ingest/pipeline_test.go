@@ -178,3 +178,37 @@ func TestIngestFolderFromFS(t *testing.T) {
 		}
 	}
 }
+
+func TestStartSweepsCrashLeftovers(t *testing.T) {
+	p, db, _ := testPipeline(t)
+	ctx := context.Background()
+	cut, _ := os.CreateTemp(p.spool, "incoming-*") // an upload cut by a crash before it was submitted
+	cut.Close()
+	done := store.Document{Owner: 7, Filename: "done.txt", SHA256: hex.EncodeToString(make([]byte, 32)), Status: store.StatusReady}
+	db.CreateDocument(ctx, &done)
+	os.WriteFile(p.spoolPath(done.ID), []byte("indexed before the crash removed it"), 0o600)
+	fresh, _ := p.TempFile() // an upload arriving right now
+	fresh.Close()
+
+	start(t, p)
+	if _, err := os.Stat(cut.Name()); !os.IsNotExist(err) {
+		t.Error("a cut upload was left in the spool")
+	}
+	if _, err := os.Stat(p.spoolPath(done.ID)); !os.IsNotExist(err) {
+		t.Error("the file of an indexed document was left in the spool")
+	}
+	if _, err := os.Stat(fresh.Name()); err != nil {
+		t.Error("an upload in flight was removed")
+	}
+}
+
+func TestSubmittedBeforeStartIsProcessedOnce(t *testing.T) {
+	p, _, _ := testPipeline(t)
+	ctx := context.Background()
+	d, _, _ := p.Submit(ctx, spooled(t, p, "early.txt", []byte("Uploaded while the index was loading.")))
+	start(t, p)
+	d, err := p.Wait(ctx, d.ID)
+	if err != nil || d.Status != store.StatusReady {
+		t.Errorf("document submitted before Start: %+v %v", d, err)
+	}
+}

@@ -13,10 +13,15 @@ import (
 )
 
 // Backup writes a consistent snapshot of the whole store to w while other
-// requests go on (one read transaction), returning the bytes written.
-func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+// requests go on (one read transaction), returning the bytes written. If
+// size is not nil it is told the snapshot's exact size first (for a
+// Content-Length), from the same transaction.
+func (db *DB) Backup(ctx context.Context, w io.Writer, size func(int64)) (int64, error) {
 	var n int64
 	err := db.view(ctx, func(tx *bolt.Tx) (err error) {
+		if size != nil {
+			size(tx.Size())
+		}
 		n, err = tx.WriteTo(w)
 		return err
 	})
@@ -24,13 +29,6 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return n, fmt.Errorf("backup: %w", err)
 	}
 	return n, nil
-}
-
-// BackupSize is the size in bytes a Backup would write now.
-func (db *DB) BackupSize(ctx context.Context) (int64, error) {
-	var n int64
-	err := db.view(ctx, func(tx *bolt.Tx) error { n = tx.Size(); return nil })
-	return n, err
 }
 
 // Restore replaces the store in dir with the backup file from, keeping the

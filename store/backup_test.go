@@ -19,7 +19,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	db.CreateUser(ctx, &before)
 	backup := filepath.Join(t.TempDir(), "snap.db")
 	f, _ := os.Create(backup)
-	if _, err := db.Backup(ctx, f); err != nil {
+	if _, err := db.Backup(ctx, f, nil); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()

@@ -32,7 +32,7 @@ func (c *backupCmd) Run(ctx context.Context, g *Globals) error {
 			return 0, err
 		}
 		defer db.Close()
-		return db.Backup(ctx, w)
+		return db.Backup(ctx, w, nil)
 	}
 	if c.File == "-" {
 		_, err := write(g.stdout)

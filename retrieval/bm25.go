@@ -13,8 +13,8 @@ import (
 // Default BM25 parameters (Options.K1, Options.B), chosen on the SciFact
 // train split; see the package documentation.
 const (
-	DefaultK1 = 1.2
-	DefaultB  = 0.4
+	DefaultK1 = 1.5
+	DefaultB  = 0.5
 )
 
 // bm25 is an incremental inverted index scored with Okapi BM25.

@@ -58,9 +58,9 @@ func TestCalibrateFloor(t *testing.T) {
 			quantiles(pos, i, 0.05, 0.25, 0.5), quantiles(neg, i, 0.5, 0.75, 0.95))
 	}
 	var lines []string
-	for _, fc := range []float64{0.3, 0.35, 0.4, 0.45, 0.5} {
-		for _, fcos := range []float64{0.2, 0.25, 0.3, 0.35, 0.4} {
-			lines = append(lines, fmt.Sprintf("coverage %.2f cosine %.2f: answers kept %.3f, non-answers flagged %.3f",
+	for _, fc := range []float64{0.25, 0.275, 0.3, 0.325, 0.35, 0.4, 0.45, 0.5} {
+		for _, fcos := range []float64{0.2, 0.25, 0.3, 0.35, 0.4, 1} {
+			lines = append(lines, fmt.Sprintf("coverage %.3f cosine %.2f: answers kept %.3f, non-answers flagged %.3f",
 				fc, fcos, 1-rate(pos, fc, fcos), rate(neg, fc, fcos)))
 		}
 	}

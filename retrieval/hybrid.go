@@ -39,6 +39,31 @@ func rrf(cs []candidate, k, wKeyword, wVector float64) {
 	sortCandidates(cs)
 }
 
+// fuseScores sets each candidate's score to its BM25 score over the best
+// BM25 score plus wVector times its cosine over the best cosine (CombSUM
+// of max-normalised scores), and sorts best first. Unlike rank fusion it
+// keeps how far apart the candidates are in each list.
+func fuseScores(cs []candidate, wVector float64) {
+	var maxKw, maxCos float64
+	for _, c := range cs {
+		maxKw = max(maxKw, c.kwScore)
+		if c.hasCos {
+			maxCos = max(maxCos, c.cos)
+		}
+	}
+	for i := range cs {
+		c := &cs[i]
+		c.score = 0
+		if maxKw > 0 {
+			c.score = c.kwScore / maxKw
+		}
+		if c.hasCos && maxCos > 0 {
+			c.score += wVector * c.cos / maxCos
+		}
+	}
+	sortCandidates(cs)
+}
+
 // rerankVector sets the vector rank of every candidate (with a known
 // cosine) to its rank by cosine among all candidates, so that chunks found
 // only by BM25 get a vector rank too.

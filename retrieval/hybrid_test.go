@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"math"
 	"slices"
 	"testing"
 )
@@ -96,5 +97,25 @@ func TestBelowFloor(t *testing.T) {
 		if got := belowFloor(tc.c, 0.4, 0.5); got != tc.want {
 			t.Errorf("belowFloor(%+v) = %v, want %v", tc.c, got, tc.want)
 		}
+	}
+}
+
+func TestFuseScores(t *testing.T) {
+	cs := []candidate{
+		{id: 1, kwScore: 10, cos: 0.1, hasCos: true}, // 1 + 0.25
+		{id: 2, kwScore: 8, cos: 0.4, hasCos: true},  // 0.8 + 1
+		{id: 3, kwScore: 9},                          // 0.9, no vector
+		{id: 4, kwScore: 5, cos: -0.2, hasCos: true}, // 0.5 − 0.5
+	}
+	fuseScores(cs, 1)
+	if got := ids(cs); !slices.Equal(got, []uint64{2, 1, 3, 4}) {
+		t.Errorf("order %v, want [2 1 3 4]", got)
+	}
+	if math.Abs(cs[0].score-1.8) > 1e-9 || math.Abs(cs[3].score) > 1e-9 {
+		t.Errorf("scores %v", cs)
+	}
+	fuseScores(cs, 0)
+	if got := ids(cs); !slices.Equal(got, []uint64{1, 3, 2, 4}) {
+		t.Errorf("weight 0: order %v, want BM25 order [1 3 2 4]", got)
 	}
 }

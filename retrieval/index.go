@@ -44,8 +44,10 @@ type Query struct {
 // Hit is one search result.
 type Hit struct {
 	ChunkID, DocumentID uint64
-	// Score ranks the hits: the RRF score in hybrid mode, the BM25 score in
-	// keyword mode, the cosine similarity in vector mode.
+	// Score ranks the hits: in hybrid mode the fused score (max-normalised
+	// BM25 plus weighted max-normalised cosine with the built-in embedder,
+	// RRF otherwise), the BM25 score in keyword mode, the cosine
+	// similarity in vector mode.
 	Score       float64
 	KeywordRank int // 1-based rank in the BM25 list, 0 if not in it
 	VectorRank  int // 1-based rank in the vector list, 0 if not in it

@@ -16,9 +16,10 @@ const (
 	DefaultDepth          = 100
 	DefaultMMRLambda      = 0.7
 	DefaultFloorCoverage  = 0.3
-	DefaultFloorCosine    = 0.2
+	DefaultFloorCosine    = 0.35
 	DefaultFeedbackDocs   = 3
-	DefaultFeedbackWeight = 1.0
+	DefaultFeedbackWeight = 3.0
+	DefaultScoreWeight    = 1.0
 )
 
 // Options tune an Index. The zero value means the defaults; a field left
@@ -48,6 +49,12 @@ type Options struct {
 	// disables).
 	FeedbackDocs   int
 	FeedbackWeight float64
+	// ScoreWeight is the weight of the cosine in the score fusion used in
+	// hybrid mode with the built-in embedder: each candidate scores
+	// bm25/max bm25 + ScoreWeight·cos/max cos (DefaultScoreWeight).
+	// Other embedders use reciprocal rank fusion (RRFK, KeywordWeight,
+	// VectorWeight).
+	ScoreWeight float64
 }
 
 // withDefaults fills zero fields with the defaults.
@@ -65,6 +72,7 @@ func (o Options) withDefaults() Options {
 	def(&o.MMRLambda, DefaultMMRLambda)
 	def(&o.FloorCoverage, DefaultFloorCoverage)
 	def(&o.FeedbackWeight, DefaultFeedbackWeight)
+	def(&o.ScoreWeight, DefaultScoreWeight)
 	if o.Depth <= 0 {
 		o.Depth = DefaultDepth
 	}
@@ -297,7 +305,11 @@ func (ix *Index) rank(q Query, cs []candidate, qvec []float32) []Hit {
 		cs = slices.DeleteFunc(cs, func(c candidate) bool { return c.vecRank == 0 })
 		sortCandidates(cs)
 	default:
-		rrf(cs, ix.opt.RRFK, ix.opt.KeywordWeight, ix.opt.VectorWeight)
+		if _, lexical := ix.emb.(queryEmbedder); lexical && q.Vector == nil {
+			fuseScores(cs, ix.opt.ScoreWeight)
+		} else {
+			rrf(cs, ix.opt.RRFK, ix.opt.KeywordWeight, ix.opt.VectorWeight)
+		}
 	}
 	cs = dedupe(cs)
 	if q.Diversify {

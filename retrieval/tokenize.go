@@ -180,10 +180,19 @@ func (s *scanner) push(orig, r rune) {
 			}
 			s.pending = 0
 		}
-		isUpper := orig != r && unicode.IsUpper(orig)
-		s.plural = orig == 's' && s.prevUpper
-		s.prevUpper = isUpper
-		if isUpper {
+		if r < utf8.RuneSelf {
+			upper := orig != r
+			s.plural = orig == 's' && s.prevUpper
+			s.prevUpper = upper
+			if upper {
+				s.upper++
+			}
+			s.word = append(s.word, byte(r))
+			break
+		}
+		upper := orig != r && unicode.IsUpper(orig)
+		s.plural, s.prevUpper = false, upper
+		if upper {
 			s.upper++
 		}
 		if name := greekName(r); name != "" {

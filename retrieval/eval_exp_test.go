@@ -1865,3 +1865,104 @@ func TestExpAdaptive(t *testing.T) {
 		}
 	}
 }
+
+var abbrDef = regexp.MustCompile(`((?:[\w-]+\s+){1,8})\(([A-Za-z][\w-]{1,9}?)s?\)`)
+
+// acronyms extracts "long form (ACR)" pairs (Schwartz–Hearst style: the
+// acronym's letters are the initials of the last words) from the corpus:
+// acronym term → long-form terms.
+func (x *xindex) acronyms() map[string][]string {
+	out := map[string][]string{}
+	for _, d := range x.ds.Docs {
+		for _, m := range abbrDef.FindAllStringSubmatch(d.Title+" "+d.Text, -1) {
+			acr := m[2]
+			up := 0
+			for _, r := range acr {
+				if unicode.IsUpper(r) {
+					up++
+				}
+			}
+			if up < 2 {
+				continue
+			}
+			words := strings.Fields(strings.ReplaceAll(m[1], "-", " "))
+			letters := []rune(strings.ToLower(acr))
+			// match letters to initials from the end
+			j := len(words) - 1
+			i := len(letters) - 1
+			for ; i >= 0 && j >= 0; j-- {
+				w := strings.ToLower(words[j])
+				if w == "" {
+					continue
+				}
+				if []rune(w)[0] == letters[i] {
+					i--
+				} else if !unicode.IsLetter(letters[i]) {
+					i--
+					j++
+				}
+			}
+			if i >= 0 || j < 0 && i >= 0 {
+				continue
+			}
+			long := strings.Join(words[j+1:], " ")
+			key := x.tokFn(acr)
+			if len(key) == 0 || key[0] == "" {
+				continue
+			}
+			var terms []string
+			for _, t := range x.tokFn(long) {
+				if t != "" {
+					terms = append(terms, t)
+				}
+			}
+			if len(terms) == 0 {
+				continue
+			}
+			k := key[0]
+			if _, ok := out[k]; !ok {
+				out[k] = terms
+			}
+		}
+	}
+	return out
+}
+
+func TestExpAcronymExpansion(t *testing.T) {
+	if os.Getenv("DOCENT_EXP") == "" {
+		t.Skip()
+	}
+	s := loadX(t, analyzerTok(NewAnalyzer()))
+	for _, x := range []*xindex{s.train, s.cran} {
+		x.extras["acr"] = x.acronyms()
+		t.Logf("%s: %d acronyms", x.ds.Name, len(x.extras["acr"].(map[string][]string)))
+	}
+	s.test.extras = s.train.extras
+	n := 0
+	for k, v := range s.train.extras["acr"].(map[string][]string) {
+		if n < 15 {
+			t.Logf("  %s → %v", k, v)
+		}
+		n++
+	}
+	k1, b := 1.5, 0.5
+	for _, w := range []float64{0, 0.2, 0.4, 0.7} {
+		s.row(t, fmt.Sprintf("acronym expansion w %.1f", w), func(x *xindex, _, text string) []int {
+			q := x.queryTerms(text)
+			acr := x.extras["acr"].(map[string][]string)
+			have := map[int32]bool{}
+			for _, t := range q {
+				have[t.id] = true
+			}
+			for _, t := range slices.Clone(q) {
+				for _, lt := range acr[x.terms[t.id]] {
+					if id, ok := x.id(lt); ok && !have[id] {
+						have[id] = true
+						q = append(q, wterm{id, w})
+					}
+				}
+			}
+			return topN(x.bm25Scores(q, k1, b), 100)
+		})
+	}
+}

@@ -76,6 +76,7 @@ var authzRules = map[string]authzRule{
 	"DELETE /api/v1/users/{id}":      {access: authzUser, id: "user", foreign: 404, own: 204},
 	"GET /api/v1/admin/backup":       {access: authzAdmin, foreign: 403, own: 200},
 	"GET /api/v1/admin/check":        {access: authzAdmin, foreign: 403, own: 200},
+	"GET /debug/pprof/*":             {access: authzAdmin, foreign: 403, own: 404}, // 404: off unless serve --pprof
 	"POST /api/v1/auth/register":     {access: authzPublic},
 	"POST /api/v1/auth/token":        {access: authzPublic},
 	"GET /api/v1/conversations":      {access: authzUser, own: 200},

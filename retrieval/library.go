@@ -78,13 +78,18 @@ func (l *Library) CheckEmbedder(ctx context.Context) error {
 }
 
 // Load rebuilds the in-memory index from the store, reusing each chunk's
-// stored terms and vector (nothing is re-analysed or re-embedded). It
-// returns the number of chunks loaded.
+// stored terms and vector (nothing is re-analysed or re-embedded), then
+// lets go of the store file's pages the rebuild read. It returns the
+// number of chunks loaded.
 func (l *Library) Load(ctx context.Context) (int, error) {
 	if err := l.CheckEmbedder(ctx); err != nil {
 		return 0, err
 	}
-	return loadInto(ctx, l.db, l.ix)
+	n, err := loadInto(ctx, l.db, l.ix)
+	if err != nil {
+		return n, err
+	}
+	return n, l.db.ReleaseMemory(ctx)
 }
 
 // loadInto adds every stored chunk of a ready document to ix: the store

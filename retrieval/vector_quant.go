@@ -132,45 +132,51 @@ func (p *quantPart) addBatch(items []vectorItem) {
 // [min, max] evenly.
 func encodeCode(code []uint64, v []float32, bits int) (lo, delta, sum float32) {
 	n := float64(len(v))
-	var s, ss, l1 float64
-	for _, x := range v {
-		s += float64(x)
-		ss += float64(x) * float64(x)
-		l1 += math.Abs(float64(x))
-	}
-	top := float64(int(1)<<bits - 1)
 	var flo, fdelta float64
 	switch bits {
 	case 1:
+		var l1 float64
+		for _, x := range v {
+			l1 += math.Abs(float64(x))
+		}
 		flo, fdelta = -l1/n, 2*l1/n
 	case 2:
+		var s, ss float64
+		for _, x := range v {
+			s += float64(x)
+			ss += float64(x) * float64(x)
+		}
 		mean := s / n
 		sd := math.Sqrt(max(ss/n-mean*mean, 0))
 		flo, fdelta = mean-1.5*sd, sd
 	default:
 		mn, mx := float64(slices.Min(v)), float64(slices.Max(v))
-		flo, fdelta = mn, (mx-mn)/top
+		flo, fdelta = mn, (mx-mn)/float64(int(1)<<bits-1)
 	}
 	var inv float32
 	if fdelta > 0 {
 		inv = float32(1 / fdelta)
 	}
-	lo32, top32 := float32(flo), float32(top)
+	lo32, top := float32(flo), float32(int(1)<<bits-1)
 	var total uint64
-	for i, x := range v {
-		var level uint64
-		if bits == 1 {
-			if x > 0 {
-				level = 1
+	for w := 0; w*64 < len(v); w++ {
+		var p [4]uint64 // the word's bit planes
+		for j, x := range v[w*64 : min(len(v), w*64+64)] {
+			var level uint64
+			if bits == 1 {
+				if x > 0 {
+					level = 1
+				}
+			} else {
+				level = uint64(min(max((x-lo32)*inv+0.5, 0), top))
 			}
-		} else {
-			level = uint64(min(max((x-lo32)*inv+0.5, 0), top32))
+			total += level
+			p[0] |= (level & 1) << j
+			p[1] |= (level >> 1 & 1) << j
+			p[2] |= (level >> 2 & 1) << j
+			p[3] |= (level >> 3 & 1) << j
 		}
-		total += level
-		plane := code[bits*(i>>6) : bits*(i>>6)+bits]
-		for k := range plane {
-			plane[k] |= (level >> k & 1) << (i & 63)
-		}
+		copy(code[bits*w:bits*w+bits], p[:bits])
 	}
 	return lo32, float32(fdelta), float32(total)
 }

@@ -30,6 +30,7 @@ type cli struct {
 	Backup  backupCmd  `cmd:"" help:"Write a consistent snapshot of the store (works while a server runs, with --server)."`
 	Restore restoreCmd `cmd:"" help:"Replace the store with a snapshot (the server must be stopped)."`
 	Load    loadCmd    `cmd:"" name:"loadtest" help:"Load a server with simulated users (in-process with a fake LLM unless --server) and check nothing is lost."`
+	Bench   benchCmd   `cmd:"" help:"Measure ingest, cold start, memory and search on a synthetic corpus of --chunks passages (against raw chromem-go)."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
 }
 

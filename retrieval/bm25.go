@@ -55,6 +55,9 @@ type queryTerm struct {
 	known  bool    // the term occurs in the index
 	weight float64 // idf × query term frequency
 	bit    uint64  // bit of this term in the match masks
+	// floor is the term's weight in the relevance floor's coverage: the
+	// smoothed idf (see floorIDF).
+	floor float64
 }
 
 // scored is a chunk ordinal with a score.
@@ -214,6 +217,25 @@ func (x *bm25) idf(df uint32) float64 {
 	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
 }
 
+// Smoothing of the relevance floor's idf: floorPrior pseudo-chunks in which
+// every term occurs with probability floorPriorRate.
+const (
+	floorPrior     = 100
+	floorPriorRate = 0.05
+)
+
+// floorIDF is the idf of a term in df chunks, smoothed as if the library
+// held floorPrior more chunks containing every term at floorPriorRate. A
+// library of a handful of passages says little about which words are rare:
+// unsmoothed, words it happens not to contain ("long", "high") would weigh
+// most in a question and push its true answer below the floor. From a few
+// thousand chunks on, the prior no longer matters.
+func (x *bm25) floorIDF(df uint32) float64 {
+	n := float64(len(x.docLen)) + floorPrior
+	d := float64(df) + floorPrior*floorPriorRate
+	return math.Log(1 + (n-d+0.5)/(d+0.5))
+}
+
 // termIDF returns the idf of term, or the idf of an unseen term.
 func (x *bm25) termIDF(term string) float64 {
 	if id, ok := x.dict[maphash.String(x.seed, term)]; ok {
@@ -232,12 +254,11 @@ func (x *bm25) resolve(q Terms) []queryTerm {
 	_ = q.each(func(term []byte, _ int) bool {
 		bit := uint64(1) << min(len(out), 63)
 		qt := queryTerm{bit: bit}
+		var df uint32
 		if id, ok := x.dict[maphash.Bytes(x.seed, term)]; ok {
-			qt.id, qt.known = id, true
-			qt.weight = x.idf(x.lists[id].df)
-		} else {
-			qt.weight = x.idf(0)
+			qt.id, qt.known, df = id, true, x.lists[id].df
 		}
+		qt.weight, qt.floor = x.idf(df), x.floorIDF(df)
 		out = append(out, qt)
 		return true
 	})

@@ -96,3 +96,35 @@ func quantiles(xs [][2]float64, i int, qs ...float64) string {
 	}
 	return strings.Join(out, "/")
 }
+
+// TestFloorInATinyLibrary: in a library of a few passages, the words of a
+// question it happens not to contain must not push the passage that
+// answers it below the floor, while a question about something absent
+// stays below.
+func TestFloorInATinyLibrary(t *testing.T) {
+	ix := NewIndex(nil, Options{})
+	texts := []string{
+		"Boiling water\nBoiling water makes it safe to drink. At altitudes above 2000 metres, boil water for three minutes.",
+		"Boiling water › Storage\nKeep boiled water in clean, covered containers.",
+		"Field guide to clean water. Filter cloudy water through a clean cloth before treating it.",
+	}
+	var chunks []Chunk
+	for i, text := range texts {
+		chunks = append(chunks, Chunk{ID: uint64(i + 1), DocumentID: uint64(i + 1), Text: text})
+	}
+	if err := ix.Add(context.Background(), chunks); err != nil {
+		t.Fatal(err)
+	}
+	for q, wantFloor := range map[string]bool{
+		"How long should water boil at high altitude?": false,
+		"What is the capital of Mongolia?":             true,
+	} {
+		hits, err := ix.Search(context.Background(), Query{Text: q, TopK: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) > 0 && hits[0].BelowFloor != wantFloor || len(hits) == 0 && !wantFloor {
+			t.Errorf("%q: hits %+v, want below floor %v", q, hits, wantFloor)
+		}
+	}
+}

@@ -206,7 +206,7 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 	}
 	var total float64
 	for _, t := range qt {
-		total += t.weight
+		total += t.floor
 	}
 	for i := range cl.cs {
 		cl.cs[i].coverage = coverage(s.mask[cl.cs[i].ord], qt, total)
@@ -273,8 +273,8 @@ func (ix *Index) feedback(qvec []float32, top []scored) []float32 {
 	return out
 }
 
-// coverage returns the idf-weighted share of the query terms whose bits
-// are set in mask.
+// coverage returns the share of the query terms whose bits are set in
+// mask, each weighted by its smoothed idf (queryTerm.floor).
 func coverage(mask uint64, qt []queryTerm, total float64) float64 {
 	if total == 0 || mask == 0 {
 		return 0
@@ -282,7 +282,7 @@ func coverage(mask uint64, qt []queryTerm, total float64) float64 {
 	var got float64
 	for _, t := range qt {
 		if mask&t.bit != 0 {
-			got += t.weight
+			got += t.floor
 		}
 	}
 	return got / total

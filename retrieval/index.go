@@ -102,7 +102,8 @@ func NewIndex(e Embedder, opt Options) *Index {
 		e = NewBuiltin(0)
 	}
 	opt = opt.withDefaults()
-	if _, builtin := e.(queryEmbedder); builtin && opt.FloorCosine == 0 {
+	_, builtin := e.(queryEmbedder)
+	if builtin && opt.FloorCosine == 0 {
 		opt.FloorCosine = DefaultFloorCosine
 	}
 	return &Index{
@@ -110,7 +111,7 @@ func NewIndex(e Embedder, opt Options) *Index {
 		opt:  opt,
 		an:   NewAnalyzer(),
 		kw:   newBM25(opt.K1, opt.B),
-		vec:  newChromemIndex(),
+		vec:  newChromemIndex(builtin),
 		byID: make(map[uint64]uint32),
 		docs: make(map[uint64]*docEntry),
 	}

@@ -56,9 +56,10 @@ type scope struct {
 // dimensions), the binary scan with exact re-scoring a few milliseconds.
 // searchExact keeps chromem's scan as the reference.
 type chromemIndex struct {
-	db    *chromem.DB
-	cols  map[uint64]*chromem.Collection
-	parts map[uint64]*quantPart
+	db      *chromem.DB
+	cols    map[uint64]*chromem.Collection
+	parts   map[uint64]*quantPart
+	lexical bool // vectors come from the built-in embedder (see codeBits)
 }
 
 // errNoEmbedding is returned by the collections' embedding function: the
@@ -68,9 +69,10 @@ var errNoEmbedding = errors.New("retrieval: chromem asked to embed text; vectors
 // docKey is the chromem metadata key holding a chunk's document id.
 const docKey = "d"
 
-// newChromemIndex returns an empty in-memory chromem-go index.
-func newChromemIndex() *chromemIndex {
-	return &chromemIndex{db: chromem.NewDB(), cols: make(map[uint64]*chromem.Collection), parts: make(map[uint64]*quantPart)}
+// newChromemIndex returns an empty in-memory chromem-go index; lexical
+// says its vectors come from the built-in embedder.
+func newChromemIndex(lexical bool) *chromemIndex {
+	return &chromemIndex{db: chromem.NewDB(), cols: make(map[uint64]*chromem.Collection), parts: make(map[uint64]*quantPart), lexical: lexical}
 }
 
 // collection returns the owner's collection, creating it when create is set.
@@ -95,7 +97,7 @@ func (c *chromemIndex) add(ctx context.Context, owner uint64, items []vectorItem
 	}
 	part := c.parts[owner]
 	if part == nil && len(items) > 0 {
-		part = newQuantPart(len(items[0].vec))
+		part = newQuantPart(len(items[0].vec), c.lexical)
 		c.parts[owner] = part
 	}
 	part.addBatch(items)

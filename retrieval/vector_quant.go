@@ -34,6 +34,7 @@ type quantPart struct {
 	dim, words int
 	bits       int // code bits per component: 1, 2 or 4
 	codes      []uint64
+	signs      []uint64  // per slot, words words: bit i = v[i] > 0 (the Hamming pass)
 	fac        []float32 // per slot: lo, delta, Σv (v[i] ≈ lo + delta·code[i])
 	ids        []uint64
 	docs       []uint64
@@ -42,18 +43,22 @@ type quantPart struct {
 	byDoc      map[uint64][]uint64
 }
 
-// codeBits is the code width for vectors of dim components: about 192
-// bytes per vector, four bits up to 384 dimensions, two up to 768, one
-// beyond. The built-in embedder's vectors (hashed features, heavy-tailed
-// components) need four bits: at two, recall@10 against exact search
-// falls from 0.998 to 0.905 with the same re-scoring budget, while
-// clustered or random 384-dimension vectors lose nothing (PERF.md).
+// codeBits is the code width for vectors of dim components from a
+// lexical embedder (the built-in one: hashed features, heavy-tailed
+// components) or a neural one. Lexical vectors need four bits: at two,
+// recall@10 against exact search falls from 0.998 to 0.905 at the same
+// re-scoring budget. Neural-like vectors (clustered, or isotropic random
+// ones, the worst case) lose nothing at two bits up to 768 dimensions,
+// which makes the scan twice as fast and lets the coarse pass (the top
+// two planes of the query only) halve it again; at four bits the coarse
+// pass would see only the code's top planes, which for the built-in
+// embedder cut recall to 0.54, so four-bit parts scan in one pass.
 // A test may set quantBits to force a width.
-func codeBits(dim int) int {
+func codeBits(dim int, lexical bool) int {
 	switch {
 	case quantBits > 0:
 		return quantBits
-	case dim <= 384:
+	case lexical:
 		return 4
 	case dim <= 768:
 		return 2
@@ -64,9 +69,10 @@ func codeBits(dim int) int {
 // quantBits, when not zero, overrides codeBits (for measurements).
 var quantBits = 0
 
-// newQuantPart returns an empty part for vectors of dimension dim.
-func newQuantPart(dim int) *quantPart {
-	return &quantPart{dim: dim, words: (dim + 63) / 64, bits: codeBits(dim), slots: make(map[uint64]int32), byDoc: make(map[uint64][]uint64)}
+// newQuantPart returns an empty part for vectors of dimension dim
+// (lexical: from the built-in embedder).
+func newQuantPart(dim int, lexical bool) *quantPart {
+	return &quantPart{dim: dim, words: (dim + 63) / 64, bits: codeBits(dim, lexical), slots: make(map[uint64]int32), byDoc: make(map[uint64][]uint64)}
 }
 
 // stride is the number of code words per slot.
@@ -88,7 +94,18 @@ func (p *quantPart) add(id, doc uint64, vec []float32) {
 	p.codes = append(p.codes, make([]uint64, p.stride())...)
 	lo, delta, sum := encodeCode(p.codes[len(p.codes)-p.stride():], vec, p.bits)
 	p.fac = append(p.fac, lo, delta, sum)
+	p.signs = append(p.signs, make([]uint64, p.words)...)
+	encodeSigns(p.signs[len(p.signs)-p.words:], vec)
 	p.byDoc[doc] = append(p.byDoc[doc], id)
+}
+
+// encodeSigns sets bit i of sign when v[i] > 0.
+func encodeSigns(sign []uint64, v []float32) {
+	for i, x := range v {
+		if x > 0 {
+			sign[i>>6] |= 1 << (i & 63)
+		}
+	}
 }
 
 // addBatch adds (or replaces) the vectors of items (distinct chunk ids),
@@ -101,6 +118,9 @@ func (p *quantPart) addBatch(items []vectorItem) {
 	p.codes = slices.Grow(p.codes, len(items)*st)[:(first+len(items))*st]
 	clear(p.codes[first*st:])
 	p.fac = slices.Grow(p.fac, 3*len(items))[:3*(first+len(items))]
+	w := p.words
+	p.signs = slices.Grow(p.signs, len(items)*w)[:(first+len(items))*w]
+	clear(p.signs[first*w:])
 	workers := runtime.GOMAXPROCS(0)
 	if len(items) < 256 {
 		workers = 1
@@ -110,6 +130,7 @@ func (p *quantPart) addBatch(items []vectorItem) {
 			s := first + i
 			f := p.fac[3*s : 3*s+3]
 			f[0], f[1], f[2] = encodeCode(p.codes[s*st:(s+1)*st], items[i].vec, p.bits)
+			encodeSigns(p.signs[s*w:(s+1)*w], items[i].vec)
 		}
 	})
 	p.ids = slices.Grow(p.ids, len(items))
@@ -203,25 +224,39 @@ func (p *quantPart) remove(id uint64) {
 		copy(p.fac[3*s:3*s+3], p.fac[3*last:])
 		st := p.stride()
 		copy(p.codes[int(s)*st:int(s+1)*st], p.codes[int(last)*st:])
+		copy(p.signs[int(s)*p.words:int(s+1)*p.words], p.signs[int(last)*p.words:])
 		p.slots[p.ids[s]] = s
 	}
 	p.vecs[last] = nil
 	p.ids, p.docs, p.vecs, p.fac = p.ids[:last], p.docs[:last], p.vecs[:last], p.fac[:3*last]
 	p.codes = p.codes[:int(last)*p.stride()]
+	p.signs = p.signs[:int(last)*p.words]
 }
 
-// rescoreBudget is how many candidates the binary scan keeps for exact
-// re-scoring when n results are wanted from size vectors. Measured on
-// the built-in embedder and on clustered 384/768-dimension vectors
-// (PERF.md): 2,000 candidates give recall@10 ≥ 0.99 against exact search up
-// to a million vectors, and cost ~0.2 ms to re-score.
+// rescoreBudget is how many candidates the code scan keeps for exact
+// re-scoring when n results are wanted from size vectors. Measured at
+// 100k vectors (PERF.md): 500 already gives recall@10 1.0 against exact
+// search on the built-in embedder (four-bit codes) and on clustered
+// 384-dimension vectors; isotropic random vectors, the worst case, need
+// 1,000 (0.98, 1.0 with a wider Hamming pass).
 var rescoreBudget = func(n, size int) int {
-	return max(20*n, 2000, size/200)
+	return max(10*n, 1000)
+}
+
+// coarseKeep is how many slots the Hamming pass keeps for the code scan:
+// ten times the re-scoring budget, and at least 2% of the part.
+var coarseKeep = func(budget, size int) int {
+	return max(coarseWidth*budget, size/50)
 }
 
 // parallelScan is the part size from which the binary scan is split over
-// the CPUs.
-const parallelScan = 32 << 10
+// the CPUs; parallelExact the number of candidates from which exact
+// re-scoring is (and four times as many from which the code scan of
+// candidates is).
+const (
+	parallelScan  = 32 << 10
+	parallelExact = 512
+)
 
 // search appends to out the n vectors of the part most similar to q (a
 // unit vector), restricted to the chunks of docs when docs is not empty,
@@ -248,28 +283,115 @@ func (p *quantPart) search(q []float32, n int, docs []uint64, out []vectorHit) [
 	case len(p.ids) <= budget:
 		return p.exact(q, n, nil, out)
 	default:
-		cand = p.scan(newQuantQuery(q, p.words), budget, nil)
+		qq := newQuantQuery(q, p.words)
+		if wide := coarseKeep(budget, len(p.ids)); p.bits <= 2 && len(p.ids) >= 2*wide {
+			cand = p.coarse(qq.signs, qq.mask, wide)
+		}
+		cand = p.scan(qq, budget, cand)
 	}
 	return p.exact(q, n, cand, out)
 }
 
+// coarseWidth is how many times the re-scoring budget the Hamming pass
+// keeps (see coarseKeep).
+var coarseWidth = 10
+
+// coarse returns the slots whose sign codes are nearest the query's in
+// Hamming distance: all within the distance that reaches k slots, ties
+// included, so the set does not depend on slot order. The pass reads
+// only the sign codes (one bit per component, contiguous) with one XOR
+// and one popcount per 64 components.
+func (p *quantPart) coarse(qsigns, qmask []uint64, k int) []int32 {
+	n := len(p.ids)
+	dist := distPool.get(n)
+	defer distPool.put(dist)
+	workers := 1
+	if n >= parallelScan {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	w := p.words
+	hists := make([][]int32, workers)
+	parallel(workers, workers, func(part, _ int) {
+		lo, hi := n*part/workers, n*(part+1)/workers
+		hist := make([]int32, p.dim+1)
+		signs := p.signs[lo*w : hi*w]
+		switch w {
+		case 4: // 256 dimensions, written out
+			q0, q1, q2, q3 := qsigns[0], qsigns[1], qsigns[2], qsigns[3]
+			m0, m1, m2, m3 := qmask[0], qmask[1], qmask[2], qmask[3]
+			for i := 0; i+3 < len(signs); i += 4 {
+				d := bits.OnesCount64((signs[i]^q0)&m0) + bits.OnesCount64((signs[i+1]^q1)&m1) + bits.OnesCount64((signs[i+2]^q2)&m2) + bits.OnesCount64((signs[i+3]^q3)&m3)
+				dist[lo+i/4] = uint16(d)
+				hist[d]++
+			}
+		default:
+			for s := lo; s < hi; s++ {
+				d := 0
+				for j, x := range p.signs[s*w : s*w+w : s*w+w] {
+					d += bits.OnesCount64((x ^ qsigns[j]) & qmask[j])
+				}
+				dist[s] = uint16(d)
+				hist[d]++
+			}
+		}
+		hists[part] = hist
+	})
+	var limit, count int
+	for d := 0; d <= p.dim; d++ {
+		for _, h := range hists {
+			count += int(h[d])
+		}
+		if count >= k {
+			limit = d
+			break
+		}
+	}
+	out := make([]int32, 0, count)
+	for s, d := range dist {
+		if int(d) <= limit {
+			out = append(out, int32(s))
+		}
+	}
+	return out
+}
+
+// distPool recycles the Hamming distance buffers (2 MB at a million
+// vectors).
+var distPool u16Pool
+
+type u16Pool struct{ p sync.Pool }
+
+func (up *u16Pool) get(n int) []uint16 {
+	if b, ok := up.p.Get().(*[]uint16); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]uint16, n)
+}
+
+func (up *u16Pool) put(b []uint16) { up.p.Put(&b) }
+
 // exact appends the n best of the given slots (all slots when cand is
 // nil) by exact cosine with q.
 func (p *quantPart) exact(q []float32, n int, cand []int32, out []vectorHit) []vectorHit {
-	start := len(out)
-	score := func(s int32) {
-		out = append(out, vectorHit{id: p.ids[s], sim: dot(q, p.vecs[s])})
-	}
+	start, size := len(out), len(cand)
 	if cand == nil {
-		for s := range p.ids {
-			score(int32(s))
-		}
-	} else {
-		for _, s := range cand {
-			score(s)
-		}
+		size = len(p.ids)
 	}
+	out = slices.Grow(out, size)[:start+size]
 	hits := out[start:]
+	workers := 1
+	if size >= parallelExact {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	parallel(size, workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s := i
+			if cand != nil {
+				s = int(cand[i])
+			}
+			hits[i] = vectorHit{id: p.ids[s], sim: dot(q, p.vecs[s])}
+		}
+	})
 	slices.SortFunc(hits, compareHits)
 	return out[:start+min(n, len(hits))]
 }
@@ -289,6 +411,8 @@ func compareHits(a, b vectorHit) int {
 type quantQuery struct {
 	planes    []uint64
 	lo, delta float32
+	signs     []uint64 // bit i = q[i] > 0
+	mask      []uint64 // bit i = |q[i]| large enough to count in the Hamming pass
 	// a is the part of the estimate that depends on the code's lo only:
 	// dim·lo + delta·Σu.
 	a float32
@@ -297,7 +421,8 @@ type quantQuery struct {
 // newQuantQuery quantises q.
 func newQuantQuery(q []float32, words int) *quantQuery {
 	lo, hi := slices.Min(q), slices.Max(q)
-	qq := &quantQuery{planes: make([]uint64, 4*words), lo: lo}
+	qq := &quantQuery{planes: make([]uint64, 4*words), lo: lo, signs: make([]uint64, words), mask: make([]uint64, words)}
+	cut := maskCut(q)
 	if hi > lo {
 		qq.delta = (hi - lo) / 15
 	}
@@ -308,6 +433,12 @@ func newQuantQuery(q []float32, words int) *quantQuery {
 			u = min(15, int(math.Round(float64((x-lo)/qq.delta))))
 		}
 		sumU += u
+		if x > 0 {
+			qq.signs[i>>6] |= 1 << (i & 63)
+		}
+		if abs32(x) >= cut && x != 0 {
+			qq.mask[i>>6] |= 1 << (i & 63)
+		}
 		for k := range 4 {
 			if u&(1<<k) != 0 {
 				qq.planes[4*(i>>6)+k] |= 1 << (i & 63)
@@ -320,9 +451,8 @@ func newQuantQuery(q []float32, words int) *quantQuery {
 
 // The estimate of one code with factors (lo, delta, Σv) is ⟨q̃, ṽ⟩ =
 // Σ (qlo + qδ·u)(lo + δ·v) = lo·(dim·qlo + qδ·Σu) + δ·(qlo·Σv + qδ·Σuv),
-// where Σuv = Σ_jk 2^(j+k)·popcount(U_j ∧ V_k). uv1, uv2 and uv4 compute
-// Σuv for codes of 1, 2 and 4 bits (small enough to be inlined in the
-// scan loop).
+// where Σuv = Σ_jk 2^(j+k)·popcount(U_j ∧ V_k). uv1 computes Σuv for
+// one-bit codes; scanRange writes the two- and four-bit kernels out.
 
 func uv1(pl, code []uint64) (uv int) {
 	for w, x := range code {
@@ -332,43 +462,23 @@ func uv1(pl, code []uint64) (uv int) {
 	return uv
 }
 
-func uv2(pl, code []uint64) (uv int) {
-	for w := 0; w+1 < len(code); w += 2 {
-		k := pl[2*w : 2*w+4 : 2*w+4]
-		x0, x1 := code[w], code[w+1]
-		uv += bits.OnesCount64(x0&k[0]) + 2*bits.OnesCount64(x0&k[1]) + 4*bits.OnesCount64(x0&k[2]) + 8*bits.OnesCount64(x0&k[3]) +
-			2*bits.OnesCount64(x1&k[0]) + 4*bits.OnesCount64(x1&k[1]) + 8*bits.OnesCount64(x1&k[2]) + 16*bits.OnesCount64(x1&k[3])
+// maskCut returns the least |q[i]| that counts in the Hamming pass: the
+// larger half of the query's components. Comparing signs where the query
+// is near zero only adds noise: on isotropic random 384-dimension vectors
+// recall@10 (10k vectors, a quarter kept) is 0.958 with every component,
+// 0.988 with the larger half; on the built-in embedder's sparse queries
+// 0.66 with every component, 0.92 with the non-zero ones, which is why
+// four-bit (lexical) parts skip the pass.
+func maskCut(q []float32) float32 {
+	a := make([]float32, len(q))
+	for i, x := range q {
+		a[i] = abs32(x)
 	}
-	return uv
+	slices.Sort(a)
+	return a[len(a)/2]
 }
 
-func uv4(pl, code []uint64) (uv int) {
-	for w := 0; w+3 < len(code); w += 4 {
-		k := pl[w : w+4 : w+4]
-		for j := range 4 {
-			x := code[w+j]
-			uv += (bits.OnesCount64(x&k[0]) + 2*bits.OnesCount64(x&k[1]) + 4*bits.OnesCount64(x&k[2]) + 8*bits.OnesCount64(x&k[3])) << j
-		}
-	}
-	return uv
-}
-
-// estimate returns the estimate of slot s.
-func (p *quantPart) estimate(qq *quantQuery, s int32) float32 {
-	st := p.stride()
-	code := p.codes[int(s)*st : int(s+1)*st]
-	var uv int
-	switch p.bits {
-	case 1:
-		uv = uv1(qq.planes, code)
-	case 2:
-		uv = uv2(qq.planes, code)
-	default:
-		uv = uv4(qq.planes, code)
-	}
-	f := p.fac[3*s : 3*s+3 : 3*s+3]
-	return f[0]*qq.a + f[1]*(qq.lo*f[2]+qq.delta*float32(uv))
-}
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
 
 // scan returns the slots (among cand, or all when cand is nil) with the
 // best estimates: the first budget of them in the order (estimate desc,
@@ -379,7 +489,7 @@ func (p *quantPart) scan(qq *quantQuery, budget int, cand []int32) []int32 {
 		size = len(cand)
 	}
 	workers := 1
-	if size >= parallelScan {
+	if size >= parallelScan || cand != nil && size >= parallelExact*4 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	heaps := make([]estHeap, workers)
@@ -388,13 +498,7 @@ func (p *quantPart) scan(qq *quantQuery, budget int, cand []int32) []int32 {
 		lo, hi := size*w/workers, size*(w+1)/workers
 		run := func() {
 			h := estHeap{ids: p.ids, max: budget}
-			if cand != nil {
-				for _, s := range cand[lo:hi] {
-					h.offer(p.estimate(qq, s), s)
-				}
-			} else {
-				p.scanRange(qq, lo, hi, &h)
-			}
+			p.scanRange(qq, lo, hi, cand, &h)
 			heaps[w] = h
 		}
 		if w == workers-1 {
@@ -414,10 +518,17 @@ func (p *quantPart) scan(qq *quantQuery, budget int, cand []int32) []int32 {
 	return h.slots
 }
 
-// scanRange offers every slot in [lo, hi) to h. The loop is written out
-// per code width so that the popcount kernel is inlined.
-func (p *quantPart) scanRange(qq *quantQuery, lo, hi int, h *estHeap) {
+// scanRange offers every slot in [lo, hi) to h, or with cand the slots
+// cand[lo:hi]. The loop is written out per code width so that the
+// popcount kernel is inlined.
+func (p *quantPart) scanRange(qq *quantQuery, lo, hi int, cand []int32, h *estHeap) {
 	st := p.stride()
+	slot := func(i int) int {
+		if cand != nil {
+			return int(cand[i])
+		}
+		return i
+	}
 	pl, a, qlo, qd := qq.planes, qq.a, qq.lo, qq.delta
 	offer := func(s int, uv int) {
 		f := p.fac[3*s : 3*s+3 : 3*s+3]
@@ -428,11 +539,13 @@ func (p *quantPart) scanRange(qq *quantQuery, lo, hi int, h *estHeap) {
 	}
 	switch p.bits {
 	case 1:
-		for s := lo; s < hi; s++ {
+		for i := lo; i < hi; i++ {
+			s := slot(i)
 			offer(s, uv1(pl, p.codes[s*st:s*st+st:s*st+st]))
 		}
 	case 2: // uv2, written out
-		for s := lo; s < hi; s++ {
+		for i := lo; i < hi; i++ {
+			s := slot(i)
 			code := p.codes[s*st : s*st+st : s*st+st]
 			uv := 0
 			for w := 0; w+1 < len(code); w += 2 {
@@ -444,7 +557,8 @@ func (p *quantPart) scanRange(qq *quantQuery, lo, hi int, h *estHeap) {
 			offer(s, uv)
 		}
 	default: // uv4, written out
-		for s := lo; s < hi; s++ {
+		for i := lo; i < hi; i++ {
+			s := slot(i)
 			code := p.codes[s*st : s*st+st : s*st+st]
 			uv := 0
 			for w := 0; w+3 < len(code); w += 4 {

@@ -89,8 +89,8 @@ func partRecall(p *quantPart, vecs, queries [][]float32, n int) float64 {
 	return sum / float64(len(queries))
 }
 
-func buildPart(vecs [][]float32) *quantPart {
-	p := newQuantPart(len(vecs[0]))
+func buildPart(vecs [][]float32, lexical bool) *quantPart {
+	p := newQuantPart(len(vecs[0]), lexical)
 	for i, v := range vecs {
 		p.add(uint64(i+1), uint64(i/10+1), v)
 	}
@@ -105,7 +105,7 @@ func TestQuantExactWhenSmall(t *testing.T) {
 	for range 500 {
 		vecs = append(vecs, vs.next())
 	}
-	p := buildPart(vecs)
+	p := buildPart(vecs, false)
 	q := vs.next()
 	got := p.search(q, 10, nil, nil)
 	want := bruteForce(vecs, q, 10)
@@ -177,7 +177,7 @@ func TestQuantRecall(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := partRecall(buildPart(c.vecs), c.vecs, c.qs, 10)
+			r := partRecall(buildPart(c.vecs, c.name == "builtin"), c.vecs, c.qs, 10)
 			t.Logf("recall@10 against exact over %d vectors: %.4f", len(c.vecs), r)
 			if r < c.min {
 				t.Errorf("recall@10 %.4f < %.2f", r, c.min)
@@ -199,8 +199,8 @@ func TestQuantRemoveIsOrderFree(t *testing.T) {
 	for range 8000 {
 		vecs = append(vecs, vs.next())
 	}
-	live := buildPart(vecs)
-	fresh := newQuantPart(128)
+	live := buildPart(vecs, false)
+	fresh := newQuantPart(128, false)
 	for i := len(vecs) - 1; i >= 0; i-- {
 		id := uint64(i + 1)
 		if id%3 == 0 {
@@ -234,7 +234,7 @@ func TestQuantDocuments(t *testing.T) {
 	for range 5000 {
 		vecs = append(vecs, vs.next())
 	}
-	p := buildPart(vecs)
+	p := buildPart(vecs, false)
 	q := vs.next()
 	got := p.search(q, 5, []uint64{7, 300}, nil)
 	if len(got) != 5 {

@@ -24,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"docent/internal/auth"
+	"docent/internal/testpdf"
 )
 
 // Abuse tables: hostile bodies, uploads and logins. documents_test.go and
@@ -711,29 +712,11 @@ func (w *bitWriter) flush() []byte {
 	return w.out
 }
 
-func pdfStream(content string) string {
-	return sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content)+1, content)
-}
+func pdfStream(content string) string { return testpdf.Stream(content, "") }
 
 // pdfWith writes objects 1..n with a correct cross-reference table; the
 // trailer gets extra entries, where "{xref}" is the table's own offset.
-func pdfWith(objs []string, trailer string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	trailer = strings.ReplaceAll(trailer, "{xref}", strconv.Itoa(xref))
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, trailer, xref)
-	return b.Bytes()
-}
+func pdfWith(objs []string, trailer string) []byte { return testpdf.Objects(objs, trailer) }
 
 // objStmLoopPDF has a cross-reference stream that puts the page content
 // (object 4) in object stream 5, which does not hold it and /Extends

@@ -1,9 +1,10 @@
 package ingest
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
+
+	"docent/internal/testpdf"
 )
 
 // A tiny PDF writer for tests: raw PDF syntax, uncompressed content
@@ -75,26 +76,9 @@ func addType0Font(add func(string) int) int {
 
 func ref(n int) string { return fmt.Sprintf("%d 0 R", n) }
 
-func stream(data, dict string) string {
-	return fmt.Sprintf("<< /Length %d %s >>\nstream\n%s\nendstream", len(data)+1, dict, data)
-}
+func stream(data, dict string) string { return testpdf.Stream(data, dict) }
 
-func writePDF(objs []string, trailerExtra string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, trailerExtra, xref)
-	return b.Bytes()
-}
+func writePDF(objs []string, trailerExtra string) []byte { return testpdf.Objects(objs, trailerExtra) }
 
 // helvWidth is the width in points of s in Helvetica at size pt.
 func helvWidth(s string, size float64) float64 {

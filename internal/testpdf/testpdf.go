@@ -5,6 +5,7 @@ package testpdf
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -41,16 +42,30 @@ func escape(s string) string {
 }
 
 // build writes the objects of a PDF whose pages have the given content
-// streams, with a correct cross-reference table.
+// streams.
 func build(contents []string) []byte {
 	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "", "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"}
 	var kids []string
 	for _, c := range contents {
-		objs = append(objs, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(c)+1, c))
+		objs = append(objs, Stream(c, ""))
 		objs = append(objs, fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", len(objs)))
 		kids = append(kids, fmt.Sprintf("%d 0 R", len(objs)))
 	}
 	objs[1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(kids))
+	return Objects(objs, "")
+}
+
+// Stream returns a stream object holding data, with extra dictionary
+// entries dict.
+func Stream(data, dict string) string {
+	return fmt.Sprintf("<< /Length %d %s >>\nstream\n%s\nendstream", len(data)+1, dict, data)
+}
+
+// Objects writes a PDF of objects 1..n (object 1 is the catalog) with a
+// correct cross-reference table; trailer adds entries to the trailer
+// dictionary, where "{xref}" stands for the table's own offset (to build
+// loops for tests of broken files).
+func Objects(objs []string, trailer string) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 	offsets := make([]int, len(objs))
@@ -63,6 +78,7 @@ func build(contents []string) []byte {
 	for _, off := range offsets {
 		fmt.Fprintf(&b, "%010d 00000 n \n", off)
 	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	trailer = strings.ReplaceAll(trailer, "{xref}", strconv.Itoa(xref))
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, trailer, xref)
 	return b.Bytes()
 }

@@ -36,7 +36,7 @@ type Ingest interface {
 type Library interface {
 	Search(ctx context.Context, v store.Viewer, r retrieval.SearchRequest) ([]retrieval.Result, error)
 	Delete(ctx context.Context, v store.Viewer, id uint64) (store.Document, error)
-	Forget(ids ...uint64)
+	DeleteUser(ctx context.Context, userID uint64) error
 	Verify(ctx context.Context, queries []string) ([]string, error)
 }
 

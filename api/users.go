@@ -151,12 +151,10 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	docs, err := s.db.DeleteUser(r.Context(), id)
-	if err != nil {
+	if err := s.library.DeleteUser(r.Context(), id); err != nil {
 		s.fail(w, r, storeError(err, "user"))
 		return
 	}
-	s.library.Forget(docs...)
 	s.log.InfoContext(r.Context(), "user deleted", "user_id", id, "by", me.ID)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -22,10 +22,13 @@ const (
 // Chunks are numbered by ordinals in the order they are added. Each term
 // has one posting list: (ordinal delta, term frequency) pairs as uvarints,
 // ordinals increasing, so appending a chunk appends to the lists of its
-// terms and a scan decodes sequentially. Deleting a chunk only marks its
-// ordinal dead; document frequencies and N keep counting dead chunks until
-// the next compaction, which rewrites the lists without them and renumbers
-// the ordinals densely.
+// terms and a scan decodes sequentially. Deleting a chunk marks its ordinal
+// dead and, given the chunk's terms, takes it out of the document
+// frequencies at once, so scores equal those of an index rebuilt without
+// it; the next compaction rewrites the lists without dead postings and
+// renumbers the ordinals densely. Ties in score go to the lower chunk id
+// (key), so the order of results does not depend on the order chunks were
+// added in.
 //
 // The dictionary is keyed by a 64-bit hash of the term rather than the
 // term itself: lookups then touch no string data, which makes a start-up
@@ -39,6 +42,9 @@ type bm25 struct {
 	docLen []uint32          // by ordinal: number of term occurrences
 	dead   []bool            // by ordinal
 	nDead  int
+	// nStale counts dead chunks removed without their terms: they still
+	// count in the document frequencies, so also in N, until compaction.
+	nStale int
 	sumLen int64 // over live chunks
 }
 
@@ -46,7 +52,7 @@ type bm25 struct {
 type postings struct {
 	data []byte // uvarint(ordinal − previous ordinal), uvarint(tf), …
 	last uint32 // ordinal of the last posting
-	df   uint32 // postings in data, dead ones included
+	df   uint32 // live chunks containing the term
 }
 
 // queryTerm is one distinct term of a query, resolved against the index.
@@ -64,6 +70,7 @@ type queryTerm struct {
 type scored struct {
 	ord   uint32
 	score float32
+	key   uint64 // chunk id, for ties
 }
 
 // newBM25 returns an empty index with the given parameters.
@@ -200,20 +207,32 @@ func parallel(n, workers int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// remove marks ord dead.
-func (x *bm25) remove(ord uint32) {
+// remove marks ord dead and, when its terms are given, takes it out of
+// their document frequencies (without them the frequencies count the dead
+// chunk until the next compaction).
+func (x *bm25) remove(ord uint32, terms Terms) {
 	if int(ord) >= len(x.dead) || x.dead[ord] {
 		return
 	}
 	x.dead[ord] = true
 	x.nDead++
 	x.sumLen -= int64(x.docLen[ord])
+	if len(terms) == 0 {
+		x.nStale++
+		return
+	}
+	_ = terms.each(func(term []byte, _ int) bool {
+		if id, ok := x.dict[maphash.Bytes(x.seed, term)]; ok && x.lists[id].df > 0 {
+			x.lists[id].df--
+		}
+		return true
+	})
 }
 
 // idf returns the BM25 inverse document frequency of a term with document
 // frequency df (the Lucene form, always positive).
 func (x *bm25) idf(df uint32) float64 {
-	n := float64(len(x.docLen))
+	n := float64(x.live() + x.nStale)
 	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
 }
 
@@ -231,7 +250,7 @@ const (
 // most in a question and push its true answer below the floor. From a few
 // thousand chunks on, the prior no longer matters.
 func (x *bm25) floorIDF(df uint32) float64 {
-	n := float64(len(x.docLen)) + floorPrior
+	n := float64(x.live()+x.nStale) + floorPrior
 	d := float64(df) + floorPrior*floorPriorRate
 	return math.Log(1 + (n-d+0.5)/(d+0.5))
 }
@@ -337,7 +356,7 @@ func (x *bm25) compact(remap []uint32) {
 	}
 	x.docLen = docLen
 	x.dead = make([]bool, len(docLen))
-	x.nDead = 0
+	x.nDead, x.nStale = 0, 0
 	x.dropEmptyTerms()
 }
 
@@ -383,13 +402,16 @@ func (s *scratch) reset() {
 
 // top returns the n touched ordinals with the highest scores, best first;
 // ties go to the lower ordinal.
-func (s *scratch) top(n int) []scored {
+func (s *scratch) top(n int, key func(ord uint32) uint64) []scored {
 	if n <= 0 {
 		return nil
 	}
 	h := make(minHeap, 0, min(n, len(s.touched)))
 	for _, o := range s.touched {
-		c := scored{o, s.acc[o]}
+		c := scored{o, s.acc[o], uint64(o)}
+		if key != nil {
+			c.key = key(o)
+		}
 		switch {
 		case len(h) < n:
 			heap.Push(&h, c)
@@ -407,7 +429,7 @@ func better(a, b scored) bool {
 	if a.score != b.score {
 		return a.score > b.score
 	}
-	return a.ord < b.ord
+	return a.key < b.key
 }
 
 // minHeap keeps the worst retained candidate at the root.
@@ -455,5 +477,5 @@ func compareScored(a, b scored) int {
 	if c := cmp.Compare(b.score, a.score); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.ord, b.ord)
+	return cmp.Compare(a.key, b.key)
 }

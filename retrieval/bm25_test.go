@@ -46,7 +46,7 @@ func TestBM25FilterInsideAndTop(t *testing.T) {
 	}
 	var s scratch
 	x.search(x.resolve(a.Analyze("red fox")), func(ord uint32) bool { return ord != 1 }, &s)
-	top := s.top(10)
+	top := s.top(10, nil)
 	if len(top) != 3 || top[0].ord != 0 {
 		t.Fatalf("top = %v, want doc 0 first, doc 1 filtered out", top)
 	}
@@ -69,8 +69,8 @@ func TestBM25Compact(t *testing.T) {
 	for _, d := range []string{"alpha", "beta", "alpha beta", "gamma"} {
 		x.add(a.Analyze(d))
 	}
-	x.remove(0)
-	x.remove(3)
+	x.remove(0, nil)
+	x.remove(3, nil)
 	x.compact([]uint32{0, 0, 1, 0})
 	if x.size() != 2 || x.live() != 2 {
 		t.Fatalf("size %d live %d, want 2 2", x.size(), x.live())
@@ -80,7 +80,57 @@ func TestBM25Compact(t *testing.T) {
 	}
 	var s scratch
 	x.search(x.resolve(a.Analyze("alpha")), func(uint32) bool { return true }, &s)
-	if top := s.top(10); len(top) != 1 || top[0].ord != 1 {
+	if top := s.top(10, nil); len(top) != 1 || top[0].ord != 1 {
 		t.Errorf("alpha after compaction = %v, want only ordinal 1", top)
+	}
+}
+
+// TestBM25DeleteWithTermsScoresLikeARebuild: a chunk removed with its terms
+// leaves the scores an index built without it would give, before any
+// compaction.
+func TestBM25DeleteWithTermsScoresLikeARebuild(t *testing.T) {
+	a := NewAnalyzer()
+	docs := []string{"alpha beta", "alpha gamma delta", "beta beta gamma", "alpha"}
+	live := newBM25(DefaultK1, DefaultB)
+	for _, d := range docs {
+		live.add(a.Analyze(d))
+	}
+	live.remove(1, a.Analyze(docs[1]))
+	fresh := newBM25(DefaultK1, DefaultB)
+	for i, d := range docs {
+		if i != 1 {
+			fresh.add(a.Analyze(d))
+		}
+	}
+	for _, q := range []string{"alpha", "gamma beta", "delta"} {
+		var ls, fs scratch
+		live.search(live.resolve(a.Analyze(q)), func(o uint32) bool { return !live.dead[o] }, &ls)
+		fresh.search(fresh.resolve(a.Analyze(q)), func(uint32) bool { return true }, &fs)
+		lt, ft := ls.top(10, nil), fs.top(10, nil)
+		if len(lt) != len(ft) {
+			t.Fatalf("%q: %d hits live, %d rebuilt", q, len(lt), len(ft))
+		}
+		for i := range lt {
+			if lt[i].score != ft[i].score {
+				t.Errorf("%q hit %d: score %v live, %v rebuilt", q, i, lt[i].score, ft[i].score)
+			}
+		}
+	}
+}
+
+// TestBM25TiesGoToTheLowerChunkID: the order chunks were added in does not
+// decide between equal scores.
+func TestBM25TiesGoToTheLowerChunkID(t *testing.T) {
+	a := NewAnalyzer()
+	x := newBM25(DefaultK1, DefaultB)
+	for range 3 {
+		x.add(a.Analyze("identical passage"))
+	}
+	ids := []uint64{30, 10, 20} // chunk ids of ordinals 0, 1, 2
+	var s scratch
+	x.search(x.resolve(a.Analyze("identical")), func(uint32) bool { return true }, &s)
+	top := s.top(2, func(o uint32) uint64 { return ids[o] })
+	if len(top) != 2 || top[0].key != 10 || top[1].key != 20 {
+		t.Errorf("tied top 2 = %+v, want chunk ids 10 then 20", top)
 	}
 }

@@ -135,7 +135,7 @@ func topN(s []float64, n int) []int {
 		if v <= 0 {
 			continue
 		}
-		c := scored{uint32(i), float32(v)}
+		c := scored{uint32(i), float32(v), uint64(i)}
 		switch {
 		case len(h) < n:
 			heap.Push(&h, c)

@@ -342,9 +342,12 @@ func (ix *Index) checkDim(vecs [][]float32) error {
 	return nil
 }
 
-// DeleteDocument removes every chunk of a document. Deleting an unknown
-// document does nothing.
-func (ix *Index) DeleteDocument(docID uint64) {
+// DeleteDocument removes every chunk of a document. terms, if given, are
+// the stored Terms of its chunks (in any order): they take the chunks out
+// of the keyword statistics at once, so that scores equal those of an
+// index rebuilt without the document. Deleting an unknown document does
+// nothing.
+func (ix *Index) DeleteDocument(docID uint64, terms ...Terms) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	d := ix.docs[docID]
@@ -352,9 +355,13 @@ func (ix *Index) DeleteDocument(docID uint64) {
 		return
 	}
 	ids := make([]uint64, 0, len(d.ords))
-	for _, ord := range d.ords {
+	for i, ord := range d.ords {
 		ids = append(ids, ix.meta[ord].id)
-		ix.forget(ord)
+		var t Terms
+		if i < len(terms) {
+			t = terms[i]
+		}
+		ix.forget(ord, t)
 	}
 	delete(ix.docs, docID)
 	// chromem's Delete by ids cannot fail for an existing collection.
@@ -365,7 +372,7 @@ func (ix *Index) DeleteDocument(docID uint64) {
 // removeOrd removes one chunk (being replaced) from all structures.
 func (ix *Index) removeOrd(ord uint32) {
 	m := ix.meta[ord]
-	ix.forget(ord)
+	ix.forget(ord, nil)
 	if d := ix.docs[m.doc]; d != nil {
 		d.ords = slices.DeleteFunc(d.ords, func(o uint32) bool { return o == ord })
 		if len(d.ords) == 0 {
@@ -377,8 +384,8 @@ func (ix *Index) removeOrd(ord uint32) {
 }
 
 // forget marks ord dead in the keyword index and drops its id and vector.
-func (ix *Index) forget(ord uint32) {
-	ix.kw.remove(ord)
+func (ix *Index) forget(ord uint32, terms Terms) {
+	ix.kw.remove(ord, terms)
 	ix.vecs[ord] = nil
 	delete(ix.byID, ix.meta[ord].id)
 	ix.nLive--

@@ -189,14 +189,24 @@ func (l *Library) Add(ctx context.Context, doc *store.Document, chunks []store.C
 	}
 	l.write.Lock()
 	defer l.write.Unlock()
+	var before, replaced []Terms // what the commit is about to remove
+	if !l.storeOnly {
+		if before, err = l.storedTerms(ctx, doc.ID); err == nil && replaces != 0 {
+			replaced, err = l.storedTerms(ctx, replaces)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	if err := l.db.Commit(ctx, doc, chunks, vectors); err != nil {
 		return err
 	}
 	if l.storeOnly {
 		return nil
 	}
+	l.ix.DeleteDocument(doc.ID, before...) // a document committed again
 	if replaces != 0 {
-		l.ix.DeleteDocument(replaces)
+		l.ix.DeleteDocument(replaces, replaced...)
 	}
 	rcs := make([]Chunk, len(chunks))
 	for i := range chunks {
@@ -275,22 +285,56 @@ func (l *Library) recordEmbedder(ctx context.Context, vectors map[[16]byte][]flo
 func (l *Library) Delete(ctx context.Context, v store.Viewer, id uint64) (store.Document, error) {
 	l.write.Lock()
 	defer l.write.Unlock()
+	terms, err := l.storedTerms(ctx, id)
+	if err != nil {
+		return store.Document{}, err
+	}
 	d, err := l.db.DeleteDocument(ctx, v, id)
 	if err != nil {
 		return d, err
 	}
-	l.ix.DeleteDocument(id)
+	l.ix.DeleteDocument(id, terms...)
 	return d, nil
 }
 
-// Forget drops documents already deleted from the store (with their
-// user) from the index.
-func (l *Library) Forget(ids ...uint64) {
+// DeleteUser removes a user with their conversations and private
+// documents from the store (one transaction) and the documents from the
+// index.
+func (l *Library) DeleteUser(ctx context.Context, userID uint64) error {
 	l.write.Lock()
 	defer l.write.Unlock()
-	for _, id := range ids {
-		l.ix.DeleteDocument(id)
+	owned, err := l.db.OwnedDocuments(ctx, userID)
+	if err != nil {
+		return err
 	}
+	terms := make(map[uint64][]Terms, len(owned))
+	for _, d := range owned {
+		if terms[d.ID], err = l.storedTerms(ctx, d.ID); err != nil {
+			return err
+		}
+	}
+	ids, err := l.db.DeleteUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		l.ix.DeleteDocument(id, terms[id]...)
+	}
+	return nil
+}
+
+// storedTerms returns the stored Terms of document id's chunks, so that
+// removing them from the index can take them out of its statistics.
+func (l *Library) storedTerms(ctx context.Context, id uint64) ([]Terms, error) {
+	chunks, err := l.db.Chunks(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Terms, len(chunks))
+	for i, c := range chunks {
+		out[i] = Terms(c.Terms)
+	}
+	return out, nil
 }
 
 // SearchRequest is one search on behalf of a viewer.

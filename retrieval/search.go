@@ -174,7 +174,7 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 	}, s)
 	var top []scored
 	if q.Mode != ModeVector {
-		top = s.top(depth)
+		top = s.top(depth, func(ord uint32) uint64 { return ix.meta[ord].id })
 		for r, t := range top {
 			c := cl.get(ix, t.ord)
 			c.kwRank, c.kwScore = r+1, float64(t.score)

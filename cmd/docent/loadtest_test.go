@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -24,23 +23,13 @@ func TestLoadtestShort(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("exit %d, report %q: %v\n%s", code, out.String(), err, errb.String())
 	}
-	// The store check may fail on a known bug only (see crashStrict):
-	// searches that differ from a fresh rebuild.
-	drift := rep.CheckOK != nil && !*rep.CheckOK && !*crashStrict && !slices.ContainsFunc(rep.CheckIssues, func(s string) bool {
-		return !strings.HasSuffix(s, "differs from a fresh rebuild")
-	})
-	if drift {
-		t.Logf("known bug: the store check reports index drift: %v", rep.CheckIssues)
-		rep.Failures = slices.DeleteFunc(rep.Failures, func(f string) bool { return strings.HasPrefix(f, "the store check is not ok") })
-		rep.OK, code = len(rep.Failures) == 0, 0
-	}
 	if code != 0 || !rep.OK {
 		t.Errorf("exit %d: %v\n%s", code, rep.Failures, errb.String())
 	}
 	if rep.Status5xx != 0 || rep.Errors != 0 || rep.LostMessages != 0 || rep.LostDocuments != 0 {
 		t.Errorf("5xx %d, errors %d %v, lost messages %d, lost documents %d", rep.Status5xx, rep.Errors, rep.Samples, rep.LostMessages, rep.LostDocuments)
 	}
-	if rep.CheckOK == nil || !*rep.CheckOK && !drift {
+	if rep.CheckOK == nil || !*rep.CheckOK {
 		t.Errorf("store check after the load: %v %v", rep.CheckOK, rep.CheckIssues)
 	}
 	if rep.Goroutines.Leaked || rep.Goroutines.After > rep.Goroutines.Baseline {

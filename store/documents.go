@@ -3,10 +3,15 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"time"
+	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -534,7 +539,11 @@ func (db *DB) ForEachChunk(ctx context.Context, fn func(*IndexedChunk) error) er
 func (db *DB) IndexChunks(ctx context.Context, size int, fn func([]IndexedChunk) error) error {
 	size = max(size, 1)
 	return db.view(ctx, func(tx *bolt.Tx) error {
-		docs, vb := tx.Bucket(bucketDocs), tx.Bucket(bucketVectors)
+		docs := tx.Bucket(bucketDocs)
+		vectors, err := allVectors(tx.Bucket(bucketVectors))
+		if err != nil {
+			return err
+		}
 		var doc Document
 		batch := make([]IndexedChunk, 0, size)
 		var arena []byte
@@ -564,7 +573,7 @@ func (db *DB) IndexChunks(ctx context.Context, size int, fn func([]IndexedChunk)
 			if err != nil {
 				return err
 			}
-			vec, err := readVector(vb, ch.TextHash)
+			vec, err := vectors.take(ch.TextHash)
 			if err != nil {
 				return fmt.Errorf("chunk %d of document %d: %w", ch.Index, ch.DocumentID, err)
 			}
@@ -584,4 +593,52 @@ func (db *DB) IndexChunks(ctx context.Context, size int, fn func([]IndexedChunk)
 		}
 		return flush()
 	})
+}
+
+// vectorSet holds every stored vector, read in one sequential pass (a
+// lookup per chunk in the vectors bucket costs a B+tree descent each).
+type vectorSet map[[16]byte]*sharedVector
+
+type sharedVector struct {
+	vec   []float32
+	taken bool
+}
+
+// allVectors decodes the whole vectors bucket.
+func allVectors(vb *bolt.Bucket) (vectorSet, error) {
+	out := vectorSet{}
+	err := vb.ForEach(func(k, raw []byte) error {
+		if len(k) != 16 || len(raw) < 4 || (len(raw)-4)%4 != 0 {
+			return fmt.Errorf("vector %x damaged", k)
+		}
+		vec := make([]float32, (len(raw)-4)/4)
+		if littleEndian && len(vec) > 0 {
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(&vec[0])), 4*len(vec)), raw[4:])
+		} else {
+			for i := range vec {
+				vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4+4*i:]))
+			}
+		}
+		out[[16]byte(k)] = &sharedVector{vec: vec}
+		return nil
+	})
+	return out, err
+}
+
+// littleEndian is whether float32s in memory have the stored byte order.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// take returns the vector stored under hash: the decoded slice the first
+// time, a copy after (identical passages share one stored vector, but
+// each chunk gets its own).
+func (vs vectorSet) take(hash [16]byte) ([]float32, error) {
+	v := vs[hash]
+	if v == nil {
+		return nil, errors.New("vector missing or damaged")
+	}
+	if v.taken {
+		return slices.Clone(v.vec), nil
+	}
+	v.taken = true
+	return v.vec, nil
 }

@@ -255,3 +255,51 @@ func TestQuantDocuments(t *testing.T) {
 		t.Fatalf("unknown document gave %d hits", len(hits))
 	}
 }
+
+// TestQuantMatchesChromem: the index's search agrees with chromem-go's
+// exhaustive scan over owner scopes and documents filters.
+func TestQuantMatchesChromem(t *testing.T) {
+	vs := newVectorSet(9, 128, 40)
+	c := newChromemIndex(false)
+	ctx := context.Background()
+	for owner := range uint64(3) {
+		var items []vectorItem
+		for i := range 3000 {
+			id := owner*100000 + uint64(i) + 1
+			items = append(items, vectorItem{id: id, doc: owner*1000 + uint64(i/30) + 1, vec: vs.next()})
+		}
+		if err := c.add(ctx, owner, items); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scopes := [][]scope{
+		{{owner: 0}, {owner: 2}},
+		{{owner: 1, docs: []uint64{1005, 1050, 1099}}},
+		{{owner: 0, docs: []uint64{3}}, {owner: 2}},
+	}
+	agree, total := 0, 0
+	for i := range 30 {
+		q := vs.next()
+		sc := scopes[i%len(scopes)]
+		got, err := c.search(ctx, q, 10, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := c.searchExact(ctx, q, 10, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("query %d: %d hits, chromem %d", i, len(got), len(want))
+		}
+		for _, h := range want {
+			total++
+			if slices.ContainsFunc(got, func(g vectorHit) bool { return g.id == h.id }) {
+				agree++
+			}
+		}
+	}
+	if agree < total*99/100 {
+		t.Errorf("%d of %d of chromem-go's hits found", agree, total)
+	}
+}

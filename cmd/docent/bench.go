@@ -40,9 +40,10 @@ type benchCmd struct {
 	Queries int  `name:"queries" default:"500" help:"Searches timed (each also timed through raw chromem-go)."`
 	JSON    bool `name:"json" help:"Print one JSON object: chunks, ingest_chunks_per_s, ready_seconds, rss_mb, search_p50_ms, search_p99_ms, chromem_p50_ms."`
 	// FakeDim measures the neural-embedder case: every passage and query
-	// gets a fixed random unit vector of this dimension (no model), so
-	// hybrid search scans vectors as it does with Ollama or OpenAI.
-	FakeDim int    `name:"fake-dim" hidden:"" help:"Embed with fixed random unit vectors of this dimension instead of the built-in embedder."`
+	// gets the normalised sum of fixed random vectors of its words (no
+	// model), so hybrid search scans vectors as it does with Ollama or
+	// OpenAI.
+	FakeDim int    `name:"fake-dim" hidden:"" help:"Embed with sums of fixed random word vectors of this dimension instead of the built-in embedder."`
 	Phase   string `name:"phase" hidden:"" enum:",serve" default:"" help:"Internal: the cold-start half, run in a fresh process."`
 	Seed    uint64 `name:"seed" default:"1" help:"Seed of the synthetic corpus and queries."`
 	Profile string `name:"cpuprofile" hidden:"" type:"path" help:"Write a CPU profile of the ingest phase (and of the serve phase to FILE.serve)."`
@@ -127,7 +128,7 @@ func (c *benchCmd) Run(ctx context.Context, g *Globals, kctx *kong.Context) erro
 	}
 	emb := "built-in embedder"
 	if c.FakeDim > 0 {
-		emb = fmt.Sprintf("fixed random %d-dimension vectors", c.FakeDim)
+		emb = fmt.Sprintf("%d-dimension sums of fixed random word vectors", c.FakeDim)
 	}
 	w := g.stdout
 	fmt.Fprintf(w, "docent bench: %d passages, %s, %d queries, GOMAXPROCS %d\n", chunks, emb, c.Queries, runtime.GOMAXPROCS(0))

@@ -123,12 +123,22 @@ func (x *bm25) resolveBatch(batch []Terms, workers int) ([]resolved, error) {
 
 // resolve1 validates and decodes one chunk's terms.
 func (x *bm25) resolve1(t Terms) (resolved, error) {
-	if err := t.validate(); err != nil {
+	n, tokens, _, err := t.header()
+	if err != nil {
 		return resolved{}, err
 	}
-	n := t.Len()
-	r := resolved{ids: make([]uint32, 0, n), hashes: make([]uint64, 0, n), freqs: make([]uint32, 0, n), tokens: t.Tokens()}
-	_ = t.each(func(term []byte, freq int) bool {
+	r := resolved{ids: make([]uint32, 0, n), hashes: make([]uint64, 0, n), freqs: make([]uint32, 0, n), tokens: tokens}
+	// One pass decodes and validates (as Terms.validate does): terms sorted,
+	// frequencies adding up to the token count.
+	var prev []byte
+	sum, sorted := 0, true
+	err = t.each(func(term []byte, freq int) bool {
+		if prev != nil && string(prev) >= string(term) {
+			sorted = false
+			return false
+		}
+		prev = append(prev[:0], term...)
+		sum += freq
 		h := maphash.Bytes(x.seed, term)
 		id, ok := x.dict[h]
 		if !ok {
@@ -139,6 +149,9 @@ func (x *bm25) resolve1(t Terms) (resolved, error) {
 		r.freqs = append(r.freqs, uint32(freq))
 		return true
 	})
+	if err != nil || !sorted || sum != tokens {
+		return resolved{}, ErrBadTerms
+	}
 	return r, nil
 }
 

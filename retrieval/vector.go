@@ -100,7 +100,13 @@ func (c *chromemIndex) add(ctx context.Context, owner uint64, items []vectorItem
 		part = newQuantPart(len(items[0].vec), c.lexical)
 		c.parts[owner] = part
 	}
-	part.addBatch(items)
+	// chromem adds one document at a time; the codes are encoded meanwhile.
+	encoded := make(chan struct{})
+	go func() {
+		part.addBatch(items)
+		close(encoded)
+	}()
+	defer func() { <-encoded }()
 	for _, it := range items {
 		doc := chromem.Document{
 			ID:        strconv.FormatUint(it.id, 10),

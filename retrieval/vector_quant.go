@@ -94,8 +94,10 @@ func (p *quantPart) add(id, doc uint64, vec []float32) {
 	p.codes = append(p.codes, make([]uint64, p.stride())...)
 	lo, delta, sum := encodeCode(p.codes[len(p.codes)-p.stride():], vec, p.bits)
 	p.fac = append(p.fac, lo, delta, sum)
-	p.signs = append(p.signs, make([]uint64, p.words)...)
-	encodeSigns(p.signs[len(p.signs)-p.words:], vec)
+	if w := p.signWords(); w > 0 {
+		p.signs = append(p.signs, make([]uint64, w)...)
+		encodeSigns(p.signs[len(p.signs)-w:], vec)
+	}
 	p.byDoc[doc] = append(p.byDoc[doc], id)
 }
 
@@ -118,7 +120,7 @@ func (p *quantPart) addBatch(items []vectorItem) {
 	p.codes = slices.Grow(p.codes, len(items)*st)[:(first+len(items))*st]
 	clear(p.codes[first*st:])
 	p.fac = slices.Grow(p.fac, 3*len(items))[:3*(first+len(items))]
-	w := p.words
+	w := p.signWords()
 	p.signs = slices.Grow(p.signs, len(items)*w)[:(first+len(items))*w]
 	clear(p.signs[first*w:])
 	workers := runtime.GOMAXPROCS(0)
@@ -130,7 +132,9 @@ func (p *quantPart) addBatch(items []vectorItem) {
 			s := first + i
 			f := p.fac[3*s : 3*s+3]
 			f[0], f[1], f[2] = encodeCode(p.codes[s*st:(s+1)*st], items[i].vec, p.bits)
-			encodeSigns(p.signs[s*w:(s+1)*w], items[i].vec)
+			if w > 0 {
+				encodeSigns(p.signs[s*w:(s+1)*w], items[i].vec)
+			}
 		}
 	})
 	p.ids = slices.Grow(p.ids, len(items))
@@ -224,13 +228,23 @@ func (p *quantPart) remove(id uint64) {
 		copy(p.fac[3*s:3*s+3], p.fac[3*last:])
 		st := p.stride()
 		copy(p.codes[int(s)*st:int(s+1)*st], p.codes[int(last)*st:])
-		copy(p.signs[int(s)*p.words:int(s+1)*p.words], p.signs[int(last)*p.words:])
+		w := p.signWords()
+		copy(p.signs[int(s)*w:int(s+1)*w], p.signs[int(last)*w:])
 		p.slots[p.ids[s]] = s
 	}
 	p.vecs[last] = nil
 	p.ids, p.docs, p.vecs, p.fac = p.ids[:last], p.docs[:last], p.vecs[:last], p.fac[:3*last]
 	p.codes = p.codes[:int(last)*p.stride()]
-	p.signs = p.signs[:int(last)*p.words]
+	p.signs = p.signs[:int(last)*p.signWords()]
+}
+
+// signWords is the length of a slot's sign code: only parts of two bits or
+// fewer per component run the Hamming pass that reads them.
+func (p *quantPart) signWords() int {
+	if p.bits <= 2 {
+		return p.words
+	}
+	return 0
 }
 
 // rescoreBudget is how many candidates the code scan keeps for exact

@@ -65,10 +65,12 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	b, err := bolt.Open(filepath.Join(dir, FileName), 0o600, &bolt.Options{
-		Timeout:        opt.LockTimeout,
-		NoSync:         opt.NoSync,
-		FreelistType:   bolt.FreelistMapType,
-		NoFreelistSync: true,
+		Timeout: opt.LockTimeout,
+		NoSync:  opt.NoSync,
+		// The free-page list is written at each commit: without it every
+		// open scans the whole file to rebuild it (a quarter of a second
+		// for 100k chunks, most of a cold start).
+		FreelistType: bolt.FreelistMapType,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, lockedError{dir}

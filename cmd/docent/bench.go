@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -341,12 +342,13 @@ func (c *benchCmd) serve(ctx context.Context, g *Globals) error {
 
 	var sp servePhase
 	start := time.Now()
-	n, err := loadIndex(ctx, lib)
+	n, err := lib.Load(ctx)
 	if err != nil {
 		return err
 	}
-	srv.SetReady()
+	srv.SetReady() // as docent serve: ready first, then memory back to the OS
 	sp.Chunks, sp.LoadSeconds = n, time.Since(start).Seconds()
+	debug.FreeOSMemory()
 	sp.RSSMB, sp.AnonMB, sp.FileMB = procStatus("VmRSS:"), procStatus("RssAnon:"), procStatus("RssFile:")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -41,6 +41,26 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	defer db.Close()
+	emb, err := c.embedder()
+	if err != nil {
+		return err
+	}
+	latencies := api.NewLatencies()
+	lib := retrieval.NewLibrary(db, emb, retrieval.LibraryOptions{
+		ObserveSearch: func(m retrieval.Mode, d time.Duration) { latencies.ObserveSearch(string(m), d) }})
+	if err := lib.CheckEmbedder(ctx); err != nil {
+		return err
+	}
+	// The index rebuild is most of the start-up: it begins at once, while
+	// the rest is set up and the server already answers /health.
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	indexed := make(chan indexLoad, 1)
+	go func() {
+		start := time.Now()
+		n, err := lib.Load(work)
+		indexed <- indexLoad{n, time.Since(start), err}
+	}()
 	secret, err := auth.LoadSecret(g.Data, os.Getenv("DOCENT_SECRET_KEY"))
 	if err != nil {
 		return err
@@ -51,16 +71,6 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	hasher, err := auth.NewHasher(0)
 	if err != nil {
-		return err
-	}
-	emb, err := c.embedder()
-	if err != nil {
-		return err
-	}
-	latencies := api.NewLatencies()
-	lib := retrieval.NewLibrary(db, emb, retrieval.LibraryOptions{
-		ObserveSearch: func(m retrieval.Mode, d time.Duration) { latencies.ObserveSearch(string(m), d) }})
-	if err := lib.CheckEmbedder(ctx); err != nil {
 		return err
 	}
 	opts, maxUpload, err := c.options()
@@ -104,10 +114,8 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	go func() { served <- httpSrv.Serve(ln) }()
 	fmt.Fprintf(g.stdout, "docent %s listening on http://%s (data in %s)\n", versionString(), ln.Addr(), g.Data)
 
-	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWork()
 	loaded := make(chan error, 1)
-	go func() { loaded <- c.load(work, log, lib, pipe, srv) }()
+	go func() { loaded <- ready(work, log, <-indexed, pipe, srv) }()
 
 	select {
 	case err := <-served:
@@ -136,29 +144,26 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	return nil
 }
 
-// load rebuilds the index from the store, resumes interrupted documents and
-// marks the server ready.
-func (c *serveCmd) load(ctx context.Context, log *slog.Logger, lib *retrieval.Library, pipe *ingest.Pipeline, srv *api.Server) error {
-	start := time.Now()
-	n, err := loadIndex(ctx, lib)
-	if err != nil {
-		return err
+// indexLoad is the outcome of the start-up index rebuild.
+type indexLoad struct {
+	chunks int
+	took   time.Duration
+	err    error
+}
+
+// ready resumes interrupted documents once the index is loaded, marks the
+// server ready and then hands the rebuild's garbage back to the operating
+// system (about as much as the index itself: decoded batches, outgrown
+// posting lists; at 100k passages 675 MB resident before, retrieval/PERF.md).
+func ready(ctx context.Context, log *slog.Logger, l indexLoad, pipe *ingest.Pipeline, srv *api.Server) error {
+	if l.err != nil {
+		return l.err
 	}
 	if err := pipe.Start(ctx); err != nil {
 		return err
 	}
 	srv.SetReady()
-	log.Info("ready", "chunks", n, "load", time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-// loadIndex rebuilds the in-memory index from the store (docent serve and
-// docent bench start the same way). The rebuild leaves about as much
-// garbage as the index it built (decoded batches, outgrown posting lists);
-// it is handed back to the operating system at once rather than over the
-// next minutes (at 100k passages: 675 MB resident before, PERF.md).
-func loadIndex(ctx context.Context, lib *retrieval.Library) (int, error) {
-	n, err := lib.Load(ctx)
+	log.Info("ready", "chunks", l.chunks, "load", l.took.Round(time.Millisecond))
 	debug.FreeOSMemory()
-	return n, err
+	return nil
 }

@@ -37,10 +37,10 @@ const (
 type bm25 struct {
 	k1, b  float64
 	seed   maphash.Seed
-	dict   map[uint64]uint32 // 64-bit hash of a term → term id
-	lists  []postings        // by term id
-	docLen []uint32          // by ordinal: number of term occurrences
-	dead   []bool            // by ordinal
+	dict   termTable  // 64-bit hash of a term → term id
+	lists  []postings // by term id
+	docLen []uint32   // by ordinal: number of term occurrences
+	dead   []bool     // by ordinal
 	nDead  int
 	// nStale counts dead chunks removed without their terms: they still
 	// count in the document frequencies, so also in N, until compaction.
@@ -75,7 +75,7 @@ type scored struct {
 
 // newBM25 returns an empty index with the given parameters.
 func newBM25(k1, b float64) *bm25 {
-	return &bm25{k1: k1, b: b, seed: maphash.MakeSeed(), dict: make(map[uint64]uint32)}
+	return &bm25{k1: k1, b: b, seed: maphash.MakeSeed()}
 }
 
 // size returns the number of ordinals, dead ones included.
@@ -87,8 +87,8 @@ func (x *bm25) live() int { return len(x.docLen) - x.nDead }
 // add indexes terms under the next ordinal and returns it. terms must be
 // valid (see Terms.validate).
 func (x *bm25) add(terms Terms) uint32 {
-	rs, _ := x.resolve1(terms)
-	return x.commit([]resolved{rs}, 1)
+	rs, _ := x.resolveBatch([]Terms{terms}, 1)
+	return x.commit(rs, 1)
 }
 
 // resolved is one chunk's Terms decoded against the dictionary: term ids
@@ -104,13 +104,33 @@ type resolved struct {
 const noID = ^uint32(0)
 
 // resolveBatch validates and decodes batch, looking terms up in the
-// dictionary in parallel (read-only). It changes nothing.
+// dictionary in parallel (read-only). It changes nothing. The resolved
+// chunks share three backing arrays, one allocation each per batch.
 func (x *bm25) resolveBatch(batch []Terms, workers int) ([]resolved, error) {
 	out := make([]resolved, len(batch))
+	ends := make([]int, len(batch)) // end of each chunk's terms in the shared arrays
+	total := 0
+	for i, t := range batch {
+		n, tokens, _, err := t.header()
+		if err != nil {
+			return nil, fmt.Errorf("terms of chunk %d in batch: %w", i, err)
+		}
+		out[i].tokens = tokens
+		total += n
+		ends[i] = total
+	}
+	ids, hashes, freqs := make([]uint32, total), make([]uint64, total), make([]uint32, total)
+	for i, at := range ends {
+		lo := 0
+		if i > 0 {
+			lo = ends[i-1]
+		}
+		out[i].ids, out[i].hashes, out[i].freqs = ids[lo:lo:at], hashes[lo:lo:at], freqs[lo:lo:at]
+	}
 	errs := make([]error, len(batch))
 	parallel(len(batch), workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			out[i], errs[i] = x.resolve1(batch[i])
+			errs[i] = x.resolve1(batch[i], &out[i])
 		}
 	})
 	for i, err := range errs {
@@ -121,26 +141,17 @@ func (x *bm25) resolveBatch(batch []Terms, workers int) ([]resolved, error) {
 	return out, nil
 }
 
-// resolve1 validates and decodes one chunk's terms.
-func (x *bm25) resolve1(t Terms) (resolved, error) {
-	n, tokens, _, err := t.header()
-	if err != nil {
-		return resolved{}, err
-	}
-	r := resolved{ids: make([]uint32, 0, n), hashes: make([]uint64, 0, n), freqs: make([]uint32, 0, n), tokens: tokens}
-	// One pass decodes and validates (as Terms.validate does): terms sorted,
-	// frequencies adding up to the token count.
-	var prev []byte
-	sum, sorted := 0, true
-	err = t.each(func(term []byte, freq int) bool {
-		if prev != nil && string(prev) >= string(term) {
-			sorted = false
-			return false
+// resolve1 validates and decodes one chunk's terms into r, whose slices
+// have room for them.
+func (x *bm25) resolve1(t Terms, r *resolved) error {
+	sum := 0
+	err := t.each(func(term []byte, freq int) bool {
+		if len(r.ids) == cap(r.ids) {
+			return false // more terms than the header says
 		}
-		prev = append(prev[:0], term...)
 		sum += freq
 		h := maphash.Bytes(x.seed, term)
-		id, ok := x.dict[h]
+		id, ok := x.dict.get(h)
 		if !ok {
 			id = noID
 		}
@@ -149,10 +160,10 @@ func (x *bm25) resolve1(t Terms) (resolved, error) {
 		r.freqs = append(r.freqs, uint32(freq))
 		return true
 	})
-	if err != nil || !sorted || sum != tokens {
-		return resolved{}, ErrBadTerms
+	if err != nil || sum != r.tokens || len(r.ids) != cap(r.ids) {
+		return ErrBadTerms
 	}
-	return r, nil
+	return nil
 }
 
 // commit adds resolved chunks under consecutive new ordinals and returns
@@ -167,10 +178,10 @@ func (x *bm25) commit(rs []resolved, workers int) uint32 {
 			if id != noID {
 				continue
 			}
-			id, ok := x.dict[r.hashes[j]]
+			id, ok := x.dict.get(r.hashes[j])
 			if !ok {
 				id = uint32(len(x.lists))
-				x.dict[r.hashes[j]] = id
+				x.dict.put(r.hashes[j], id)
 				x.lists = append(x.lists, postings{})
 			}
 			r.ids[j] = id
@@ -180,24 +191,79 @@ func (x *bm25) commit(rs []resolved, workers int) uint32 {
 		x.sumLen += int64(r.tokens)
 	}
 	if len(rs) < 64 {
-		workers = 1
+		x.appendPostings(rs, first, 0, 1)
+		return first
 	}
+	nw := uint32(workers)
 	parallel(workers, workers, func(w, _ int) {
-		for i := range rs {
-			ord := first + uint32(i)
-			for j, id := range rs[i].ids {
-				if int(id)%workers != w {
-					continue
-				}
-				p := &x.lists[id]
-				p.data = appendUvarint(p.data, uint64(ord-p.last))
-				p.data = appendUvarint(p.data, uint64(rs[i].freqs[j]))
-				p.last = ord
-				p.df++
-			}
-		}
+		x.appendGrouped(rs, first, uint32(w), nw)
 	})
 	return first
+}
+
+// appendPostings appends the postings of rs (ordinals from first) to the
+// lists of the term ids ≡ w mod nw, in chunk order.
+func (x *bm25) appendPostings(rs []resolved, first, w, nw uint32) {
+	for i := range rs {
+		ord := first + uint32(i)
+		for j, id := range rs[i].ids {
+			if id%nw == w {
+				x.lists[id].append(ord, rs[i].freqs[j])
+			}
+		}
+	}
+}
+
+// appendGrouped does what appendPostings does for a large batch, grouped
+// by term first (a counting sort): each list's tail is then touched once
+// per batch rather than once per posting, which spares a cache miss per
+// posting on a big vocabulary. Within a term the order stays by ordinal.
+func (x *bm25) appendGrouped(rs []resolved, first, w, nw uint32) {
+	n := (uint32(len(x.lists)) + nw - 1 - w) / nw // term ids ≡ w: w, w+nw, …
+	end := make([]uint32, n+1)                    // counts at k+1, then cursors
+	for i := range rs {
+		for _, id := range rs[i].ids {
+			if id%nw == w {
+				end[id/nw+1]++
+			}
+		}
+	}
+	for k := 1; k <= int(n); k++ {
+		end[k] += end[k-1]
+	}
+	type posting struct{ ord, freq uint32 }
+	buf := make([]posting, end[n])
+	for i := range rs {
+		ord := first + uint32(i)
+		for j, id := range rs[i].ids {
+			if id%nw == w {
+				k := id / nw
+				buf[end[k]] = posting{ord, rs[i].freqs[j]}
+				end[k]++
+			}
+		}
+	}
+	// end[k] is now the end of term k's group, which starts where the
+	// previous group ended.
+	lo := uint32(0)
+	for k, hi := range end[:n] {
+		if hi == lo {
+			continue
+		}
+		p := &x.lists[uint32(k)*nw+w]
+		for _, e := range buf[lo:hi] {
+			p.append(e.ord, e.freq)
+		}
+		lo = hi
+	}
+}
+
+// append adds the posting (ord, freq); ord is above every ordinal in p.
+func (p *postings) append(ord, freq uint32) {
+	p.data = appendUvarint(p.data, uint64(ord-p.last))
+	p.data = appendUvarint(p.data, uint64(freq))
+	p.last = ord
+	p.df++
 }
 
 // parallel splits [0,n) into up to workers contiguous ranges and runs fn
@@ -235,7 +301,7 @@ func (x *bm25) remove(ord uint32, terms Terms) {
 		return
 	}
 	_ = terms.each(func(term []byte, _ int) bool {
-		if id, ok := x.dict[maphash.Bytes(x.seed, term)]; ok && x.lists[id].df > 0 {
+		if id, ok := x.dict.get(maphash.Bytes(x.seed, term)); ok && x.lists[id].df > 0 {
 			x.lists[id].df--
 		}
 		return true
@@ -270,7 +336,7 @@ func (x *bm25) floorIDF(df uint32) float64 {
 
 // termIDF returns the idf of term, or the idf of an unseen term.
 func (x *bm25) termIDF(term string) float64 {
-	if id, ok := x.dict[maphash.String(x.seed, term)]; ok {
+	if id, ok := x.dict.get(maphash.String(x.seed, term)); ok {
 		return x.idf(x.lists[id].df)
 	}
 	return x.idf(0)
@@ -287,7 +353,7 @@ func (x *bm25) resolve(q Terms) []queryTerm {
 		bit := uint64(1) << min(len(out), 63)
 		qt := queryTerm{bit: bit}
 		var df uint32
-		if id, ok := x.dict[maphash.Bytes(x.seed, term)]; ok {
+		if id, ok := x.dict.get(maphash.Bytes(x.seed, term)); ok {
 			qt.id, qt.known, df = id, true, x.lists[id].df
 		}
 		qt.weight, qt.floor = x.idf(df), x.floorIDF(df)
@@ -377,15 +443,14 @@ func (x *bm25) compact(remap []uint32) {
 // renumbers term ids.
 func (x *bm25) dropEmptyTerms() {
 	var lists []postings
-	for h, id := range x.dict {
-		if x.lists[id].df == 0 {
-			delete(x.dict, h)
-			continue
+	var dict termTable
+	x.dict.all(func(h uint64, id uint32) {
+		if x.lists[id].df > 0 {
+			dict.put(h, uint32(len(lists)))
+			lists = append(lists, x.lists[id])
 		}
-		x.dict[h] = uint32(len(lists))
-		lists = append(lists, x.lists[id])
-	}
-	x.lists = lists
+	})
+	x.dict, x.lists = dict, lists
 }
 
 // scratch holds the per-query accumulators of a BM25 search. Slices are

@@ -75,7 +75,7 @@ func TestBM25Compact(t *testing.T) {
 	if x.size() != 2 || x.live() != 2 {
 		t.Fatalf("size %d live %d, want 2 2", x.size(), x.live())
 	}
-	if _, ok := x.dict[maphash.String(x.seed, "gamma")]; ok {
+	if _, ok := x.dict.get(maphash.String(x.seed, "gamma")); ok {
 		t.Error("term of a dropped chunk kept in the dictionary")
 	}
 	var s scratch

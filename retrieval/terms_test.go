@@ -33,11 +33,15 @@ func TestTermsRejectsBadBytes(t *testing.T) {
 	unsorted.add("b", 1)
 	unsorted.add("a", 1)
 	cases := map[string][]byte{
-		"empty":       {},
-		"version":     append([]byte{9}, good[1:]...),
-		"truncated":   good[:len(good)-1],
-		"trailing":    append(append([]byte{}, good...), 0),
-		"unsorted":    unsorted.finish(),
+		"empty":     {},
+		"version":   append([]byte{9}, good[1:]...),
+		"truncated": good[:len(good)-1],
+		"trailing":  append(append([]byte{}, good...), 0),
+		"unsorted":  unsorted.finish(),
+		// per term: shared prefix, suffix length, suffix, frequency
+		"repeated":    {termsVersion, 2, 2, 0, 2, 'a', 'b', 1, 2, 0, 1},
+		"prefix back": {termsVersion, 2, 2, 0, 2, 'a', 'b', 1, 1, 1, 'a', 1},
+		"prefix over": {termsVersion, 2, 2, 0, 1, 'a', 1, 2, 1, 'b', 1},
 		"zero freq":   {termsVersion, 1, 0, 0, 1, 'a', 0},
 		"token count": {termsVersion, 1, 5, 0, 1, 'a', 1},
 	}
@@ -46,6 +50,13 @@ func TestTermsRejectsBadBytes(t *testing.T) {
 		if err := tm.UnmarshalBinary(b); !errors.Is(err, ErrBadTerms) {
 			t.Errorf("%s: err = %v, want ErrBadTerms", name, err)
 		}
+	}
+	var ok Terms // "ab" then "abc" and "b": sorted, sharing prefixes
+	if err := ok.UnmarshalBinary([]byte{termsVersion, 3, 3, 0, 2, 'a', 'b', 1, 2, 1, 'c', 1, 0, 1, 'b', 1}); err != nil {
+		t.Errorf("sorted terms with shared prefixes rejected: %v", err)
+	}
+	if got := ok.Map(); len(got) != 3 || got["abc"] != 1 || got["b"] != 1 {
+		t.Errorf("decoded %v, want ab abc b", got)
 	}
 	if _, err := Terms(nil).MarshalBinary(); err == nil {
 		t.Error("marshalling nil Terms should fail")

@@ -175,8 +175,8 @@ func encodeCode(code []uint64, v []float32, bits int) (lo, delta, sum float32) {
 		sd := math.Sqrt(max(ss/n-mean*mean, 0))
 		flo, fdelta = mean-1.5*sd, sd
 	default:
-		mn, mx := float64(slices.Min(v)), float64(slices.Max(v))
-		flo, fdelta = mn, (mx-mn)/float64(int(1)<<bits-1)
+		mn, mx := minMax(v)
+		flo, fdelta = float64(mn), (float64(mx)-float64(mn))/float64(int(1)<<bits-1)
 	}
 	var inv float32
 	if fdelta > 0 {
@@ -193,7 +193,16 @@ func encodeCode(code []uint64, v []float32, bits int) (lo, delta, sum float32) {
 					level = 1
 				}
 			} else {
-				level = uint64(min(max((x-lo32)*inv+0.5, 0), top))
+				// Plain comparisons (the min and max builtins order
+				// NaNs, at a cost) and a conversion through int32 (one
+				// instruction; to uint64 it is a branchy sequence).
+				f := (x-lo32)*inv + 0.5
+				if !(f > 0) {
+					f = 0
+				} else if f > top {
+					f = top
+				}
+				level = uint64(int32(f))
 			}
 			total += level
 			p[0] |= (level & 1) << j
@@ -204,6 +213,21 @@ func encodeCode(code []uint64, v []float32, bits int) (lo, delta, sum float32) {
 		copy(code[bits*w:bits*w+bits], p[:bits])
 	}
 	return lo32, float32(fdelta), float32(total)
+}
+
+// minMax returns the smallest and largest component of a non-empty v
+// (NaNs are not ordered: they never replace a bound).
+func minMax(v []float32) (lo, hi float32) {
+	lo, hi = v[0], v[0]
+	for _, x := range v[1:] {
+		if x < lo {
+			lo = x
+		}
+		if x > hi {
+			hi = x
+		}
+	}
+	return lo, hi
 }
 
 // remove forgets chunk id; an unknown id does nothing.

@@ -92,8 +92,12 @@
 // comparable; these settings could not be tuned here without such a
 // model).
 //
-// The vector part sits behind the small vectorIndex interface so that a
-// quantised or graph index can replace chromem-go's brute force.
+// The vector part sits behind the small vectorIndex interface. chromem-go
+// stores the vectors; beside each of its collections a quantised copy
+// (4-bit codes for the built-in embedder, sign bits and 2-bit codes for
+// neural vectors) picks candidates that are then scored exactly on the
+// float32 vectors chromem holds, much faster than its exhaustive scan
+// (PERF.md).
 //
 // After fusion, overlapping chunks of one document ([Start,End) ranges
 // intersect) count once, at the best rank; Query.Diversify reorders by
@@ -101,10 +105,12 @@
 //
 // # Filters and owners
 //
-// chromem-go holds one collection per owner; a search queries the
-// caller's collection and the shared library's (owner 0) and, for
-// Filter.DocumentIDs, uses chromem's `where` on the document id per
-// document. A zero Filter sees the shared library only.
+// chromem-go holds one collection per owner; a search looks only at the
+// caller's collection and the shared library's (owner 0), and with
+// Filter.DocumentIDs only at those documents' slots, so a user gets top_k
+// results from their own documents however many chunks others have. BM25
+// applies the same visibility while it scores, never afterwards. A zero
+// Filter sees the shared library only.
 //
 // # Relevance floor
 //

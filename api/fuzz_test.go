@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,12 +17,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
-	"golang.org/x/crypto/bcrypt"
 
 	"docent/chat"
 	"docent/ingest"
-	"docent/internal/auth"
-	"docent/retrieval"
 	"docent/store"
 )
 
@@ -47,39 +43,14 @@ type fuzzEnv struct {
 // the way and extraction is bounded tightly so that one input stays fast.
 func newFuzzEnv(f *testing.F, cfg Config) *fuzzEnv {
 	f.Helper()
-	db, err := store.Open(context.Background(), f.TempDir(), store.Options{NoSync: true})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	tokens, _ := auth.NewTokens(testSecret, time.Hour)
-	hasher, _ := auth.NewHasher(bcrypt.MinCost)
 	cfg.LoginRate, cfg.RegisterRate = 1<<30, 1<<30
-	lib := retrieval.NewLibrary(db, retrieval.NewBuiltin(0), retrieval.LibraryOptions{})
-	if _, err := lib.Load(context.Background()); err != nil {
-		f.Fatal(err)
-	}
-	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(db.Dir(), "uploads"), ingest.Options{
-		Limits: ingest.Limits{MaxBytes: 1 << 20, MaxExtracted: 1 << 20, Timeout: 5 * time.Second}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	f.Cleanup(func() { cancel(); pipe.Close() })
-	if err := pipe.Start(ctx); err != nil {
-		f.Fatal(err)
-	}
 	engine, _ := chat.New(chat.Config{})
 	var log *slog.Logger // DOCENT_FUZZ_LOG=1 shows the server log, for finding the cause of a 5xx
 	if os.Getenv("DOCENT_FUZZ_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: log, Ingest: pipe, Library: lib, Chat: engine})
-	f.Cleanup(srv.Wait)
-	srv.SetReady()
-	hs := httptest.NewServer(srv.Handler())
-	f.Cleanup(hs.Close)
-	fe := &fuzzEnv{testEnv: &testEnv{srv: srv, http: hs, db: db, tokens: tokens}}
+	fe := &fuzzEnv{testEnv: startEnv(f, cfg, envDeps{tokenTTL: time.Hour, chat: engine, log: log,
+		ingest: ingest.Options{Limits: ingest.Limits{MaxBytes: 1 << 20, MaxExtracted: 1 << 20, Timeout: 5 * time.Second}}})}
 
 	register := func(name string) uint64 {
 		rec := fe.serve("POST", "/api/v1/auth/register", "", "application/json",

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -41,42 +42,56 @@ func newTestEnv(t *testing.T, cfg Config) *testEnv {
 // newTestEnvChat is newTestEnv answering with chatEngine (extractive when nil).
 func newTestEnvChat(t testing.TB, cfg Config, chatEngine *chat.Engine) *testEnv {
 	t.Helper()
-	db, err := store.Open(context.Background(), t.TempDir(), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	tokens, _ := auth.NewTokens(testSecret, time.Minute)
-	hasher, _ := auth.NewHasher(bcrypt.MinCost)
 	if cfg.LoginRate == 0 {
 		cfg.LoginRate = 10000
 	}
 	if cfg.RegisterRate == 0 {
 		cfg.RegisterRate = 10000
 	}
+	if chatEngine == nil {
+		chatEngine, _ = chat.New(chat.Config{})
+	}
+	return startEnv(t, cfg, envDeps{tokenTTL: time.Minute, chat: chatEngine})
+}
+
+// envDeps are the server's dependencies that differ between environments.
+type envDeps struct {
+	tokenTTL time.Duration
+	ingest   ingest.Options
+	chat     *chat.Engine
+	log      *slog.Logger // nil: discarded
+}
+
+// startEnv starts a server over a fresh store, with a running ingest
+// pipeline, reached through the real router.
+func startEnv(tb testing.TB, cfg Config, d envDeps) *testEnv {
+	tb.Helper()
+	db, err := store.Open(context.Background(), tb.TempDir(), store.Options{NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	tokens, _ := auth.NewTokens(testSecret, d.tokenTTL)
+	hasher, _ := auth.NewHasher(bcrypt.MinCost)
 	lib := retrieval.NewLibrary(db, retrieval.NewBuiltin(0), retrieval.LibraryOptions{})
 	if _, err := lib.Load(context.Background()); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(db.Dir(), "uploads"), ingest.Options{})
+	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(db.Dir(), "uploads"), d.ingest)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); pipe.Close() })
+	tb.Cleanup(func() { cancel(); pipe.Close() })
 	if err := pipe.Start(ctx); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	engine := chatEngine
-	if engine == nil {
-		engine, _ = chat.New(chat.Config{})
-	}
-	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher, Ingest: pipe, Library: lib, Chat: engine})
-	t.Cleanup(srv.Wait)
+	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: d.log, Ingest: pipe, Library: lib, Chat: d.chat})
+	tb.Cleanup(srv.Wait)
 	srv.SetReady()
 	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &testEnv{t: t, srv: srv, http: hs, db: db, tokens: tokens}
+	tb.Cleanup(hs.Close)
+	return &testEnv{t: tb, srv: srv, http: hs, db: db, tokens: tokens}
 }
 
 // response is a finished request: its status, headers and body.
@@ -189,15 +204,24 @@ type file struct {
 // upload posts files as multipart "file" parts to /api/v1/documents?query.
 func (e *testEnv) upload(token, query string, files ...file) response {
 	e.t.Helper()
+	return e.postMultipart(token, query, func(mw *multipart.Writer) {
+		for _, f := range files {
+			w, err := mw.CreateFormFile("file", f.name)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			w.Write(f.data)
+		}
+	})
+}
+
+// postMultipart posts the multipart body that write writes to
+// /api/v1/documents?query.
+func (e *testEnv) postMultipart(token, query string, write func(*multipart.Writer)) response {
+	e.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	for _, f := range files {
-		w, err := mw.CreateFormFile("file", f.name)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		w.Write(f.data)
-	}
+	write(mw)
 	mw.Close()
 	req, _ := http.NewRequest("POST", e.http.URL+"/api/v1/documents?"+query, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())

@@ -20,7 +20,6 @@ import (
 	chromem "github.com/philippgille/chromem-go"
 
 	"docent/api"
-	"docent/internal/auth"
 	"docent/retrieval"
 	"docent/store"
 )
@@ -44,15 +43,7 @@ func (c *benchCmd) serve(ctx context.Context, g *Globals) error {
 	if err := lib.CheckEmbedder(ctx); err != nil {
 		return err
 	}
-	secret, err := auth.LoadSecret(g.Data, "")
-	if err != nil {
-		return err
-	}
-	tokens, err := auth.NewTokens(secret, time.Minute)
-	if err != nil {
-		return err
-	}
-	hasher, err := auth.NewHasher(0)
+	tokens, hasher, err := loadAuth(g.Data, "", time.Minute)
 	if err != nil {
 		return err
 	}

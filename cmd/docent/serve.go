@@ -61,15 +61,7 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		n, err := lib.Load(work)
 		indexed <- indexLoad{n, time.Since(start), err}
 	}()
-	secret, err := auth.LoadSecret(g.Data, os.Getenv("DOCENT_SECRET_KEY"))
-	if err != nil {
-		return err
-	}
-	tokens, err := auth.NewTokens(secret, c.TokenTTL)
-	if err != nil {
-		return err
-	}
-	hasher, err := auth.NewHasher(0)
+	tokens, hasher, err := loadAuth(g.Data, os.Getenv("DOCENT_SECRET_KEY"), c.TokenTTL)
 	if err != nil {
 		return err
 	}
@@ -166,4 +158,23 @@ func ready(ctx context.Context, log *slog.Logger, l indexLoad, pipe *ingest.Pipe
 	log.Info("ready", "chunks", l.chunks, "load", l.took.Round(time.Millisecond))
 	debug.FreeOSMemory()
 	return nil
+}
+
+// loadAuth returns the token issuer (tokens live ttl) signing with the data
+// directory's secret, or with fromEnv when it is set, and the password
+// hasher.
+func loadAuth(data, fromEnv string, ttl time.Duration) (*auth.Tokens, *auth.Hasher, error) {
+	secret, err := auth.LoadSecret(data, fromEnv)
+	if err != nil {
+		return nil, nil, err
+	}
+	tokens, err := auth.NewTokens(secret, ttl)
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher, err := auth.NewHasher(0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tokens, hasher, nil
 }

@@ -479,13 +479,17 @@ func (s *scratch) reset() {
 }
 
 // top returns the n touched ordinals with the highest scores, best first;
-// ties go to the lower ordinal.
+// ties go to the lower key (the ordinal when key is nil). key is called
+// only for ordinals that can still enter the top n.
 func (s *scratch) top(n int, key func(ord uint32) uint64) []scored {
 	if n <= 0 {
 		return nil
 	}
 	h := make(minHeap, 0, min(n, len(s.touched)))
 	for _, o := range s.touched {
+		if len(h) == n && s.acc[o] < h[0].score {
+			continue // cannot enter, whatever its key: the key is not read
+		}
 		c := scored{o, s.acc[o], uint64(o)}
 		if key != nil {
 			c.key = key(o)

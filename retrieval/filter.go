@@ -41,9 +41,14 @@ func (f Filter) resolve() visibility {
 	return v
 }
 
+// allowsOwner reports whether some chunks owned by owner are visible.
+func (v visibility) allowsOwner(owner uint64) bool {
+	return slices.Contains(v.owners, owner)
+}
+
 // allows reports whether a chunk of document doc owned by owner is visible.
 func (v visibility) allows(owner, doc uint64) bool {
-	if !slices.Contains(v.owners, owner) {
+	if !v.allowsOwner(owner) {
 		return false
 	}
 	if v.docs == nil {

@@ -169,8 +169,10 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 	defer s.reset()
 	qt := ix.kw.resolve(qterms)
 	ix.kw.search(qt, func(ord uint32) bool {
-		m := &ix.meta[ord]
-		return !ix.kw.dead[ord] && vis.allows(m.owner, m.doc)
+		if ix.kw.dead[ord] || !vis.allowsOwner(ix.owners[ord]) {
+			return false
+		}
+		return vis.docs == nil || vis.allows(ix.owners[ord], ix.meta[ord].doc)
 	}, s)
 	var top []scored
 	if q.Mode != ModeVector {

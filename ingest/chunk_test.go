@@ -109,13 +109,23 @@ func insideWord(s string, i int) bool {
 }
 
 // longWordAt reports whether the non-space run around i is longer than size.
+// It walks by runes: a continuation byte such as the 0x85 of U+0745 is not
+// the space U+0085.
 func longWordAt(s string, i, size int) bool {
 	a, b := i, i
-	for a > 0 && !unicode.IsSpace(rune(s[a-1])) {
-		a--
+	for a > 0 {
+		r, n := utf8.DecodeLastRuneInString(s[:a])
+		if unicode.IsSpace(r) {
+			break
+		}
+		a -= n
 	}
-	for b < len(s) && !unicode.IsSpace(rune(s[b])) {
-		b++
+	for b < len(s) {
+		r, n := utf8.DecodeRuneInString(s[b:])
+		if unicode.IsSpace(r) {
+			break
+		}
+		b += n
 	}
 	return utf8.RuneCountInString(s[a:b]) > size
 }

@@ -351,7 +351,8 @@ type Result struct {
 	DocumentID uint64
 	Filename   string
 	ChunkIndex int
-	Page       int
+	Page       int // page where the passage starts (from 1), 0 without pages
+	EndPage    int // page where it ends
 	Headings   []string
 	Score      float64
 	Text       string
@@ -407,7 +408,7 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 			}
 			name, names[c.DocumentID] = d.Filename, d.Filename
 		}
-		out = append(out, Result{DocumentID: c.DocumentID, Filename: name, ChunkIndex: c.Index, Page: c.Page,
+		out = append(out, Result{DocumentID: c.DocumentID, Filename: name, ChunkIndex: c.Index, Page: c.Page, EndPage: c.Page,
 			Headings: c.Headings, Score: h.Score, Text: c.Text, BelowFloor: h.BelowFloor})
 	}
 	return out, nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -18,11 +19,12 @@ import (
 )
 
 type evalCmd struct {
-	Dataset string `arg:"" type:"existingdir" help:"A BEIR-layout folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv."`
-	Split   string `name:"split" default:"test" help:"Which qrels file to judge with."`
-	Mode    string `name:"mode" default:"hybrid" enum:"hybrid,keyword,vector" help:"Ranking to evaluate: ${enum}."`
-	TopK    int    `name:"top-k" default:"100" help:"Results retrieved per query."`
-	JSON    bool   `name:"json" help:"Print one JSON object with the metrics."`
+	Dataset   string `arg:"" type:"existingdir" help:"A BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv), or a folder of documents with a questions file (qa.jsonl)."`
+	Questions string `name:"questions" type:"path" help:"Questions file of a document folder (JSON Lines: question, source_files, optional source_pages); default DIR/qa.jsonl."`
+	Split     string `name:"split" default:"test" help:"Which qrels file to judge with (BEIR)."`
+	Mode      string `name:"mode" default:"hybrid" enum:"hybrid,keyword,vector" help:"Ranking to evaluate: ${enum}."`
+	TopK      int    `name:"top-k" default:"100" help:"Results retrieved per query (BEIR)."`
+	JSON      bool   `name:"json" help:"Print one JSON object with the metrics."`
 
 	embedFlags
 }
@@ -40,10 +42,22 @@ type evalResult struct {
 	Mode         string  `json:"mode"`
 }
 
-// Run indexes the corpus into a temporary data directory through the real
-// store and library (one document per corpus record, title + text), runs
-// every judged query and prints the standard metrics.
+// Run evaluates a BEIR folder, or a document folder when it has a
+// questions file (or --questions is given).
 func (c *evalCmd) Run(ctx context.Context, g *Globals) error {
+	if c.Questions == "" {
+		if _, err := os.Stat(filepath.Join(c.Dataset, "corpus.jsonl")); err == nil {
+			return c.runBEIR(ctx, g)
+		}
+		c.Questions = filepath.Join(c.Dataset, "qa.jsonl")
+	}
+	return c.runDocQA(ctx, g)
+}
+
+// runBEIR indexes the corpus into a temporary data directory through the
+// real store and library (one document per corpus record, title + text),
+// runs every judged query and prints the standard metrics.
+func (c *evalCmd) runBEIR(ctx context.Context, g *Globals) error {
 	ds, err := retrieval.LoadBEIR(c.Dataset, c.Split)
 	if err != nil {
 		return err

@@ -22,19 +22,29 @@ type userJSON struct {
 	Role      string    `json:"role"`
 	IsActive  bool      `json:"is_active"`
 	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func toUserJSON(u *store.User) userJSON {
-	return userJSON{ID: u.ID, Username: u.Username, Email: u.Email, Role: string(u.Role), IsActive: u.Active, CreatedAt: u.CreatedAt}
+	return userJSON{ID: u.ID, Username: u.Username, Email: u.Email, Role: string(u.Role), IsActive: u.Active,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
-// validation turns an account validation failure into a 422 naming the field.
-func validation(err error) error {
-	var fe *auth.FieldError
-	if errors.As(err, &fe) {
-		return invalid(fe.Field, fe.Message)
+// validation turns account validation failures (nil entries are skipped)
+// into one 422 that names every invalid field, or nil when there is none.
+func validation(errs ...error) error {
+	var fields []FieldError
+	for _, err := range errs {
+		var fe *auth.FieldError
+		switch {
+		case err == nil:
+		case errors.As(err, &fe):
+			fields = append(fields, FieldError{Field: fe.Field, Message: fe.Message})
+		default:
+			return err
+		}
 	}
-	return err
+	return invalidFields(fields)
 }
 
 type registerRequest struct {
@@ -50,11 +60,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Username, req.Email = strings.TrimSpace(req.Username), strings.TrimSpace(req.Email)
-	for _, err := range []error{auth.ValidateUsername(req.Username), auth.ValidateEmail(req.Email), auth.ValidatePassword(req.Password)} {
-		if err != nil {
-			s.fail(w, r, validation(err))
-			return
-		}
+	if err := validation(auth.ValidateUsername(req.Username), auth.ValidateEmail(req.Email), auth.ValidatePassword(req.Password)); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	hash, err := s.hasher.Hash(req.Password)
 	if err != nil {

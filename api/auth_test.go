@@ -180,7 +180,7 @@ func TestDeactivationAndPasswordChangeRevokeTokens(t *testing.T) {
 	admin := e.register("admin")
 	bob := e.register("bob")
 
-	r := e.do("PATCH", "/api/v1/users/me", bob.Token, map[string]string{"password": "brand-new-password"})
+	r := e.do("PATCH", "/api/v1/users/me", bob.Token, map[string]string{"password": "brand-new-password", "current_password": "password-bob"})
 	expect(t, "change password", r, 200)
 	expect(t, "old token after password change", e.do("GET", "/api/v1/auth/me", bob.Token, nil), 401)
 	bob.Token = e.login("bob", "brand-new-password")

@@ -71,6 +71,8 @@ var authzRules = map[string]authzRule{
 	"GET /api/v1/users":   {access: authzAdmin, foreign: 403, own: 200},
 	// An empty change: anyone may send it, and it leaves the account as it is.
 	"PATCH /api/v1/users/me": {access: authzUser, own: 200, body: map[string]string{}},
+	"GET /api/v1/users/me":   {access: authzUser, own: 200},
+	"GET /api/v1/users/{id}": {access: authzAdmin, id: "user", foreign: 403, own: 200},
 	"PATCH /api/v1/users/{id}": {access: authzAdmin, id: "user", foreign: 403, own: 200,
 		body: map[string]any{"is_active": true}},
 	"DELETE /api/v1/users/{id}":      {access: authzUser, id: "user", foreign: 404, own: 204},
@@ -618,24 +620,26 @@ func TestBadAndRevokedTokensAre401OnEveryRoute(t *testing.T) {
 		"no signature segment":                         head + "." + payload,
 		"not yet valid (nbf in an hour)":               hs(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Hour).Unix() }),
 		"issued in an hour":                            hs(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Hour).Unix() }),
-		"expired a minute ago":                         hs(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() }),
-		"no expiry":                                    hs(func(c jwt.MapClaims) { delete(c, "exp") }),
-		"wrong issuer":                                 hs(func(c jwt.MapClaims) { c["iss"] = "docent-evil" }),
-		"wrong audience":                               hs(func(c jwt.MapClaims) { c["aud"] = []string{"other-api"} }),
-		"subject 0":                                    hs(func(c jwt.MapClaims) { c["sub"] = "0" }),
-		"subject not a number":                         hs(func(c jwt.MapClaims) { c["sub"] = "carl" }),
-		"subject a JSON number":                        hs(func(c jwt.MapClaims) { c["sub"] = carl.ID }),
-		"subject with a sign":                          hs(func(c jwt.MapClaims) { c["sub"] = "+" + strconv.FormatUint(carl.ID, 10) }),
-		"version a string":                             hs(func(c jwt.MapClaims) { c["ver"] = "0" }),
-		"alg none":                                     forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims(nil), nil),
-		"HS512 with the right secret":                  forge(t, jwt.SigningMethodHS512, testSecret, claims(nil), nil),
-		"HS384 with the right secret":                  forge(t, jwt.SigningMethodHS384, testSecret, claims(nil), nil),
-		"HS256 keyed with the RSA public key":          forge(t, jwt.SigningMethodHS256, pubPEM, claims(nil), nil),
-		"RS256 with a real RSA key":                    forge(t, jwt.SigningMethodRS256, rsaKey, claims(nil), nil),
-		"RS256 header over an HMAC signature":          rsHeaderHMAC,
-		"kid and jku pointing elsewhere":               forge(t, jwt.SigningMethodHS256, []byte("attacker-key-attacker-key-attacker"), claims(nil), map[string]any{"kid": "../../../dev/null", "jku": "https://evil.example/jwks"}),
-		"the secret with a byte less":                  forge(t, jwt.SigningMethodHS256, testSecret[:len(testSecret)-1], claims(nil), nil),
-		"whitespace only":                              "   ",
+		"expired a minute ago": hs(func(c jwt.MapClaims) {
+			c["iat"], c["nbf"], c["exp"] = now.Add(-time.Hour).Unix(), now.Add(-time.Hour).Unix(), now.Add(-time.Minute).Unix()
+		}),
+		"no expiry":                           hs(func(c jwt.MapClaims) { delete(c, "exp") }),
+		"wrong issuer":                        hs(func(c jwt.MapClaims) { c["iss"] = "docent-evil" }),
+		"wrong audience":                      hs(func(c jwt.MapClaims) { c["aud"] = []string{"other-api"} }),
+		"subject 0":                           hs(func(c jwt.MapClaims) { c["sub"] = "0" }),
+		"subject not a number":                hs(func(c jwt.MapClaims) { c["sub"] = "carl" }),
+		"subject a JSON number":               hs(func(c jwt.MapClaims) { c["sub"] = carl.ID }),
+		"subject with a sign":                 hs(func(c jwt.MapClaims) { c["sub"] = "+" + strconv.FormatUint(carl.ID, 10) }),
+		"version a string":                    hs(func(c jwt.MapClaims) { c["ver"] = "0" }),
+		"alg none":                            forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims(nil), nil),
+		"HS512 with the right secret":         forge(t, jwt.SigningMethodHS512, testSecret, claims(nil), nil),
+		"HS384 with the right secret":         forge(t, jwt.SigningMethodHS384, testSecret, claims(nil), nil),
+		"HS256 keyed with the RSA public key": forge(t, jwt.SigningMethodHS256, pubPEM, claims(nil), nil),
+		"RS256 with a real RSA key":           forge(t, jwt.SigningMethodRS256, rsaKey, claims(nil), nil),
+		"RS256 header over an HMAC signature": rsHeaderHMAC,
+		"kid and jku pointing elsewhere":      forge(t, jwt.SigningMethodHS256, []byte("attacker-key-attacker-key-attacker"), claims(nil), map[string]any{"kid": "../../../dev/null", "jku": "https://evil.example/jwks"}),
+		"the secret with a byte less":         forge(t, jwt.SigningMethodHS256, testSecret[:len(testSecret)-1], claims(nil), nil),
+		"whitespace only":                     "   ",
 	}
 
 	// Revoked tokens of real users.
@@ -656,7 +660,7 @@ func TestBadAndRevokedTokensAre401OnEveryRoute(t *testing.T) {
 	bad["deactivated then reactivated user's old token"] = fay.Token
 	hal := e.register("hal")
 	halSecond := e.login("hal", "password-hal")
-	expect(t, "hal changes password", e.do("PATCH", "/api/v1/users/me", hal.Token, map[string]string{"password": "a-new-password-for-hal"}), 200)
+	expect(t, "hal changes password", e.do("PATCH", "/api/v1/users/me", hal.Token, map[string]string{"password": "a-new-password-for-hal", "current_password": "password-hal"}), 200)
 	bad["token used to change the password"] = hal.Token
 	bad["other session's token after a password change"] = halSecond
 
@@ -676,6 +680,10 @@ func TestBadAndRevokedTokensAre401OnEveryRoute(t *testing.T) {
 			r := e.send(req)
 			if r.Status != http.StatusUnauthorized {
 				t.Errorf("%s with %s: %d, want 401: %s", key, name, r.Status, r.Body)
+			}
+			// Only a genuine token refused for its age alone says so.
+			if said, expired := strings.Contains(r.Detail(), "expired"), name == "expired a minute ago"; said != expired {
+				t.Errorf("%s with %s: detail %q (saying it expired: %v, want %v)", key, name, r.Detail(), said, expired)
 			}
 		}
 		// A token anywhere but the Authorization header is no token, except
@@ -764,7 +772,8 @@ func TestRevocationReachesAnOpenWebSocket(t *testing.T) {
 			if revoke == "deactivate" {
 				expect(t, revoke, e.do("PATCH", sprintf("/api/v1/users/%d", u.ID), admin.Token, map[string]any{"is_active": false}), 200)
 			} else {
-				expect(t, revoke, e.do("PATCH", "/api/v1/users/me", u.Token, map[string]string{"password": "another-password"}), 200)
+				expect(t, revoke, e.do("PATCH", "/api/v1/users/me", u.Token,
+					map[string]string{"password": "another-password", "current_password": "password-" + u.Name}), 200)
 			}
 			wsjson.Write(ctx, c, map[string]any{"type": "chat", "conversation_id": conv, "content": "still there?"})
 			var f wsFrameIn

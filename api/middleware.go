@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"docent/internal/auth"
 	"docent/store"
 )
 
@@ -139,8 +141,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// errUnauthorized is the one answer to every authentication failure.
-var errUnauthorized = errorf(http.StatusUnauthorized, "not authenticated: a valid bearer token is required")
+// errUnauthorized is the answer to every authentication failure but one:
+// a genuine token that has only expired gets errExpired.
+var (
+	errUnauthorized = errorf(http.StatusUnauthorized, "not authenticated: a valid bearer token is required")
+	errExpired      = errorf(http.StatusUnauthorized, "the access token has expired: log in again (POST /api/v1/auth/token) for a new one")
+)
 
 // userFromToken verifies token and loads its user, refusing deleted and
 // deactivated users and tokens issued before a password change.
@@ -149,11 +155,14 @@ func (s *Server) userFromToken(ctx context.Context, token string) (*store.User, 
 		return nil, errUnauthorized
 	}
 	claims, err := s.tokens.Verify(token)
+	if errors.Is(err, auth.ErrExpiredToken) {
+		return nil, errExpired
+	}
 	if err != nil {
 		return nil, errUnauthorized
 	}
 	u, err := s.db.UserByID(ctx, claims.UserID)
-	if err != nil || !u.Active || u.TokenVersion != claims.Version {
+	if err != nil || !u.Active || u.TokenVersion != claims.Version { // deleted, deactivated or revoked
 		return nil, errUnauthorized
 	}
 	return &u, nil

@@ -54,6 +54,19 @@ func invalid(field, message string) error {
 	}
 }
 
+// invalidFields returns one 422 error naming every field of fields (nil
+// when there is none); the detail lists them all.
+func invalidFields(fields []FieldError) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return &httpError{status: http.StatusUnprocessableEntity, detail: strings.Join(parts, "; "), fields: fields}
+}
+
 // writeProblem answers with a problem+json body.
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []FieldError) {
 	p := Problem{

@@ -28,10 +28,12 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/api/v1/auth/me", summary: "The current user", access: accessUser, handler: s.me, responses: ok("User")},
 
 		{method: "GET", pattern: "/api/v1/users", summary: "List users (admin)", access: accessAdmin, handler: s.listUsers, responses: ok("UserList")},
-		{method: "PATCH", pattern: "/api/v1/users/me", summary: "Change own username, email or password", access: accessUser,
-			handler: s.updateMe, request: "UserUpdate", responses: ok("User")},
-		{method: "PATCH", pattern: "/api/v1/users/{id}", summary: "Activate, deactivate or change the role of a user (admin)", access: accessAdmin,
-			handler: s.adminUpdateUser, request: "UserAdminUpdate", responses: ok("User")},
+		{method: "GET", pattern: "/api/v1/users/me", summary: "The current user (as /api/v1/auth/me)", access: accessUser, handler: s.me, responses: ok("User")},
+		{method: "PATCH", pattern: "/api/v1/users/me", summary: "Change own username, email or password (a new password needs current_password; 403 when missing or wrong) and revokes earlier tokens",
+			access: accessUser, handler: s.updateMe, request: "UserUpdate", responses: map[int]string{http.StatusOK: "User", http.StatusForbidden: "Problem"}},
+		{method: "GET", pattern: "/api/v1/users/{id}", summary: "A user (admin)", access: accessAdmin, handler: s.getUser, responses: ok("User")},
+		{method: "PATCH", pattern: "/api/v1/users/{id}", summary: "Activate, deactivate, change the role of or set the password of a user (admin); deactivating and a new password revoke the user's tokens",
+			access: accessAdmin, handler: s.adminUpdateUser, request: "UserAdminUpdate", responses: ok("User")},
 		{method: "DELETE", pattern: "/api/v1/users/{id}", summary: "Delete a user with their conversations and private documents (admin or self)",
 			access: accessUser, handler: s.deleteUser, responses: map[int]string{http.StatusNoContent: ""}},
 

@@ -19,10 +19,12 @@ func schemas() obj {
 	for k, v := range conversation {
 		withMessages[k] = v
 	}
-	user := object([]string{"id", "username", "email", "role", "is_active", "created_at"}, obj{
+	user := object([]string{"id", "username", "email", "role", "is_active", "created_at", "updated_at"}, obj{
 		"id": integer(), "username": str(), "email": obj{"type": "string", "format": "email"},
-		"role": enum("user", "admin"), "is_active": boolean(), "created_at": timestamp(),
+		"role": enum("user", "admin"), "is_active": boolean(), "created_at": timestamp(), "updated_at": timestamp(),
 	})
+	password := obj{"type": "string", "minLength": 8, "maxLength": 72, "description": "at least 8 characters and at most 72 bytes"}
+	current := obj{"type": "string", "description": "the caller's current password: required with password when changing one's own"}
 	return obj{
 		"Banner": object(nil, obj{"message": str(), "version": str()}),
 		"Status": object([]string{"status"}, obj{"status": str()}),
@@ -33,7 +35,7 @@ func schemas() obj {
 		"RegisterRequest": object([]string{"username", "email", "password"}, obj{
 			"username": obj{"type": "string", "minLength": 3, "maxLength": 50, "pattern": `^[A-Za-z0-9][A-Za-z0-9._-]*$`},
 			"email":    obj{"type": "string", "format": "email"},
-			"password": obj{"type": "string", "minLength": 8},
+			"password": password,
 		}),
 		"TokenRequest": object([]string{"username", "password"}, obj{
 			"username": str(), "password": str(), "grant_type": enum("password"), "scope": str(),
@@ -41,10 +43,11 @@ func schemas() obj {
 		"Token": object([]string{"access_token", "token_type", "expires_in"}, obj{
 			"access_token": str(), "token_type": enum("bearer"), "expires_in": integer(),
 		}),
-		"User":                     user,
-		"UserList":                 arrayOf(ref("User")),
-		"UserUpdate":               object(nil, obj{"username": str(), "email": str(), "password": str()}),
-		"UserAdminUpdate":          object(nil, obj{"is_active": boolean(), "role": enum("user", "admin")}),
+		"User":       user,
+		"UserList":   arrayOf(ref("User")),
+		"UserUpdate": object(nil, obj{"username": str(), "email": str(), "password": password, "current_password": current}),
+		"UserAdminUpdate": object(nil, obj{"is_active": boolean(), "role": enum("user", "admin"),
+			"password": password, "current_password": current}),
 		"Conversation":             object([]string{"id", "title", "created_at", "updated_at"}, conversation),
 		"ConversationWithMessages": object([]string{"id", "title", "messages"}, withMessages),
 		"ConversationList":         arrayOf(ref("Conversation")),

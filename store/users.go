@@ -21,19 +21,43 @@ const (
 
 // User is an account. PasswordHash is never shown outside the process.
 type User struct {
-	ID           uint64    `json:"id"`
-	Username     string    `json:"username"`
-	Email        string    `json:"email"`
-	PasswordHash string    `json:"password_hash"`
-	Role         Role      `json:"role"`
-	Active       bool      `json:"is_active"`
-	TokenVersion uint64    `json:"token_version"` // bumped to revoke every earlier token
+	ID           uint64 `json:"id"`
+	Username     string `json:"username"`
+	Email        string `json:"email"`
+	PasswordHash string `json:"password_hash"`
+	Role         Role   `json:"role"`
+	Active       bool   `json:"is_active"`
+	// TokenVersion is the generation of the user's credentials. Every
+	// credential docent issues records it (access tokens in their "ver"
+	// claim; API keys are to record it the same way) and is refused once it
+	// differs: RevokeCredentials bumps it.
+	TokenVersion uint64    `json:"token_version"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // IsAdmin reports whether u may act on everyone's data.
 func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }
+
+// RevokeCredentials invalidates every token (and key) issued to u so far:
+// called when the password changes and when the account is deactivated.
+func (u *User) RevokeCredentials() { u.TokenVersion++ }
+
+// SetPassword replaces u's password hash and revokes every earlier
+// credential.
+func (u *User) SetPassword(hash string) {
+	u.PasswordHash = hash
+	u.RevokeCredentials()
+}
+
+// SetActive activates or deactivates u; deactivating revokes every
+// credential, and reactivating does not bring them back.
+func (u *User) SetActive(active bool) {
+	if u.Active != active {
+		u.Active = active
+		u.RevokeCredentials()
+	}
+}
 
 // fold is the case-insensitive form under which usernames and emails are unique.
 func fold(s string) []byte { return []byte(strings.ToLower(strings.TrimSpace(s))) }

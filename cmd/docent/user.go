@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,6 +22,7 @@ type userCmd struct {
 	List       userListCmd       `cmd:"" help:"List accounts."`
 	Deactivate userDeactivateCmd `cmd:"" help:"Deactivate an account: it can no longer log in and its tokens stop working."`
 	Activate   userActivateCmd   `cmd:"" help:"Re-activate a deactivated account."`
+	Passwd     userPasswdCmd     `cmd:"" help:"Set an account's password (a forgotten one, too): its earlier tokens stop working."`
 }
 
 type userAddCmd struct {
@@ -35,18 +38,7 @@ func (c *userAddCmd) Run(ctx context.Context, g *Globals) error {
 			return err
 		}
 	}
-	pw, err := readPassword(g, c.PasswordStdin)
-	if err != nil {
-		return err
-	}
-	if err := auth.ValidatePassword(pw); err != nil {
-		return err
-	}
-	hasher, err := auth.NewHasher(0)
-	if err != nil {
-		return err
-	}
-	hash, err := hasher.Hash(pw)
+	hash, err := newPasswordHash(g, c.PasswordStdin)
 	if err != nil {
 		return err
 	}
@@ -148,10 +140,7 @@ func setActive(ctx context.Context, g *Globals, name string, active bool) error 
 		return fmt.Errorf("no user %q", name)
 	}
 	u, err = db.UpdateUser(ctx, u.ID, func(u *store.User) error {
-		if u.Active != active {
-			u.Active = active
-			u.TokenVersion++
-		}
+		u.SetActive(active)
 		return nil
 	})
 	if err != nil {
@@ -162,5 +151,98 @@ func setActive(ctx context.Context, g *Globals, name string, active bool) error 
 		state = "active"
 	}
 	fmt.Fprintf(g.stdout, "%s is %s\n", u.Username, state)
+	return nil
+}
+
+type userPasswdCmd struct {
+	Name          string `arg:"" help:"Username or email."`
+	PasswordStdin bool   `name:"password-stdin" help:"Read the new password from the first line of standard input (otherwise it is asked for on the terminal)."`
+	Server        string `name:"server" env:"DOCENT_SERVER" help:"Set it through a running server at this URL instead of opening the data directory."`
+	Token         string `name:"token" env:"DOCENT_TOKEN" help:"An admin's access token for --server."`
+}
+
+// Run finds the account first (so a typo or a held data directory is
+// reported before the password is asked for), then sets the password.
+func (c *userPasswdCmd) Run(ctx context.Context, g *Globals) error {
+	if c.Server != "" {
+		return c.viaServer(ctx, g)
+	}
+	db, err := openStore(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.UserByLogin(ctx, c.Name)
+	if err != nil {
+		return fmt.Errorf("no user %q", c.Name)
+	}
+	hash, err := newPasswordHash(g, c.PasswordStdin)
+	if err != nil {
+		return err
+	}
+	u, err = db.UpdateUser(ctx, u.ID, func(u *store.User) error {
+		u.SetPassword(hash)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "password of %s changed; their earlier tokens no longer work\n", u.Username)
+	return nil
+}
+
+// newPasswordHash reads a new password, checks it against the rules and
+// hashes it.
+func newPasswordHash(g *Globals, fromStdin bool) (string, error) {
+	pw, err := readPassword(g, fromStdin)
+	if err != nil {
+		return "", err
+	}
+	if err := auth.ValidatePassword(pw); err != nil {
+		return "", err
+	}
+	hasher, err := auth.NewHasher(0)
+	if err != nil {
+		return "", err
+	}
+	return hasher.Hash(pw)
+}
+
+// viaServer sets the password with an admin's token: the user is found in
+// GET /api/v1/users, the password set with PATCH /api/v1/users/{id}.
+func (c *userPasswdCmd) viaServer(ctx context.Context, g *Globals) error {
+	cl := newClient(c.Server, c.Token)
+	type user struct {
+		ID       uint64 `json:"id"`
+		Username string `json:"username"`
+		Email    string `json:"email"`
+	}
+	var target user
+	for skip := 0; target.ID == 0; skip += 1000 {
+		var page []user
+		if err := cl.do(ctx, "GET", fmt.Sprintf("/api/v1/users?skip=%d&limit=1000", skip), "", nil, &page); err != nil {
+			return err
+		}
+		for _, u := range page {
+			if strings.EqualFold(u.Username, c.Name) || strings.EqualFold(u.Email, c.Name) {
+				target = u
+			}
+		}
+		if target.ID == 0 && len(page) < 1000 {
+			return fmt.Errorf("no user %q on %s", c.Name, c.Server)
+		}
+	}
+	pw, err := readPassword(g, c.PasswordStdin)
+	if err != nil {
+		return err
+	}
+	if err := auth.ValidatePassword(pw); err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"password": pw})
+	if err := cl.do(ctx, "PATCH", fmt.Sprintf("/api/v1/users/%d", target.ID), "application/json", bytes.NewReader(body), nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "password of %s changed; their earlier tokens no longer work\n", target.Username)
 	return nil
 }

@@ -142,3 +142,72 @@ func TestLoadSecretGeneratesOnceWithMode0600(t *testing.T) {
 		t.Error("damaged secret file accepted")
 	}
 }
+
+// Only a token docent signed, for docent, and refused for its expiry alone
+// is reported as expired; every other refusal stays generic.
+func TestVerifyTellsExpiryApartOnlyForGenuineTokens(t *testing.T) {
+	tokens, err := NewTokens(testSecret, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	expired := func(k string, v any) jwt.MapClaims {
+		m := jwt.MapClaims{"sub": "7", "iss": Issuer, "aud": Audience,
+			"iat": now.Add(-2 * time.Hour).Unix(), "exp": now.Add(-time.Hour).Unix()}
+		if k != "" {
+			m[k] = v
+		}
+		return m
+	}
+	cases := []struct {
+		name    string
+		token   string
+		expired bool
+	}{
+		{"expired an hour ago", sign(t, jwt.SigningMethodHS256, testSecret, expired("", nil)), true},
+		{"expired, another secret", sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), expired("", nil)), false},
+		{"expired, wrong audience", sign(t, jwt.SigningMethodHS256, testSecret, expired("aud", "other-api")), false},
+		{"expired, wrong issuer", sign(t, jwt.SigningMethodHS256, testSecret, expired("iss", "someone-else")), false},
+		{"expired, alg none", sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, expired("", nil)), false},
+		{"expired, HS512", sign(t, jwt.SigningMethodHS512, testSecret, expired("", nil)), false},
+		{"expired, no subject", sign(t, jwt.SigningMethodHS256, testSecret, expired("sub", "")), false},
+		{"expired, not valid before its expiry", sign(t, jwt.SigningMethodHS256, testSecret, expired("nbf", now.Unix())), false},
+		{"garbage", "not.a.token", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := tokens.Verify(c.token)
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("accepted: %v", err)
+			}
+			if got := errors.Is(err, ErrExpiredToken); got != c.expired {
+				t.Errorf("reported as expired: %v, want %v (%v)", got, c.expired, err)
+			}
+		})
+	}
+}
+
+func TestValidateAccountReportsEveryProblem(t *testing.T) {
+	cases := []struct {
+		username, email, password string
+		want                      []string
+	}{
+		{"ann", "ann@example.com", "long-enough", nil},
+		{"ann", "nope", "short", []string{"email", "password"}},
+		{"", "nope", "short", []string{"username", "email", "password"}},
+		{"ann", "ann@example.com", strings.Repeat("é", 37), []string{"password"}}, // 74 bytes
+		{"ann", "ann@example.com", strings.Repeat("é", 8), nil},                   // 8 characters, 16 bytes
+	}
+	for _, c := range cases {
+		var got []string
+		for _, fe := range ValidateAccount(c.username, c.email, c.password) {
+			got = append(got, fe.Field)
+			if fe.Field == "password" && fe.Message != PasswordRules {
+				t.Errorf("password refusal %q does not state the rules", fe.Message)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("ValidateAccount(%q, %q, %q) = %v, want %v", c.username, c.email, c.password, got, c.want)
+		}
+	}
+}

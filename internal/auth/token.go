@@ -19,6 +19,10 @@ const (
 // for docent. The detail stays in logs, never in responses.
 var ErrInvalidToken = errors.New("invalid or expired token")
 
+// ErrExpiredToken means a token docent issued is past its expiry and
+// nothing else is wrong with it. It wraps ErrInvalidToken.
+var ErrExpiredToken = fmt.Errorf("%w: expired", ErrInvalidToken)
+
 // Claims are what a verified token says.
 type Claims struct {
 	UserID  uint64
@@ -76,7 +80,8 @@ func (t *Tokens) Issue(userID, version uint64) (string, error) {
 
 // Verify checks a token's signature (HS256 only), issuer, audience, expiry
 // (required) and not-before, and returns its claims. Every failure wraps
-// ErrInvalidToken.
+// ErrInvalidToken; a token that fails only because it expired wraps
+// ErrExpiredToken too.
 func (t *Tokens) Verify(token string) (Claims, error) {
 	var c jwtClaims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
@@ -90,6 +95,9 @@ func (t *Tokens) Verify(token string) (Claims, error) {
 		jwt.WithStrictDecoding(), // one spelling per token: no re-encoded signatures
 	)
 	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) && c.ExpiresAt != nil && t.validAt(token, c.ExpiresAt.Time) {
+			return Claims{}, fmt.Errorf("%w at %s", ErrExpiredToken, c.ExpiresAt.Time.UTC().Format(time.RFC3339))
+		}
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	id, err := strconv.ParseUint(c.Subject, 10, 64)
@@ -97,4 +105,13 @@ func (t *Tokens) Verify(token string) (Claims, error) {
 		return Claims{}, fmt.Errorf("%w: bad subject", ErrInvalidToken)
 	}
 	return Claims{UserID: id, Version: c.Version, Expires: c.ExpiresAt.Time}, nil
+}
+
+// validAt reports whether token passes every check at the second before
+// expires: a refusal for expiry alone, not for a forged or foreign token.
+func (t *Tokens) validAt(token string, expires time.Time) bool {
+	at := *t
+	at.now = func() time.Time { return expires.Add(-time.Second) }
+	_, err := at.Verify(token)
+	return err == nil
 }

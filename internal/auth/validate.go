@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"net/mail"
 	"strings"
 	"unicode/utf8"
@@ -40,14 +41,29 @@ func ValidateEmail(email string) error {
 	return nil
 }
 
+// PasswordRules states what ValidatePassword accepts, in the words every
+// refusal uses.
+const PasswordRules = "must be at least 8 characters and at most 72 bytes"
+
 // ValidatePassword wants at least 8 characters and at most 72 bytes
-// (bcrypt reads no further).
+// (bcrypt reads no further). A refusal states both rules.
 func ValidatePassword(pw string) error {
-	if utf8.RuneCountInString(pw) < 8 {
-		return &FieldError{"password", "must be at least 8 characters"}
-	}
-	if len(pw) > 72 {
-		return &FieldError{"password", "must be at most 72 bytes"}
+	if utf8.RuneCountInString(pw) < 8 || len(pw) > 72 {
+		return &FieldError{"password", PasswordRules}
 	}
 	return nil
+}
+
+// ValidateAccount checks the fields of a new account and returns every
+// problem at once (nil when there is none), in the order username, email,
+// password.
+func ValidateAccount(username, email, password string) []*FieldError {
+	var out []*FieldError
+	for _, err := range []error{ValidateUsername(username), ValidateEmail(email), ValidatePassword(password)} {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			out = append(out, fe)
+		}
+	}
+	return out
 }

@@ -67,7 +67,7 @@ func (s *Server) startExchange(ctx context.Context, u *store.User, convID uint64
 	}
 	unlock, err := s.conversations.lock(ctx, convID)
 	if err != nil {
-		return nil, answerError(err)
+		return nil, answerError(err, u.IsAdmin())
 	}
 	history, err := s.db.RecentMessages(ctx, u.ID, convID, historyMessages)
 	if err != nil {
@@ -158,11 +158,23 @@ func (s *Server) titleConversation(ctx context.Context, x *exchange) {
 	}()
 }
 
-// answerError turns an answering failure into the client's error.
-func answerError(err error) error {
+// answerError turns an answering failure into the client's error. Admins
+// read the LLM server's address, its own error message and what to check;
+// everyone else reads what went wrong without the server's internals.
+func answerError(err error, admin bool) error {
 	var pe *chat.ProviderError
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) && admin {
 		return errorf(http.StatusBadGateway, "%s", pe.Error())
+	}
+	if errors.As(err, &pe) {
+		name, problem := pe.Provider, pe.Problem
+		if name == chat.ProviderOpenAI {
+			name = "openai-compatible server"
+		}
+		if pe.StatusCode != 0 {
+			problem = fmt.Sprintf("answered with HTTP status %d", pe.StatusCode)
+		}
+		return errorf(http.StatusBadGateway, "the language model (%s) %s; an admin can find the details in the server log", name, problem)
 	}
 	if errors.Is(err, context.Canceled) {
 		return errorf(499, "the request was cancelled")
@@ -203,7 +215,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		err = answerErr
 	}
 	if err != nil {
-		s.fail(w, r, answerError(err))
+		s.fail(w, r, answerError(err, currentUser(r.Context()).IsAdmin()))
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]messageJSON{
@@ -260,7 +272,7 @@ func (s *Server) streamAnswer(w http.ResponseWriter, r *http.Request, x *exchang
 	}
 	if err != nil {
 		if r.Context().Err() == nil {
-			out.send("error", map[string]string{"detail": publicDetail(answerError(err))})
+			out.send("error", map[string]string{"detail": publicDetail(answerError(err, currentUser(r.Context()).IsAdmin()))})
 		}
 		s.log.WarnContext(r.Context(), "answer failed", "err", err, "conversation_id", x.conv)
 		return
@@ -308,7 +320,7 @@ func (s *Server) analyzeDocument(w http.ResponseWriter, r *http.Request) {
 	}
 	sum, err := s.chat.Summarize(r.Context(), d.Filename, texts)
 	if err != nil {
-		s.fail(w, r, answerError(err))
+		s.fail(w, r, answerError(err, currentUser(r.Context()).IsAdmin()))
 		return
 	}
 	if sum.KeyPoints == nil {

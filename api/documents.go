@@ -67,10 +67,12 @@ type documentJSON struct {
 	Progress *float64 `json:"progress,omitempty"`
 }
 
-func (s *Server) toDocumentJSON(d *store.Document) documentJSON {
+// toDocumentJSON is d as v sees it: its path in full for its owner and for
+// admins, relative to the ingested folder (or not at all) for everyone else.
+func (s *Server) toDocumentJSON(v store.Viewer, d *store.Document) documentJSON {
 	out := documentJSON{ID: d.ID, Filename: d.Filename, ContentType: d.ContentType, Size: d.Size,
 		SHA256: d.SHA256, Status: string(d.Status), Error: d.Error, Chunks: d.Chunks, Pages: d.Pages,
-		Title: d.Title, Path: d.Path, Shared: d.Owner == store.Shared, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		Title: d.Title, Path: visiblePath(v, d), Shared: d.Owner == store.Shared, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 	if d.Status == store.StatusProcessing {
 		if done, total, ok := s.ingest.Progress(d.ID); ok && total > 0 {
 			f := float64(done) / float64(total)
@@ -78,6 +80,24 @@ func (s *Server) toDocumentJSON(d *store.Document) documentJSON {
 		}
 	}
 	return out
+}
+
+// visiblePath is the part of d's source path v may see. The full path names
+// the server's (or an admin's) folders, so only the document's owner and
+// admins see it; other readers of a shared document see the path relative
+// to the folder it was ingested from, or none when that is unknown.
+func visiblePath(v store.Viewer, d *store.Document) string {
+	if v.Admin || d.Owner != store.Shared && d.Owner == v.UserID {
+		return d.Path
+	}
+	if d.Folder == "" {
+		return ""
+	}
+	rel, ok := strings.CutPrefix(d.Path, strings.TrimSuffix(d.Folder, "/")+"/")
+	if !ok || rel == "" {
+		return ""
+	}
+	return rel
 }
 
 func viewer(r *http.Request) store.Viewer {
@@ -89,6 +109,7 @@ func viewer(r *http.Request) store.Viewer {
 type staged struct {
 	name   string
 	source string // the "path" field sent before the file, if any
+	folder string // the "folder" field sent before the file: the folder source lies in
 	path   string
 	size   int64
 	sha    string
@@ -98,7 +119,8 @@ type staged struct {
 // uploadDocuments accepts one or more multipart "file" parts. A "path"
 // part before a file names where it comes from (folder ingest through the
 // server): a later upload with the same path replaces it, like ?replace=true
-// does by file name. Each file part
+// does by file name. A "folder" part names the folder that path lies in;
+// readers other than the owner see only the path relative to it. Each file part
 // streams to a file in the spool while it is hashed; a part over the size
 // limit stops the upload at once with 413, an unreadable type with 415, so
 // either every file of the request is accepted or none is.
@@ -136,13 +158,13 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 			continue // a later file of this request has the same source path: the last one wins
 		}
 		up := ingest.Upload{Owner: owner, UploadedBy: u.ID, Filename: f.name, Format: f.format,
-			Size: f.size, SHA256: f.sha, TempPath: f.path, SourcePath: f.source}
+			Size: f.size, SHA256: f.sha, TempPath: f.path, SourcePath: f.source, Folder: f.folder}
 		d, dup, err := s.submit(r.Context(), up)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		dj := s.toDocumentJSON(&d)
+		dj := s.toDocumentJSON(viewer(r), &d)
 		dj.Duplicate = dup
 		if !dup {
 			waitFor = append(waitFor, len(out))
@@ -158,7 +180,7 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 				s.fail(w, r, err)
 				return
 			}
-			out[i] = s.toDocumentJSON(&d)
+			out[i] = s.toDocumentJSON(viewer(r), &d)
 		}
 	}
 	writeJSON(w, status, out)
@@ -209,7 +231,7 @@ func (s *Server) receiveFiles(w http.ResponseWriter, r *http.Request) ([]staged,
 		return nil, errorf(http.StatusBadRequest, "the multipart body could not be read")
 	}
 	var files []staged
-	source := "" // a "path" part names the next file's source path
+	source, folder := "", "" // "path" and "folder" parts name the next file's source path and its folder
 	for parts := 0; ; parts++ {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -223,10 +245,15 @@ func (s *Server) receiveFiles(w http.ResponseWriter, r *http.Request) ([]staged,
 		}
 		switch part.FormName() {
 		case "file":
-		case "path":
+		case "path", "folder":
 			raw, _ := io.ReadAll(io.LimitReader(part, 4096))
-			if v := strings.TrimSpace(string(raw)); v != "" {
+			v := strings.TrimSpace(string(raw))
+			switch {
+			case v == "":
+			case part.FormName() == "path":
 				source = cleanFilename(v)
+			default:
+				folder = cleanFilename(v)
 			}
 			continue
 		default:
@@ -234,7 +261,7 @@ func (s *Server) receiveFiles(w http.ResponseWriter, r *http.Request) ([]staged,
 			continue
 		}
 		f, err := s.stage(part, limit)
-		f.source, source = source, ""
+		f.source, f.folder, source, folder = source, folder, "", ""
 		if f.path != "" {
 			files = append(files, f)
 		}
@@ -352,7 +379,7 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]documentJSON, len(docs))
 	for i := range docs {
-		out[i] = s.toDocumentJSON(&docs[i])
+		out[i] = s.toDocumentJSON(viewer(r), &docs[i])
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -376,7 +403,7 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.toDocumentJSON(&d))
+	writeJSON(w, http.StatusOK, s.toDocumentJSON(viewer(r), &d))
 }
 
 // chunkJSON is a chunk as indexed.

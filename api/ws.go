@@ -168,7 +168,7 @@ func (s *Server) wsChat(ctx context.Context, ws *wsConn, f wsFrame) {
 		err = answerErr
 	}
 	if err != nil {
-		fail(answerError(err))
+		fail(answerError(err, x.user.IsAdmin()))
 		return
 	}
 	ws.send(ctx, map[string]any{"type": "chat_response", "conversation_id": conv,

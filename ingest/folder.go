@@ -215,7 +215,7 @@ func Scan(fsys fs.FS, opt FolderOptions, maxBytes int64) (files []File, skipped 
 		}
 		format, err := detectIn(fsys, rel)
 		if err != nil {
-			record(FileResult{Path: rel, Outcome: Skipped, Reason: Reason(err)})
+			record(FileResult{Path: rel, Outcome: Skipped, Reason: ReasonDetail(err)})
 			return nil
 		}
 		files = append(files, File{Path: rel, Size: info.Size(), Format: format})
@@ -282,10 +282,10 @@ func (p *Pipeline) ingestFile(ctx context.Context, fsys fs.FS, f File, opt Folde
 		// A failed or interrupted earlier attempt: process it again.
 	default:
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			res.Outcome, res.Reason = Failed, Reason(err)
+			res.Outcome, res.Reason = Failed, ReasonDetail(err)
 			return res
 		}
-		nd := store.Document{Owner: opt.Owner, Filename: path.Base(f.Path), Path: docPath,
+		nd := store.Document{Owner: opt.Owner, Filename: path.Base(f.Path), Path: docPath, Folder: opt.Root,
 			ContentType: ContentType(f.Format), Format: string(f.Format), Size: int64(len(raw)), SHA256: sha}
 		if err == nil { // a changed file replaces its old version
 			nd.Replaces = d.ID
@@ -296,7 +296,7 @@ func (p *Pipeline) ingestFile(ctx context.Context, fsys fs.FS, f File, opt Folde
 		}
 		existing, dup, err := p.db.CreateDocument(ctx, &nd)
 		if err != nil {
-			res.Outcome, res.Reason = Failed, Reason(err)
+			res.Outcome, res.Reason = Failed, ReasonDetail(err)
 			return res
 		}
 		if dup {
@@ -307,7 +307,7 @@ func (p *Pipeline) ingestFile(ctx context.Context, fsys fs.FS, f File, opt Folde
 	}
 	replacing := d.Replaces != 0
 	if err := p.Process(ctx, &d, bytes.NewReader(raw), int64(len(raw))); err != nil {
-		res.Outcome, res.Reason = Failed, Reason(err)
+		res.Outcome, res.Reason = Failed, ReasonDetail(err)
 		if ctx.Err() != nil {
 			res.Reason = "interrupted; run again to resume"
 		}

@@ -39,6 +39,9 @@ type Upload struct {
 	// SourcePath, for folder ingest and replacing uploads, is the path the
 	// document is known by; a later version with the same path replaces it.
 	SourcePath string
+	// Folder is the folder SourcePath lies in, when it comes from a folder
+	// ingest: readers other than the owner see the path relative to it.
+	Folder string
 	// Replaces is an older version of the document to replace on commit.
 	Replaces uint64
 }
@@ -200,7 +203,7 @@ func (p *Pipeline) Submit(ctx context.Context, up Upload) (store.Document, bool,
 	d := store.Document{
 		Owner: up.Owner, UploadedBy: up.UploadedBy, Filename: up.Filename,
 		ContentType: ContentType(up.Format), Format: string(up.Format), Size: up.Size,
-		SHA256: up.SHA256, Path: up.SourcePath, Replaces: up.Replaces, Status: store.StatusQueued,
+		SHA256: up.SHA256, Path: up.SourcePath, Folder: up.Folder, Replaces: up.Replaces, Status: store.StatusQueued,
 	}
 	defer p.Discard(up.TempPath) // renamed into the spool, or not wanted
 	existing, dup, err := p.db.CreateDocument(ctx, &d)
@@ -349,8 +352,14 @@ func (p *Pipeline) observe(stage string, start time.Time) {
 // ErrEmpty reports a file with no text at all.
 var ErrEmpty = errors.New("the file contains no text")
 
-// Reason is the message shown for a failed document: the extraction errors
-// speak for themselves; anything else is summarised without internals.
+// errUnexplained is the public reason of a failure that is not about the
+// file: an embedding server, the disk, a bug. Its cause may name servers,
+// paths or internals, so it goes to the log, not to the document.
+const errUnexplained = "the document could not be indexed because of a problem on the server (its log has the details); try again later"
+
+// Reason is the message shown for a failed document, to anyone who may read
+// it: the extraction errors speak for themselves; anything else is summarised
+// without internals (ReasonDetail keeps them for the operator).
 func Reason(err error) string {
 	for _, known := range []error{ErrNoText, ErrEncrypted, ErrTooLarge, ErrCorrupt, ErrUnsupported, ErrEmpty} {
 		if errors.Is(err, known) {
@@ -363,6 +372,15 @@ func Reason(err error) string {
 	var pe interface{ Hint() string }
 	if errors.As(err, &pe) {
 		return pe.Hint()
+	}
+	return errUnexplained
+}
+
+// ReasonDetail is Reason with the cause of an unexplained failure appended:
+// for the operator running docent ingest, never for API clients.
+func ReasonDetail(err error) string {
+	if r := Reason(err); r != errUnexplained {
+		return r
 	}
 	return "the document could not be indexed: " + err.Error()
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -210,5 +212,42 @@ func TestSubmittedBeforeStartIsProcessedOnce(t *testing.T) {
 	d, err := p.Wait(ctx, d.ID)
 	if err != nil || d.Status != store.StatusReady {
 		t.Errorf("document submitted before Start: %+v %v", d, err)
+	}
+}
+
+// failingIndexer fails every Add the way a remote embedder does: with an
+// error naming the server's address.
+type failingIndexer struct{ Indexer }
+
+func (failingIndexer) Add(context.Context, *store.Document, []store.Chunk, func(int, int)) error {
+	return errors.New(`cannot reach Ollama at http://10.1.2.3:11434/api/embed (dial tcp 10.1.2.3:11434: connect: connection refused)`)
+}
+
+// A failure that is not about the file is reported without the server's
+// internals on the document (which every reader sees), and in full to the
+// operator running a folder ingest.
+func TestUnexplainedFailuresKeepInternalsOutOfTheDocument(t *testing.T) {
+	_, db, lib := testPipeline(t)
+	p, err := NewPipeline(db, failingIndexer{lib}, filepath.Join(db.Dir(), "uploads"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, p)
+	ctx := context.Background()
+	d, _, err := p.Submit(ctx, spooled(t, p, "notes.md", []byte("# Notes\n\nThe review is on Friday.\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ = p.Wait(ctx, d.ID)
+	if d.Status != store.StatusFailed || d.Error == "" || strings.Contains(d.Error, "10.1.2.3") || strings.Contains(d.Error, "dial") {
+		t.Errorf("failed document: %s %q", d.Status, d.Error)
+	}
+	sum, _ := p.IngestFolder(ctx, fstest.MapFS{"a.md": {Data: []byte("# A\n\nApples.\n")}}, FolderOptions{Root: "/srv/lib"})
+	if len(sum.Files) != 1 || !strings.Contains(sum.Files[0].Reason, "10.1.2.3") {
+		t.Errorf("the operator's summary lost the cause: %+v", sum.Files)
+	}
+	docs, _ := db.OwnedDocuments(ctx, store.Shared)
+	if len(docs) != 1 || docs[0].Folder != "/srv/lib" || docs[0].Path != "/srv/lib/a.md" || strings.Contains(docs[0].Error, "10.1.2.3") {
+		t.Errorf("folder document: %+v", docs)
 	}
 }

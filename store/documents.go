@@ -46,6 +46,9 @@ type Document struct {
 	Pages       int    `json:"pages,omitempty"`
 	Title       string `json:"title,omitempty"`
 	Path        string `json:"path,omitempty"` // source path for folder ingest
+	// Folder is the folder Path was ingested from (Path lies inside it):
+	// the part of Path other readers may see is the rest of it.
+	Folder string `json:"folder,omitempty"`
 	// Replaces is the older version of the same file that this one replaces
 	// when it commits (folder ingest, re-uploads with replace).
 	Replaces  uint64    `json:"replaces,omitempty"`

@@ -127,7 +127,7 @@ func (c *ingestCmd) viaServer(ctx context.Context, fsys fs.FS, folder ingest.Fol
 		go func() {
 			defer wg.Done()
 			for f := range jobs {
-				record(c.uploadOne(ctx, cl, fsys, f, path.Join(folder.Root, f.Path), known, shared))
+				record(c.uploadOne(ctx, cl, fsys, f, folder.Root, known, shared))
 			}
 		}()
 	}
@@ -180,9 +180,11 @@ func (c *ingestCmd) remoteDocs(ctx context.Context, cl *client, shared bool) (ma
 	}
 }
 
-// uploadOne uploads one file unless the server already has it unchanged.
-func (c *ingestCmd) uploadOne(ctx context.Context, cl *client, fsys fs.FS, f ingest.File, source string, known map[string]remoteDoc, shared bool) ingest.FileResult {
+// uploadOne uploads one file of the folder root unless the server already
+// has it unchanged.
+func (c *ingestCmd) uploadOne(ctx context.Context, cl *client, fsys fs.FS, f ingest.File, root string, known map[string]remoteDoc, shared bool) ingest.FileResult {
 	res := ingest.FileResult{Path: f.Path}
+	source := path.Join(root, f.Path)
 	raw, err := fs.ReadFile(fsys, f.Path)
 	if err != nil {
 		res.Outcome, res.Reason = ingest.Failed, "cannot be read"
@@ -196,6 +198,7 @@ func (c *ingestCmd) uploadOne(ctx context.Context, cl *client, fsys fs.FS, f ing
 	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
+	mw.WriteField("folder", root)
 	mw.WriteField("path", source)
 	w, _ := mw.CreateFormFile("file", path.Base(f.Path))
 	w.Write(raw)

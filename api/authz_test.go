@@ -96,6 +96,7 @@ var authzRules = map[string]authzRule{
 	"GET /api/v1/documents/{id}/chunks":   {access: authzUser, id: "document", foreign: 404, shared: 200, own: 200},
 	"DELETE /api/v1/documents/{id}":       {access: authzUser, id: "document", foreign: 404, shared: 403, own: 204},
 	"POST /api/v1/documents/{id}/analyze": {access: authzUser, id: "document", foreign: 404, shared: 200, own: 200},
+	"POST /api/v1/ask":                    {access: authzUser, own: 200, body: map[string]any{"question": "zorblax reactor access code"}},
 	"POST /api/v1/search":                 {access: authzUser, own: 200, body: map[string]any{"query": "zorblax reactor access code"}},
 }
 

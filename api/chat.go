@@ -228,6 +228,33 @@ type sse struct {
 	f http.Flusher
 }
 
+// startSSE answers 200 with the event-stream headers.
+func startSSE(w http.ResponseWriter) (sse, error) {
+	flusher, _ := w.(http.Flusher)
+	if flusher == nil {
+		return sse{}, errors.New("streaming unsupported by the connection")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	return sse{w, flusher}, nil
+}
+
+// emitTo sends the answer's sources and deltas as events on out.
+func (s *Server) emitTo(out sse) func(chat.Event) error {
+	return func(ev chat.Event) error {
+		switch ev.Kind {
+		case chat.EventSources:
+			return out.send("sources", s.sourcesEvent(ev.Sources))
+		case chat.EventDelta:
+			return out.send("delta", map[string]string{"content": ev.Delta})
+		}
+		return nil
+	}
+}
+
 func (e sse) send(event string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
@@ -244,28 +271,13 @@ func (e sse) send(event string, data any) error {
 // with the stored message, or error. A client that disconnects cancels the
 // generation; what was produced is stored, marked partial.
 func (s *Server) streamAnswer(w http.ResponseWriter, r *http.Request, x *exchange) {
-	flusher, _ := w.(http.Flusher)
-	if flusher == nil {
+	out, err := startSSE(w)
+	if err != nil {
 		x.done()
-		s.fail(w, r, errors.New("streaming unsupported by the connection"))
+		s.fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	out := sse{w, flusher}
-	emit := func(ev chat.Event) error {
-		switch ev.Kind {
-		case chat.EventSources:
-			return out.send("sources", s.sourcesEvent(ev.Sources))
-		case chat.EventDelta:
-			return out.send("delta", map[string]string{"content": ev.Delta})
-		}
-		return nil
-	}
-	ans, answerErr := s.chat.Answer(r.Context(), s.retriever(x), x.req, emit)
+	ans, answerErr := s.chat.Answer(r.Context(), s.retriever(x), x.req, s.emitTo(out))
 	m, err := s.finish(r.Context(), x, ans, answerErr)
 	if err == nil {
 		err = answerErr

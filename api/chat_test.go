@@ -24,10 +24,16 @@ type sseEvent struct {
 // stream ends (or stop returns true, which cancels the request).
 func (e *testEnv) streamQuestion(ctx context.Context, token string, conv uint64, question string, stop func(sseEvent) bool) []sseEvent {
 	e.t.Helper()
+	return e.streamPost(ctx, token, sprintf("/api/v1/conversations/%d/messages", conv), sprintf(`{"content":%q,"stream":true}`, question), stop)
+}
+
+// streamPost posts body to path and reads every Server-Sent Event until the
+// stream ends (or stop returns true, which cancels the request).
+func (e *testEnv) streamPost(ctx context.Context, token, path, body string, stop func(sseEvent) bool) []sseEvent {
+	e.t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	body := strings.NewReader(sprintf(`{"content":%q,"stream":true}`, question))
-	req, _ := http.NewRequestWithContext(ctx, "POST", e.http.URL+sprintf("/api/v1/conversations/%d/messages", conv), body)
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.http.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := e.http.Client().Do(req)
 	if err != nil {

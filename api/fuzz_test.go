@@ -147,6 +147,7 @@ var jsonTargets = []struct {
 	{"POST", "/api/v1/search", "ann"},
 	{"PATCH", "/api/v1/users/me", "ann"},
 	{"PATCH", "/api/v1/users/{bob}", "admin"},
+	{"POST", "/api/v1/ask", "ann"},
 }
 
 // fuzzContentTypes are the request content types tried.
@@ -164,6 +165,7 @@ func FuzzJSONBodies(f *testing.F) {
 		`{"content":"Osprey tent?","stream":true}`,
 		`{"query":"tent weight","top_k":5,"mode":"keyword","document_ids":[1]}`,
 		`{"email":"ann2@example.com"}`,
+		`{"question":"How long should water boil?","top_k":2,"stream":true}`,
 		`{"is_active":false,"role":"admin"}`,
 		`username=ann&password=password-ann&grant_type=password`,
 		"--B\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nann\r\n--B--\r\n",

@@ -72,6 +72,8 @@ func (s *Server) routes() []route {
 		{method: "POST", pattern: "/api/v1/documents/{id}/analyze", summary: "Summary and key points of a whole document", access: accessUser,
 			handler: s.analyzeDocument, responses: ok("Analysis")},
 
+		{method: "POST", pattern: "/api/v1/ask", summary: "Answer one question without storing a conversation; JSON, or Server-Sent Events with stream: true",
+			access: accessUser, handler: s.ask, request: "AskRequest", responses: map[int]string{http.StatusOK: "Answer"}},
 		{method: "POST", pattern: "/api/v1/search", summary: "Search the passages of documents the caller may read", access: accessUser,
 			handler: s.search, request: "SearchRequest", responses: ok("SearchResults")},
 		{method: "GET", pattern: "/api/v1/ws", summary: "WebSocket chat; token in the Authorization header, ?token= or the subprotocol bearer.<token>",

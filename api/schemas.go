@@ -63,6 +63,15 @@ func schemas() obj {
 		"Exchange": object([]string{"user_message", "assistant_message"}, obj{
 			"user_message": ref("Message"), "assistant_message": ref("Message"),
 		}),
+		"AskRequest": object([]string{"question"}, obj{
+			"question": str(), "stream": boolean(),
+			"top_k":        obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
+			"document_ids": arrayOf(integer()),
+		}),
+		"Answer": object([]string{"content", "mode", "tokens_used", "sources"}, obj{
+			"content": str(), "mode": enum("llm", "extractive"), "model": str(), "tokens_used": integer(),
+			"sources": arrayOf(ref("Source")), "partial": boolean(),
+		}),
 		"Source":      source,
 		"EventStream": obj{"type": "string", "description": "text/event-stream: event sources {sources}, delta {content}..., then done {assistant_message} or error {detail}"},
 		"Upload":      object([]string{"file"}, obj{"file": arrayOf(obj{"type": "string", "format": "binary"})}),

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"docent/chat"
@@ -16,8 +18,9 @@ type askCmd struct {
 	TopK     int    `name:"top-k" short:"k" default:"5" help:"Passages to answer from (1-100)."`
 	JSON     bool   `name:"json" help:"Print one JSON object (answer, mode, model, sources) instead of streaming."`
 	User     string `name:"user" help:"Ask as this user (their documents and the shared library); default: the shared library."`
-	Server   string `name:"server" env:"DOCENT_SERVER" help:"Ask a running server at this URL (a new conversation is created)."`
+	Server   string `name:"server" env:"DOCENT_SERVER" help:"Ask a running server at this URL."`
 	Token    string `name:"token" env:"DOCENT_TOKEN" help:"Access token for --server."`
+	Save     bool   `name:"save" help:"With --server: keep the question and answer as a new conversation (shown in the web page); without, nothing is stored."`
 
 	embedFlags
 	llmFlags
@@ -36,6 +39,9 @@ func (c *askCmd) Run(ctx context.Context, g *Globals) error {
 	if c.TopK < 1 || c.TopK > 100 {
 		return fmt.Errorf("--top-k must be from 1 to 100")
 	}
+	if c.Save && c.Server == "" {
+		return fmt.Errorf("--save keeps the conversation on a server: use it with --server URL")
+	}
 	stream := func(delta string) {
 		if !c.JSON {
 			fmt.Fprint(g.stdout, delta)
@@ -44,7 +50,7 @@ func (c *askCmd) Run(ctx context.Context, g *Globals) error {
 	var ans answer
 	var err error
 	if c.Server != "" {
-		ans, err = c.remote(ctx, stream)
+		ans, err = c.remote(ctx, g, stream)
 	} else {
 		ans, err = c.local(ctx, g, stream)
 	}
@@ -113,28 +119,38 @@ func (c *askCmd) local(ctx context.Context, g *Globals, stream func(string)) (an
 	return out, nil
 }
 
-// remote asks a running server in a new conversation, streaming the answer.
-func (c *askCmd) remote(ctx context.Context, stream func(string)) (answer, error) {
-	cl := newClient(c.Server, c.Token)
-	var conv struct{ ID uint64 }
-	if err := cl.do(ctx, "POST", "/api/v1/conversations", "application/json", strings.NewReader("{}"), &conv); err != nil {
-		return answer{}, err
-	}
-	body, _ := json.Marshal(map[string]any{"content": c.Question, "top_k": c.TopK, "stream": true})
-	req, err := newRequest(ctx, cl, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID), string(body))
+// remote asks a running server, streaming the answer: one-shot through
+// /api/v1/ask, or with --save in a new conversation it keeps.
+func (c *askCmd) remote(ctx context.Context, g *Globals, stream func(string)) (answer, error) {
+	cl, err := newClient(c.Server, c.Token)
 	if err != nil {
 		return answer{}, err
 	}
-	resp, err := cl.http.Do(req)
+	path := "/api/v1/ask"
+	body, _ := json.Marshal(map[string]any{"question": c.Question, "top_k": c.TopK, "stream": true})
+	if c.Save {
+		var conv struct{ ID uint64 }
+		if err := cl.do(ctx, "POST", "/api/v1/conversations", "application/json", strings.NewReader("{}"), &conv); err != nil {
+			return answer{}, err
+		}
+		path = fmt.Sprintf("/api/v1/conversations/%d/messages", conv.ID)
+		body, _ = json.Marshal(map[string]any{"content": c.Question, "top_k": c.TopK, "stream": true})
+		defer fmt.Fprintf(g.stderr, "saved as conversation %d\n", conv.ID)
+	}
+	resp, err := cl.send(ctx, "POST", path, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return answer{}, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return answer{}, fmt.Errorf("%s: %s", c.Server, problemDetail(resp))
-	}
+	return readAnswerStream(resp.Body, c.Server, stream)
+}
+
+// readAnswerStream reads an answer's Server-Sent Events, passing the deltas
+// to stream: the done event carries the answer ("answer" from /api/v1/ask,
+// "assistant_message" from a conversation).
+func readAnswerStream(r io.Reader, server string, stream func(string)) (answer, error) {
 	var event string
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		line := sc.Text()
@@ -156,24 +172,32 @@ func (c *askCmd) remote(ctx context.Context, stream func(string)) (answer, error
 			json.Unmarshal([]byte(data), &e)
 			return answer{}, fmt.Errorf("%s", e.Detail)
 		case "done":
+			type message struct {
+				Content    string   `json:"content"`
+				Mode       string   `json:"mode"`
+				Model      string   `json:"model"`
+				TokensUsed int      `json:"tokens_used"`
+				Sources    []source `json:"sources"`
+			}
 			var d struct {
-				AssistantMessage struct {
-					Content    string   `json:"content"`
-					Mode       string   `json:"mode"`
-					Model      string   `json:"model"`
-					TokensUsed int      `json:"tokens_used"`
-					Sources    []source `json:"sources"`
-				} `json:"assistant_message"`
+				Answer           *message `json:"answer"`
+				AssistantMessage *message `json:"assistant_message"`
 			}
 			if err := json.Unmarshal([]byte(data), &d); err != nil {
 				return answer{}, err
 			}
-			m := d.AssistantMessage
+			m := d.Answer
+			if m == nil {
+				m = d.AssistantMessage
+			}
+			if m == nil {
+				return answer{}, fmt.Errorf("%s sent an answer without its text", server)
+			}
 			return answer{Answer: m.Content, Mode: m.Mode, Model: m.Model, TokensUsed: m.TokensUsed, Sources: m.Sources}, nil
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return answer{}, err
 	}
-	return answer{}, fmt.Errorf("%s ended the answer early", c.Server)
+	return answer{}, fmt.Errorf("%s ended the answer early", server)
 }

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"docent/store"
 )
@@ -48,19 +46,15 @@ func (c *backupCmd) Run(ctx context.Context, g *Globals) error {
 
 // fromServer downloads the snapshot from a running server's admin endpoint.
 func (c *backupCmd) fromServer(ctx context.Context, w io.Writer) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(c.Server, "/")+"/api/v1/admin/backup", nil)
+	cl, err := newClient(c.Server, c.Token)
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := cl.send(ctx, "GET", "/api/v1/admin/backup", "", nil)
 	if err != nil {
 		return 0, fmt.Errorf("backup through %s: %w", c.Server, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("backup through %s: %s", c.Server, problemDetail(resp))
-	}
 	n, err := io.Copy(w, resp.Body)
 	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
 		err = fmt.Errorf("backup cut short: %d of %d bytes", n, resp.ContentLength)

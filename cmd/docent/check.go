@@ -39,7 +39,10 @@ func (c *checkCmd) Run(ctx context.Context, g *Globals) error {
 		if c.Repair {
 			return errors.New("--repair needs the data directory: stop the server and run docent check --repair")
 		}
-		err = newClient(c.Server, c.Token).do(ctx, "GET", "/api/v1/admin/check", "", nil, &res)
+		var cl *client
+		if cl, err = newClient(c.Server, c.Token); err == nil {
+			err = cl.do(ctx, "GET", "/api/v1/admin/check", "", nil, &res)
+		}
 	} else {
 		res, err = c.local(ctx, g)
 	}

@@ -41,14 +41,24 @@ func (c *ingestCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	// Credentials, the data directory's lock and --user are checked before
+	// anything is printed: a refusal is the only output.
+	var run folderIngest
+	if c.Server != "" {
+		run, err = c.viaServer(ctx, maxBytes)
+	} else {
+		var closeStore func() error
+		run, closeStore, err = c.local(ctx, g, opts)
+		if closeStore != nil {
+			defer closeStore()
+		}
+	}
+	if err != nil {
+		return err
+	}
 	progress := c.progress(g)
 	folder := ingest.FolderOptions{Root: root, Include: c.Include, Exclude: c.Exclude, Workers: opts.Workers, Prune: c.Prune, Event: progress.event}
-	var sum ingest.Summary
-	if c.Server != "" {
-		sum, err = c.viaServer(ctx, os.DirFS(root), folder, maxBytes)
-	} else {
-		sum, err = c.local(ctx, g, os.DirFS(root), folder, opts)
-	}
+	sum, err := run(ctx, os.DirFS(root), folder)
 	progress.done()
 	printSummary(g.stdout, sum)
 	if errors.Is(err, context.Canceled) {
@@ -63,26 +73,32 @@ func (c *ingestCmd) Run(ctx context.Context, g *Globals) error {
 	return nil
 }
 
-// local writes straight into the data directory.
-func (c *ingestCmd) local(ctx context.Context, g *Globals, fsys fs.FS, folder ingest.FolderOptions, opts ingest.Options) (ingest.Summary, error) {
+// folderIngest ingests a folder once its destination has been checked.
+type folderIngest func(ctx context.Context, fsys fs.FS, folder ingest.FolderOptions) (ingest.Summary, error)
+
+// local opens the data directory (failing at once if a server holds it)
+// and returns the ingest that writes straight into it, and the store's Close.
+func (c *ingestCmd) local(ctx context.Context, g *Globals, opts ingest.Options) (folderIngest, func() error, error) {
 	db, lib, err := openLibrary(ctx, g, c.embedFlags, false)
 	if err != nil {
-		return ingest.Summary{}, err
+		return nil, nil, err
 	}
-	defer db.Close()
-	folder.Owner = store.Shared
+	owner := store.Shared
 	if c.User != "" {
 		u, err := db.UserByLogin(ctx, c.User)
 		if err != nil {
-			return ingest.Summary{}, fmt.Errorf("no user %q", c.User)
+			return nil, db.Close, fmt.Errorf("no user %q", c.User)
 		}
-		folder.Owner = u.ID
+		owner = u.ID
 	}
 	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(g.Data, "uploads"), opts)
 	if err != nil {
-		return ingest.Summary{}, err
+		return nil, db.Close, err
 	}
-	return pipe.IngestFolder(ctx, fsys, folder)
+	return func(ctx context.Context, fsys fs.FS, folder ingest.FolderOptions) (ingest.Summary, error) {
+		folder.Owner = owner
+		return pipe.IngestFolder(ctx, fsys, folder)
+	}, db.Close, nil
 }
 
 // ingestProgress renders folder-ingest events: a bar on a terminal, log

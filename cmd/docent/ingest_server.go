@@ -5,12 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"mime/multipart"
-	"net/http"
 	"path"
 	"strings"
 	"sync"
@@ -18,53 +15,6 @@ import (
 
 	"docent/ingest"
 )
-
-// client calls a running docent server with a token.
-type client struct {
-	base  string
-	token string
-	http  *http.Client
-}
-
-func newClient(base, token string) *client {
-	return &client{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: 30 * time.Minute}}
-}
-
-// newRequest builds an authenticated JSON request.
-func newRequest(ctx context.Context, c *client, method, p, body string) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+p, strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	return req, nil
-}
-
-// do sends a request and decodes a 2xx JSON answer into out; other answers
-// become errors carrying the server's detail.
-func (c *client) do(ctx context.Context, method, p, contentType string, body io.Reader, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+p, body)
-	if err != nil {
-		return err
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %s", method, p, problemDetail(resp))
-	}
-	if out == nil {
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
-}
 
 // remoteDoc is what ingest needs of a server's document.
 type remoteDoc struct {
@@ -79,22 +29,30 @@ type remoteDoc struct {
 	Filename  string `json:"filename"`
 }
 
-// viaServer ingests the folder by uploading through a running server: the
-// same outcomes as a local run, with the server doing the indexing.
-func (c *ingestCmd) viaServer(ctx context.Context, fsys fs.FS, folder ingest.FolderOptions, maxBytes int64) (ingest.Summary, error) {
-	start := time.Now()
-	cl := newClient(c.Server, c.Token)
-	var me struct{ Username, Role string }
-	if err := cl.do(ctx, "GET", "/api/v1/auth/me", "", nil, &me); err != nil {
-		return ingest.Summary{}, err
+// viaServer checks the token and what it may do, and returns the ingest
+// that uploads through the running server: the same outcomes as a local
+// run, with the server doing the indexing.
+func (c *ingestCmd) viaServer(ctx context.Context, maxBytes int64) (folderIngest, error) {
+	cl, me, err := connect(ctx, c.Server, c.Token)
+	if err != nil {
+		return nil, err
 	}
 	shared := c.User == ""
 	if !shared && !strings.EqualFold(me.Username, c.User) {
-		return ingest.Summary{}, fmt.Errorf("--user %s needs %s's token, not %s's", c.User, c.User, me.Username)
+		return nil, fmt.Errorf("--user %s needs %s's token, not %s's", c.User, c.User, me.Username)
 	}
 	if shared && me.Role != "admin" {
-		return ingest.Summary{}, fmt.Errorf("only an admin can fill the shared library: use an admin's token, or --user %s", me.Username)
+		return nil, fmt.Errorf("only an admin can fill the shared library: use an admin's token, or --user %s", me.Username)
 	}
+	return func(ctx context.Context, fsys fs.FS, folder ingest.FolderOptions) (ingest.Summary, error) {
+		return c.uploadFolder(ctx, cl, shared, fsys, folder, maxBytes)
+	}, nil
+}
+
+// uploadFolder uploads the folder's new and changed files, and with
+// folder.Prune deletes the documents whose file is gone.
+func (c *ingestCmd) uploadFolder(ctx context.Context, cl *client, shared bool, fsys fs.FS, folder ingest.FolderOptions, maxBytes int64) (ingest.Summary, error) {
+	start := time.Now()
 	known, err := c.remoteDocs(ctx, cl, shared)
 	if err != nil {
 		return ingest.Summary{}, err

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,5 +161,54 @@ func TestIngestThroughServer(t *testing.T) {
 	out, _, code = docent(t, "", "ask", "What are alpha particles?", "--server", s.URL, "--token", ann.AccessToken)
 	if code != 0 || !strings.Contains(out, "helium nuclei") || !strings.Contains(out, "[1] a.md") {
 		t.Errorf("ask through the server: %d %q", code, out)
+	}
+	// A one-shot question leaves no conversation behind; --save keeps one.
+	var convs []map[string]any
+	call(t, "GET", s.URL+"/api/v1/conversations", ann.AccessToken, nil, &convs)
+	if len(convs) != 0 {
+		t.Errorf("docent ask stored conversations: %v", convs)
+	}
+	out, stderr, code = docent(t, "", "ask", "What are alpha particles?", "--server", s.URL, "--token", ann.AccessToken, "--save", "--json")
+	call(t, "GET", s.URL+"/api/v1/conversations", ann.AccessToken, nil, &convs)
+	if code != 0 || !strings.Contains(out, "helium nuclei") || len(convs) != 1 || !strings.Contains(stderr, fmt.Sprintf("saved as conversation %v", convs[0]["id"])) {
+		t.Errorf("ask --save: %d %q %q, conversations %v", code, out, stderr, convs)
+	}
+	if _, stderr, code := docent(t, "", "ask", "What are alpha particles?", "--save"); code == 0 || !strings.Contains(stderr, "--server") {
+		t.Errorf("--save without --server: %d %q", code, stderr)
+	}
+}
+
+// Commands refuse a missing or rejected token, and a data directory that a
+// server holds, before they print anything else: no summary of nothing.
+func TestCommandsCheckCredentialsAndLockFirst(t *testing.T) {
+	root := writeTree(t, map[string][]byte{"a.md": []byte("# A\n\nAlpha particles are helium nuclei.\n")})
+	data := t.TempDir()
+	s := startServer(t, data)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ingest --server without a token", []string{"ingest", root, "--server", s.URL}, "needs an access token"},
+		{"ingest --server with a bad token", []string{"ingest", root, "--server", s.URL, "--token", "not-a-token"}, "refused the access token"},
+		{"ingest beside the server", []string{"ingest", root, "--data", data}, "in use by another docent process"},
+		{"ingest --user beside the server", []string{"ingest", root, "--data", data, "--user", "ann"}, "in use by another docent process"},
+		{"search --server without a token", []string{"search", "alpha", "--server", s.URL}, "needs an access token"},
+		{"ask --server with a bad token", []string{"ask", "alpha?", "--server", s.URL, "--token", "x.y.z"}, "refused the access token"},
+		{"check --server without a token", []string{"check", "--server", s.URL}, "needs an access token"},
+		{"backup --server without a token", []string{"backup", filepath.Join(t.TempDir(), "b.db"), "--server", s.URL}, "needs an access token"},
+		{"user passwd --server without a token", []string{"user", "passwd", "ann", "--password-stdin", "--server", s.URL}, "needs an access token"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("DOCENT_TOKEN", "")
+			out, stderr, code := docent(t, "long-enough-password\n", c.args...)
+			if code == 0 || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stderr %q; want it to say %q", code, stderr, c.want)
+			}
+			if out != "" || strings.Contains(stderr, "done in") || strings.Contains(stderr, "found ") {
+				t.Errorf("printed before refusing: stdout %q, stderr %q", out, stderr)
+			}
+		})
 	}
 }

@@ -42,7 +42,10 @@ func (c *searchCmd) Run(ctx context.Context, g *Globals) error {
 	if c.Server != "" {
 		var out struct{ Results []source }
 		body, _ := json.Marshal(map[string]any{"query": c.Query, "top_k": c.TopK, "mode": c.Mode})
-		err = newClient(c.Server, c.Token).do(ctx, "POST", "/api/v1/search", "application/json", strings.NewReader(string(body)), &out)
+		var cl *client
+		if cl, err = newClient(c.Server, c.Token); err == nil {
+			err = cl.do(ctx, "POST", "/api/v1/search", "application/json", strings.NewReader(string(body)), &out)
+		}
 		results = out.Results
 	} else {
 		results, err = c.local(ctx, g)

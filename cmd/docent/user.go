@@ -38,15 +38,15 @@ func (c *userAddCmd) Run(ctx context.Context, g *Globals) error {
 			return err
 		}
 	}
-	hash, err := newPasswordHash(g, c.PasswordStdin)
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, g.Data, store.Options{})
+	db, err := store.Open(ctx, g.Data, store.Options{}) // a held data directory is said before the password is asked for
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	hash, err := newPasswordHash(g, c.PasswordStdin)
+	if err != nil {
+		return err
+	}
 	u := store.User{Username: c.Name, Email: c.Email, PasswordHash: hash, Role: store.RoleUser, Active: true}
 	if c.Admin {
 		u.Role = store.RoleAdmin
@@ -211,7 +211,10 @@ func newPasswordHash(g *Globals, fromStdin bool) (string, error) {
 // viaServer sets the password with an admin's token: the user is found in
 // GET /api/v1/users, the password set with PATCH /api/v1/users/{id}.
 func (c *userPasswdCmd) viaServer(ctx context.Context, g *Globals) error {
-	cl := newClient(c.Server, c.Token)
+	cl, err := newClient(c.Server, c.Token)
+	if err != nil {
+		return err
+	}
 	type user struct {
 		ID       uint64 `json:"id"`
 		Username string `json:"username"`

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"docent/chat"
-	"docent/retrieval"
 	"docent/store"
 )
 
@@ -24,13 +23,18 @@ type Chat interface {
 }
 
 // sourcesEvent is the first streamed event: the passages and how the answer
-// will be written.
-func (s *Server) sourcesEvent(ps []chat.Passage) map[string]any {
-	ev := map[string]any{"sources": toSourcesJSON(ps), "mode": s.chat.Mode()}
-	if s.chat.Mode() == chat.ModeLLM {
-		ev["model"] = s.chat.Model()
+// will be written (the engine's mode unless the event says otherwise: an
+// answer written without calling the LLM says extractive).
+func (s *Server) sourcesEvent(ev chat.Event) map[string]any {
+	mode, model := ev.Mode, ev.Model
+	if mode == "" {
+		mode, model = s.chat.Mode(), s.chat.Model()
 	}
-	return ev
+	out := map[string]any{"sources": toSourcesJSON(ev.Sources), "mode": mode}
+	if mode == chat.ModeLLM {
+		out["model"] = model
+	}
+	return out
 }
 
 // historyMessages bounds how many earlier messages are read for a question;
@@ -91,19 +95,8 @@ func (s *Server) startExchange(ctx context.Context, u *store.User, convID uint64
 
 // retriever searches the documents the asking user may read.
 func (s *Server) retriever(x *exchange) chat.Retriever {
-	v := store.Viewer{UserID: x.user.ID, Admin: x.user.IsAdmin()}
-	return chat.RetrieverFunc(func(ctx context.Context, query string, topK int) ([]chat.Passage, error) {
-		results, err := s.library.Search(ctx, v, retrieval.SearchRequest{Text: query, TopK: topK, DocumentIDs: x.docIDs})
-		if err != nil {
-			return nil, err
-		}
-		out := make([]chat.Passage, len(results))
-		for i, r := range results {
-			out[i] = chat.Passage{DocumentID: r.DocumentID, Filename: r.Filename, ChunkIndex: r.ChunkIndex,
-				Page: r.Page, Score: r.Score, Text: r.Text, BelowFloor: r.BelowFloor}
-		}
-		return out, nil
-	})
+	return chat.LibraryRetriever{Library: s.library, DB: s.db,
+		Viewer: store.Viewer{UserID: x.user.ID, Admin: x.user.IsAdmin()}, DocumentIDs: x.docIDs}
 }
 
 // finish stores the assistant's answer (partial ones marked), titles an
@@ -247,7 +240,7 @@ func (s *Server) emitTo(out sse) func(chat.Event) error {
 	return func(ev chat.Event) error {
 		switch ev.Kind {
 		case chat.EventSources:
-			return out.send("sources", s.sourcesEvent(ev.Sources))
+			return out.send("sources", s.sourcesEvent(ev))
 		case chat.EventDelta:
 			return out.send("delta", map[string]string{"content": ev.Delta})
 		}

@@ -154,7 +154,7 @@ func (s *Server) wsChat(ctx context.Context, ws *wsConn, f wsFrame) {
 	emit := func(ev chat.Event) error {
 		switch ev.Kind {
 		case chat.EventSources:
-			frame := s.sourcesEvent(ev.Sources)
+			frame := s.sourcesEvent(ev)
 			frame["type"], frame["conversation_id"] = "sources", conv
 			return ws.send(ctx, frame)
 		case chat.EventDelta:

@@ -49,7 +49,8 @@ func BenchmarkExtractiveAnswer(b *testing.B) {
 	ps := benchPassages(DefaultTopK)
 	b.ReportAllocs()
 	for b.Loop() {
-		extractiveAnswer("How many days ahead do employees in team 5 book vacation?", ps)
+		q := "How many days ahead do employees in team 5 book vacation?"
+		extractiveAnswer(q, q, ps)
 	}
 }
 

@@ -17,28 +17,35 @@ const (
 	condenseTurnTokens = 200
 	// condenseReplyTokens caps the condensed query.
 	condenseReplyTokens = 128
-	// maxKeyTerms is how many terms of the previous question are added to
-	// a follow-up without an LLM.
-	maxKeyTerms = 8
 )
 
-const condensePrompt = `You rewrite follow-up questions for a document search engine.
-Given a conversation and a follow-up question, rewrite the follow-up as one standalone question that can be understood without the conversation: replace pronouns and references with what they refer to.
-Keep the language of the follow-up question. If it is already standalone, repeat it unchanged.
-Reply with the question only: no explanation, no quotes, no prefix.`
+// standaloneReply is what the condensing model answers for a question that
+// does not depend on the conversation.
+const standaloneReply = "STANDALONE"
 
-// searchQuery returns the query to retrieve with and the LLM tokens spent
-// on it. A first question is searched as is. A follow-up is condensed into
-// a standalone question by the LLM; without one, the key terms of the
-// previous user turn are appended to it.
-func (e *Engine) searchQuery(ctx context.Context, question string, history []Turn) (string, int, error) {
+const condensePrompt = `You rewrite follow-up questions for a document search engine.
+Given a conversation and a follow-up question, decide whether the follow-up depends on the conversation: it uses pronouns or references to earlier turns ("it", "they", "that report", "the same"), leaves out what it is about ("and at sea level?", "what about Texas?"), or continues the earlier topic.
+If it does, rewrite it as one standalone question that can be understood without the conversation: replace pronouns and references with what they refer to, and keep the language of the follow-up question.
+If it does not (a complete question, even on a new topic), reply exactly ` + standaloneReply + `.
+Reply with the question or ` + standaloneReply + ` only: no explanation, no quotes, no prefix.`
+
+// searchQuery returns the question as resolved in its conversation: the
+// query to retrieve with and to score an extractive answer against. A
+// first question, and a follow-up that stands alone, are searched as they
+// are. With an LLM a follow-up is condensed (the model may reply that it
+// stands alone); without one the rule of resolveQuestion applies. It also
+// returns the LLM tokens spent and whether the resolution is tentative
+// (see resolution).
+func (e *Engine) searchQuery(ctx context.Context, question string, history []Turn) (string, int, resolution, error) {
 	if len(history) == 0 {
-		return question, 0, nil
+		return question, 0, standalone, nil
 	}
 	if e.llm == nil {
-		return expandQuery(question, history), 0, nil
+		q, how := resolveQuestion(question, history)
+		return q, 0, how, nil
 	}
-	return e.condense(ctx, question, history)
+	q, used, err := e.condense(ctx, question, history)
+	return q, used, standalone, err
 }
 
 // condense asks the LLM to rewrite question as a standalone query. An
@@ -66,7 +73,7 @@ func (e *Engine) condense(ctx context.Context, question string, history []Turn) 
 		return question, used, err
 	}
 	q := cleanLine(out.text, "standalone question:", "question:")
-	if q == "" || utf8.RuneCountInString(q) > 3*utf8.RuneCountInString(question)+200 {
+	if q == "" || strings.EqualFold(strings.TrimRight(q, ".!"), standaloneReply) || utf8.RuneCountInString(q) > 3*utf8.RuneCountInString(question)+200 {
 		return question, used, nil
 	}
 	return q, used, nil
@@ -105,33 +112,6 @@ func cleanLine(reply string, prefixes ...string) string {
 		}
 	}
 	return strings.TrimSpace(strings.Trim(line, "\"'“”‘’「」*`#"))
-}
-
-// expandQuery appends to question the key terms of the previous user turn
-// that it lacks, so that a follow-up like "and in 2023?" still finds the
-// passages about the earlier topic.
-func expandQuery(question string, history []Turn) string {
-	prev := ""
-	for i := len(history) - 1; i >= 0; i-- {
-		if history[i].Role == "user" {
-			prev = history[i].Content
-			break
-		}
-	}
-	lower := strings.ToLower(question)
-	var add []string
-	for _, t := range keyTerms(prev) {
-		if len(add) == maxKeyTerms {
-			break
-		}
-		if !strings.Contains(lower, t) {
-			add = append(add, t)
-		}
-	}
-	if len(add) == 0 {
-		return question
-	}
-	return question + " " + strings.Join(add, " ")
 }
 
 // keyTerms returns the content words of text in order, lower-cased and

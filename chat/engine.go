@@ -92,7 +92,10 @@ type Request struct {
 type Event struct {
 	Kind    string    // EventSources or EventDelta
 	Sources []Passage // for EventSources; possibly empty
-	Delta   string    // for EventDelta
+	// Mode and Model, for EventSources, say what writes the answer: the
+	// Answer's Mode and Model (ModeExtractive when the LLM is not called).
+	Mode, Model string
+	Delta       string // for EventDelta
 }
 
 // Answer is the outcome of Engine.Answer.
@@ -236,25 +239,69 @@ func (e *Engine) Answer(ctx context.Context, r Retriever, req Request, emit func
 	}
 	history := withoutEcho(req.History, question)
 	ans := Answer{Mode: e.Mode(), Model: e.Model()}
-	query, used, err := e.searchQuery(ctx, question, history)
+	query, used, how, err := e.searchQuery(ctx, question, history)
 	ans.Query, ans.TokensUsed = query, used
 	if err != nil {
 		return ans, err
 	}
-	passages, err := r.Retrieve(ctx, query, topK(req.TopK))
-	if err != nil {
-		return ans, fmt.Errorf("chat: retrieve: %w", err)
-	}
-	passages = relevant(passages, topK(req.TopK))
+	k := topK(req.TopK)
+	passages, err := e.retrieve(ctx, r, question, &ans.Query, how, k)
 	switch {
+	case errors.Is(err, ErrNoDocuments):
+		return e.notFound(ctx, ans, noDocumentsText(question), emit)
+	case err != nil:
+		return ans, fmt.Errorf("chat: retrieve: %w", err)
 	case len(passages) == 0:
-		ans.NotFound, ans.Sources = true, []Passage{}
-		return e.stream(ctx, ans, notFoundText(question), emit)
+		return e.notFound(ctx, ans, notFoundText(question), emit)
 	case e.llm == nil:
 		ans.Sources = passages
-		return e.stream(ctx, ans, extractiveAnswer(query, passages), emit)
+		return e.stream(ctx, ans, extractiveAnswer(question, ans.Query, passages), emit)
 	}
 	return e.generate(ctx, ans, question, history, passages, emit)
+}
+
+// retrieve returns the relevant passages for the question as resolved into
+// *query. A tentative resolution is searched both ways (resolved first):
+// the question as asked wins, and *query becomes it, when its best passage
+// holds more of the question's own terms.
+func (e *Engine) retrieve(ctx context.Context, r Retriever, question string, query *string, how resolution, k int) ([]Passage, error) {
+	found, err := r.Retrieve(ctx, *query, k)
+	if err != nil {
+		return nil, err
+	}
+	found = relevant(found, k)
+	if how != tentative || *query == question {
+		return found, nil
+	}
+	own := terms(question)
+	best := 0.0
+	if len(found) > 0 {
+		best = ownCoverage(own, found[0].Text)
+	}
+	if best == 1 {
+		return found, nil
+	}
+	alone, err := r.Retrieve(ctx, question, k)
+	if err != nil {
+		return nil, err
+	}
+	alone = relevant(alone, k)
+	switch {
+	case len(alone) > 0 && ownCoverage(own, alone[0].Text) > best:
+		*query = question
+		return alone, nil
+	case best == 0:
+		return nil, nil // neither reading finds what the question names
+	}
+	return found, nil
+}
+
+// notFound answers that nothing relevant was found, without the LLM: the
+// answer says so, and its mode says no model wrote it.
+func (e *Engine) notFound(ctx context.Context, ans Answer, text string, emit func(Event) error) (Answer, error) {
+	ans.NotFound, ans.Sources = true, []Passage{}
+	ans.Mode, ans.Model = ModeExtractive, ""
+	return e.stream(ctx, ans, text, emit)
 }
 
 // withoutEcho drops the question from the end of history, where a caller
@@ -289,7 +336,7 @@ func relevant(passages []Passage, k int) []Passage {
 
 // stream emits the sources and then text in small deltas, as an LLM would.
 func (e *Engine) stream(ctx context.Context, ans Answer, text string, emit func(Event) error) (Answer, error) {
-	if err := emit(Event{Kind: EventSources, Sources: ans.Sources}); err != nil {
+	if err := emit(Event{Kind: EventSources, Sources: ans.Sources, Mode: ans.Mode, Model: ans.Model}); err != nil {
 		return ans, fmt.Errorf("chat: emit sources: %w", err)
 	}
 	for _, d := range deltas(text) {
@@ -333,6 +380,15 @@ func notFoundText(question string) string {
 	return "The documents do not contain an answer to this question."
 }
 
+// noDocumentsText is the answer when the asker can read no document at
+// all, in the question's language.
+func noDocumentsText(question string) string {
+	if hasCJK(question) {
+		return "还没有文档：请先上传文档。"
+	}
+	return "There are no documents yet: upload some first, then ask again."
+}
+
 func hasCJK(s string) bool {
 	for _, r := range s {
 		if isCJK(r) {
@@ -347,7 +403,7 @@ func hasCJK(s string) bool {
 func (e *Engine) generate(ctx context.Context, ans Answer, question string, history []Turn, passages []Passage, emit func(Event) error) (Answer, error) {
 	p := e.buildPrompt(question, history, passages)
 	ans.Sources = p.sources
-	if err := emit(Event{Kind: EventSources, Sources: ans.Sources}); err != nil {
+	if err := emit(Event{Kind: EventSources, Sources: ans.Sources, Mode: ans.Mode, Model: ans.Model}); err != nil {
 		return ans, fmt.Errorf("chat: emit sources: %w", err)
 	}
 	out, err := e.llm.generate(ctx, "answer", p.messages, e.cfg.AnswerTokens, func(d string) error {

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,44 +35,190 @@ type sentence struct {
 	terms []string
 }
 
+// carriedWeight is the weight of the terms a follow-up carries over from
+// the conversation, against 1 for the question's own terms.
+const carriedWeight = 0.75
+
 // extractiveAnswer composes an answer from the sentences of passages that
-// best match question (the search query: for a follow-up, the question
-// plus the previous one's key terms): each scored by the share of its terms it
-// contains (weighted by their rarity among the candidates, exact matches
-// over shared prefixes) and by its passage's rank; near-duplicates
-// dropped; at most a few, in passage then document order, each followed by
-// its citation. The passages must not be empty.
-func extractiveAnswer(question string, passages []Passage) string {
-	query := terms(question)
-	var cands []sentence
-	for i, p := range passages {
-		for j, s := range splitSentences(p.Text) {
-			cands = append(cands, sentence{text: s, passage: i, pos: j, size: wordCount(s)})
-		}
-	}
+// best match the question, as resolved in its conversation into query (the
+// question itself, plus for a follow-up the terms it carries over from the
+// turns it depends on). Each sentence is scored by the share of the query's
+// terms it contains (weighted by their rarity among the candidates, the
+// question's own terms over carried ones, exact matches over shared
+// prefixes) and by its passage's rank. Headings and page furniture are
+// never candidates; near-duplicates are dropped. At most a few sentences
+// are kept, best first (neighbouring sentences of a passage stay in reading
+// order), each followed by its citation. The passages must not be empty.
+func extractiveAnswer(question, query string, passages []Passage) string {
+	qterms, weights := queryTerms(question, query)
+	cands := answerCandidates(passages)
 	if len(cands) == 0 {
 		return notFoundText(question)
 	}
-	scoreSentences(query, cands)
+	scoreSentences(qterms, weights, cands)
+	preferNamed(names(question), cands)
 	picked := pick(cands, maxAnswerSentences, maxAnswerRunes)
 	if len(picked) == 0 {
 		picked = []sentence{lead(cands)} // no term matches: the top passage leads
 	}
-	sort.SliceStable(picked, func(a, b int) bool {
-		if picked[a].passage != picked[b].passage {
-			return picked[a].passage < picked[b].passage
-		}
-		return picked[a].pos < picked[b].pos
-	})
+	picked = bestFirst(picked)
 	var b strings.Builder
 	for i, s := range picked {
-		text := excerpt(s.text, query, maxSentenceRunes)
+		text := excerpt(s.text, qterms, maxSentenceRunes)
 		if i > 0 && !(isWideEnd(b.String()) && isWideStart(text)) {
 			b.WriteByte(' ')
 		}
 		b.WriteString(cite(text, s.passage+1))
 	}
 	return b.String()
+}
+
+// queryTerms returns the terms of query with their weights: 1 for the
+// terms of question, carriedWeight for the others.
+func queryTerms(question, query string) ([]string, []float64) {
+	own := terms(question)
+	all := own
+	if query != question {
+		all = terms(query)
+	}
+	weights := make([]float64, len(all))
+	for i, t := range all {
+		weights[i] = carriedWeight
+		if _, ok := slices.BinarySearch(own, t); ok {
+			weights[i] = 1
+		}
+	}
+	return all, weights
+}
+
+// answerCandidates returns the sentences of the passages' text blocks,
+// headings and page furniture left out (a line repeated on other pages of
+// the same document among the passages counts as a running header).
+func answerCandidates(passages []Passage) []sentence {
+	repeated := repeatedByDocument(passages)
+	var cands []sentence
+	for i, p := range passages {
+		pos := 0
+		for _, b := range blocks(p.Text, repeated[p.DocumentID]) {
+			if b.heading {
+				pos++
+				continue
+			}
+			for _, s := range splitSentences(b.text) {
+				cands = append(cands, sentence{text: s, passage: i, pos: pos, size: wordCount(s)})
+				pos++
+			}
+		}
+	}
+	return cands
+}
+
+// repeatedByDocument finds the running headers and footers among passages:
+// per document, the lines found on more than one of its pages.
+func repeatedByDocument(passages []Passage) map[uint64]map[string]bool {
+	byDoc := map[uint64][]int{}
+	for i, p := range passages {
+		if p.Page > 0 {
+			byDoc[p.DocumentID] = append(byDoc[p.DocumentID], i)
+		}
+	}
+	out := map[uint64]map[string]bool{}
+	for doc, idx := range byDoc {
+		if len(idx) < 2 {
+			continue
+		}
+		texts, pages := make([]string, len(idx)), make([]int, len(idx))
+		for j, i := range idx {
+			texts[j], pages[j] = passages[i].Text, passages[i].Page
+		}
+		if rep := repeatedLines(texts, pages, 2); rep != nil {
+			out[doc] = rep
+		}
+	}
+	return out
+}
+
+// bestFirst orders picked sentences by score, best first, except that
+// neighbouring sentences of one passage stay together in reading order.
+func bestFirst(picked []sentence) []sentence {
+	sort.SliceStable(picked, func(a, b int) bool {
+		if picked[a].passage != picked[b].passage {
+			return picked[a].passage < picked[b].passage
+		}
+		return picked[a].pos < picked[b].pos
+	})
+	type run struct {
+		from, to int
+		score    float64
+	}
+	var runs []run
+	for i, s := range picked {
+		if n := len(runs); n > 0 && picked[i-1].passage == s.passage && picked[i-1].pos+1 == s.pos {
+			runs[n-1].to = i + 1
+			runs[n-1].score = max(runs[n-1].score, s.score)
+			continue
+		}
+		runs = append(runs, run{i, i + 1, s.score})
+	}
+	sort.SliceStable(runs, func(a, b int) bool { return runs[a].score > runs[b].score })
+	out := make([]sentence, 0, len(picked))
+	for _, r := range runs {
+		out = append(out, picked[r.from:r.to]...)
+	}
+	return out
+}
+
+// unnamedFactor discounts a sentence that names none of what the question
+// names, when another sentence does.
+const unnamedFactor = 0.3
+
+// preferNamed discounts the candidates that contain none of the names of
+// the question when some candidate contains one: asked about Kentucky, the
+// Kentucky row of a table answers, not the table's general note.
+func preferNamed(names []string, cands []sentence) {
+	if len(names) == 0 {
+		return
+	}
+	has := make([]bool, len(cands))
+	any := false
+	for i := range cands {
+		forEachTerm(cands[i].text, func(t []byte) {
+			if !has[i] && slices.Contains(names, string(t)) {
+				has[i] = true
+			}
+		})
+		any = any || has[i]
+	}
+	if !any {
+		return
+	}
+	for i := range cands {
+		if !has[i] {
+			cands[i].score *= unnamedFactor
+		}
+	}
+}
+
+// names returns the lower-cased proper names of a question: its words in
+// title case (a capital then small letters) other than the first word,
+// which is capitalised anyway. Acronyms are left out, since passages often
+// spell them out.
+func names(question string) []string {
+	var out []string
+	for i, w := range strings.FieldsFunc(question, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	}) {
+		r, size := utf8.DecodeRuneInString(w)
+		if i == 0 || !unicode.IsUpper(r) || strings.IndexFunc(w[size:], unicode.IsUpper) >= 0 ||
+			strings.IndexFunc(w[size:], unicode.IsLower) < 0 {
+			continue
+		}
+		w = strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "'"))
+		if !isStopWord(w) && !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // lead returns the first sentence of the top passage that is not a
@@ -116,8 +263,9 @@ func wordCount(text string) int {
 	return words + wide/2
 }
 
-// scoreSentences sets the score of each candidate against the query terms.
-func scoreSentences(query []string, cands []sentence) {
+// scoreSentences sets the score of each candidate against the query terms,
+// weighted by qweights (nil: all 1).
+func scoreSentences(query []string, qweights []float64, cands []sentence) {
 	if len(query) == 0 {
 		return
 	}
@@ -142,6 +290,9 @@ func scoreSentences(query []string, cands []sentence) {
 	weights, total := make([]float64, nq), 0.0
 	for q := range query {
 		weights[q] = math.Log(1 + float64(len(cands))/float64(df[q]+1))
+		if qweights != nil {
+			weights[q] *= qweights[q]
+		}
 		total += weights[q]
 	}
 	for i := range cands {

@@ -43,7 +43,7 @@ func TestExtractiveAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := extractiveAnswer(tt.question, tt.passages)
+			got := extractiveAnswer(tt.question, tt.question, tt.passages)
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("answer %q lacks %q", got, w)
@@ -74,7 +74,8 @@ func TestExtractiveAnswerDedupAndBounds(t *testing.T) {
 		{Text: "Employees receive 25 days of paid vacation each year."},
 		{Text: strings.Repeat("vacation days employees ", 200)}, // a run-on
 	}
-	got := extractiveAnswer("How many vacation days do employees receive?", passages)
+	q := "How many vacation days do employees receive?"
+	got := extractiveAnswer(q, q, passages)
 	if n := strings.Count(got, "25 days"); n != 1 {
 		t.Errorf("near-identical sentences repeated %d times: %q", n, got)
 	}
@@ -89,7 +90,8 @@ func TestExtractiveAnswerDedupAndBounds(t *testing.T) {
 func TestExtractiveOrder(t *testing.T) {
 	// Two matching sentences of one passage keep their document order.
 	p := []Passage{{Text: "Refunds are issued within 14 days. Some other sentence here. Refunds over 500 euros need approval by a manager."}}
-	got := extractiveAnswer("How are refunds issued and approved?", p)
+	q := "How are refunds issued and approved?"
+	got := extractiveAnswer(q, q, p)
 	i, j := strings.Index(got, "within 14 days"), strings.Index(got, "500 euros")
 	if i < 0 || j < 0 || i > j {
 		t.Errorf("answer %q: want both refund sentences in document order", got)

@@ -7,6 +7,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tmc/langchaingo/llms"
 )
@@ -238,19 +240,65 @@ func extractiveSummary(chunks []string) (string, []string) {
 }
 
 // documentSentences splits chunks into sentences numbered in document
-// order; sentences repeated by overlapping chunks appear once.
+// order; sentences repeated by overlapping chunks appear once. Headings,
+// page furniture and running headers (lines found in three chunks or more)
+// are left out, and so are fragments when the document has body
+// sentences (see isBodySentence).
 func documentSentences(chunks []string) []sentence {
-	var out []sentence
+	group := make([]int, len(chunks))
+	for i := range group {
+		group[i] = i
+	}
+	repeated := repeatedLines(chunks, group, 3)
+	var out, body []sentence
 	seen := map[string]bool{}
 	for i, c := range chunks {
-		for _, s := range splitSentences(c) {
-			if !seen[s] {
+		for _, b := range blocks(c, repeated) {
+			if b.heading {
+				continue
+			}
+			for _, s := range splitSentences(b.text) {
+				if seen[s] {
+					continue
+				}
 				seen[s] = true
-				out = append(out, sentence{text: s, passage: i, pos: len(out), size: wordCount(s), terms: terms(s)})
+				sen := sentence{text: s, passage: i, pos: len(out), size: wordCount(s), terms: terms(s)}
+				out = append(out, sen)
+				if isBodySentence(s, sen.size) {
+					body = append(body, sen)
+				}
 			}
 		}
 	}
+	if len(body) >= minSummarySentences {
+		return body
+	}
 	return out
+}
+
+// isBodySentence reports whether s reads as a sentence of running text
+// rather than a form field, table row or caption: five words or more (a
+// CJK character counts half), closed by a full stop, question or
+// exclamation mark, and mostly in lower case.
+func isBodySentence(s string, words int) bool {
+	if words < 5 {
+		return false
+	}
+	t := strings.TrimRight(s, `"')]”’」』）`)
+	last, _ := utf8.DecodeLastRuneInString(t)
+	if !strings.ContainsRune(".!?。！？", last) {
+		return false
+	}
+	upper, lower := 0, 0
+	for _, r := range s {
+		switch {
+		case unicode.IsUpper(r):
+			upper++
+		case unicode.IsLower(r):
+			lower++
+		}
+	}
+	return lower >= 2*upper || hasCJK(s)
 }
 
 // scoreCentrality scores each sentence by how much it shares the

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"docent/chat"
-	"docent/retrieval"
 )
 
 type askCmd struct {
@@ -91,15 +90,7 @@ func (c *askCmd) local(ctx context.Context, g *Globals, stream func(string)) (an
 	if err != nil {
 		return answer{}, err
 	}
-	retriever := chat.RetrieverFunc(func(ctx context.Context, q string, k int) ([]chat.Passage, error) {
-		res, err := lib.Search(ctx, v, retrieval.SearchRequest{Text: q, TopK: k})
-		out := make([]chat.Passage, len(res))
-		for i, r := range res {
-			out[i] = chat.Passage{DocumentID: r.DocumentID, Filename: r.Filename, ChunkIndex: r.ChunkIndex,
-				Page: r.Page, Score: r.Score, Text: r.Text, BelowFloor: r.BelowFloor}
-		}
-		return out, err
-	})
+	retriever := chat.LibraryRetriever{Library: lib, DB: db, Viewer: v}
 	a, err := engine.Answer(ctx, retriever, chat.Request{Question: c.Question, TopK: c.TopK}, func(ev chat.Event) error {
 		if ev.Kind == chat.EventDelta {
 			stream(ev.Delta)

@@ -19,14 +19,18 @@ import (
 )
 
 type evalCmd struct {
-	Dataset   string `arg:"" type:"existingdir" help:"A BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv), or a folder of documents with a questions file (qa.jsonl)."`
-	Questions string `name:"questions" type:"path" help:"Questions file of a document folder (JSON Lines: question, source_files, optional source_pages); default DIR/qa.jsonl."`
-	Split     string `name:"split" default:"test" help:"Which qrels file to judge with (BEIR)."`
-	Mode      string `name:"mode" default:"hybrid" enum:"hybrid,keyword,vector" help:"Ranking to evaluate: ${enum}."`
-	TopK      int    `name:"top-k" default:"100" help:"Results retrieved per query (BEIR)."`
-	JSON      bool   `name:"json" help:"Print one JSON object with the metrics."`
+	Dataset       string   `arg:"" type:"existingdir" help:"A BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv), or a folder of documents with a questions file (qa.jsonl)."`
+	Questions     string   `name:"questions" type:"path" help:"Questions file of a document folder (JSON Lines: question, source_files, optional source_pages); default DIR/qa.jsonl."`
+	Conversations string   `name:"conversations" type:"path" help:"Evaluate answers instead: a file of conversations over the document folder (JSON Lines: {\"turns\": [{\"question\", \"source_file\", \"answer\"}]})."`
+	Exclude       []string `name:"exclude" help:"Glob of files of a document folder not to ingest (repeatable), e.g. SOURCE.md."`
+	Verbose       bool     `name:"verbose" short:"v" help:"With --conversations: print every turn (question, search, answer, verdicts)."`
+	Split         string   `name:"split" default:"test" help:"Which qrels file to judge with (BEIR)."`
+	Mode          string   `name:"mode" default:"hybrid" enum:"hybrid,keyword,vector" help:"Ranking to evaluate: ${enum}."`
+	TopK          int      `name:"top-k" default:"100" help:"Results retrieved per query (BEIR)."`
+	JSON          bool     `name:"json" help:"Print one JSON object with the metrics."`
 
 	embedFlags
+	llmFlags
 }
 
 // evalResult is the JSON docent eval prints: exactly these keys.
@@ -43,8 +47,12 @@ type evalResult struct {
 }
 
 // Run evaluates a BEIR folder, or a document folder when it has a
-// questions file (or --questions is given).
+// questions file (or --questions is given), or the answers to the
+// conversations of --conversations over a document folder.
 func (c *evalCmd) Run(ctx context.Context, g *Globals) error {
+	if c.Conversations != "" {
+		return c.runAnswers(ctx, g)
+	}
 	if c.Questions == "" {
 		if _, err := os.Stat(filepath.Join(c.Dataset, "corpus.jsonl")); err == nil {
 			return c.runBEIR(ctx, g)

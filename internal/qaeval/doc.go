@@ -11,4 +11,13 @@
 //
 // source_pages is optional; unknown keys are ignored. File names match a
 // document by its path relative to the folder or by its base name.
+//
+// Answers are judged on conversations (EvalAnswers), one per line:
+//
+//	{"turns": [{"question": "...", "source_file": "a.pdf", "answer": "38"}, ...]}
+//
+// Each turn is asked through the chat engine with the retriever of the chat
+// API and the earlier turns as history; its sources are judged by file
+// (hit@1, hit@5), the passages it cites and its text by whether they hold
+// the gold answer, and its text by token F1 against it.
 package qaeval

@@ -1,10 +1,7 @@
 package qaeval
 
 import (
-	"bufio"
-	"encoding/json"
-	"fmt"
-	"os"
+	"errors"
 	"path"
 	"strings"
 )
@@ -23,41 +20,16 @@ type PageRef struct {
 	Page int    `json:"page"`
 }
 
-// maxLine bounds one line of a question file.
-const maxLine = 1 << 20
-
 // ReadQuestions reads a JSON Lines question file. Blank lines are skipped;
 // a line that is not a question with at least one source file is an error
 // naming the line.
 func ReadQuestions(file string) ([]Question, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []Question
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
-	for line := 1; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var q Question
-		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", file, line, err)
-		}
+	return readJSONL(file, "questions", func(q *Question) error {
 		if strings.TrimSpace(q.Question) == "" || len(q.SourceFiles) == 0 {
-			return nil, fmt.Errorf("%s line %d: want a \"question\" and at least one \"source_files\" entry", file, line)
+			return errors.New(`want a "question" and at least one "source_files" entry`)
 		}
-		out = append(out, q)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no questions", file)
-	}
-	return out, nil
+		return nil
+	})
 }
 
 // sameFile reports whether a label names the document at rel (a path

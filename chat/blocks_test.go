@@ -1,0 +1,114 @@
+package chat
+
+import (
+	"strings"
+	"testing"
+)
+
+// pdfPassages are passages as PDF extraction gives them: hard-wrapped
+// lines, numbered headings, page furniture, table rows and form fields.
+var pdfPassages = []Passage{
+	{DocumentID: 1, Filename: "plan.pdf", Page: 18, Text: "Deploy protective capabilities, tools, and services across federal civilian government systems\n" +
+		"_63ed741c-c0c9-11ec-a4ba-aeec1c83ea00\n\n3.1.2. Cybersecurity\nImprove cybersecurity for federal civilian departments and agencies by measuring and enforcing baseline\n" +
+		"policies and practices.\n\nPage 18Strategic Plan U.S. Department of Homeland Security"},
+	{DocumentID: 2, Filename: "notice.pdf", Page: 12, Text: "(a) Comments Due Date\nThe FAA must receive comments on this\nAD action by September 21, 2020.\n\n" +
+		"(b) Affected ADs\nThis AD replaces AD 2018–23–51.\n\nVerDate Sep<11>2014 16:21 Aug 05, 2020 Jkt 250001 PO 00000 Frm 00012 Fmt 4702 Sfmt 4702 E:\\FR\\FM\\06AUP1.SGM 06AUP1"},
+	{DocumentID: 3, Filename: "report.pdf", Page: 2, Text: "Airport Information\nAirport: Alexander Municipal Airport (E80) Runway Surface Type: Asphalt\n\n" +
+		"Airport Elevation: 5194 ft Runway Surface Condition: Dry\n\nPage 2 of 4 DEN08CA034"},
+	{DocumentID: 4, Filename: "checks.pdf", Page: 1, Text: "NICS Firearm Background Checks\nNovember - 2015\nState Permit Handgun Long Gun Totals\n" +
+		"Kansas 894 7,086 8,702 18,433\nKentucky 264,140 12,155 14,847 295,891\nLouisiana 1,945 14,708 17,368 37,752\n\n" +
+		"These statistics represent the number of firearm background checks initiated through the NICS."},
+	{DocumentID: 5, Filename: "protocol.pdf", Page: 3, Text: "Version: v1.0 Date: September 13, 2023\n4.2 Inclusion Criteria\n\nThe following criteria must be met for patient inclusion:\n\n" +
+		"Patients undergoing allogeneic hematopoietic stem cell transplantation. Both genders, aged ≥18 and ≤60."},
+	{DocumentID: 5, Filename: "protocol.pdf", Page: 4, Text: "Version: v1.0 Date: September 13, 2023\n5.1 Methods of stem cell administration\n\n" +
+		"MSCs (1×10^9/ml) dressing was applied 4 times/day for 2 weeks."},
+}
+
+func TestAnswerSentencesHoldNoHeadingOrFurniture(t *testing.T) {
+	headings := []string{"Cybersecurity Improve", "Comments Due Date", "Affected ADs", "Airport Information", "Inclusion Criteria",
+		"Methods of stem cell", "NICS Firearm", "3.1.2", "(a)", "Page 2", "DEN08CA034", "VerDate", "Strategic Plan U.S.", "Version: v1.0", "_63ed"}
+	tests := []struct {
+		question string
+		want     string
+	}{
+		{"How does DHS improve cybersecurity for federal civilian agencies?", "Improve cybersecurity for federal civilian departments and agencies by measuring and enforcing baseline policies and practices"},
+		{"When is the comments due date for the AD?", "The FAA must receive comments on this AD action by September 21, 2020"},
+		{"What is the airport elevation?", "Airport Elevation: 5194 ft"},
+		{"How many firearm background checks were there in Kentucky?", "Kentucky 264,140 12,155 14,847 295,891"},
+		{"Which genders and ages are eligible?", "aged ≥18 and ≤60"},
+		{"How often was the dressing applied?", "4 times/day for 2 weeks"},
+	}
+	for _, tt := range tests {
+		got := extractiveAnswer(tt.question, tt.question, pdfPassages)
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("%q: answer %q lacks %q", tt.question, got, tt.want)
+		}
+		for _, h := range headings {
+			if strings.Contains(got, h) {
+				t.Errorf("%q: answer %q holds the heading or furniture %q", tt.question, got, h)
+			}
+		}
+		if !strings.HasPrefix(got, tt.want) && !strings.HasPrefix(got, "…") && strings.Index(got, tt.want) > 0 && strings.Count(got, "[") > 1 {
+			// The best sentence comes first.
+			if first := got[:strings.Index(got, "[")]; !strings.Contains(first, tt.want) {
+				t.Errorf("%q: answer %q does not start with the best sentence", tt.question, got)
+			}
+		}
+	}
+}
+
+func TestBlocks(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []block
+	}{
+		{"reflowed paragraph", "A line that\nwraps here.", []block{{text: "A line that\nwraps here."}}},
+		{"numbered heading", "3.1.2. Cybersecurity\nImprove cybersecurity for agencies.", []block{{"Cybersecurity", true}, {"Improve cybersecurity for agencies.", false}}},
+		{"lettered heading", "(a) Comments Due Date\nThe FAA must receive comments.", []block{{"Comments Due Date", true}, {"The FAA must receive comments.", false}}},
+		{"glued section number", "5.Treatment Protocol\nThe patient's mouth was treated.", []block{{"Treatment Protocol", true}, {"The patient's mouth was treated.", false}}},
+		{"list items", "Intro:\n- first item\n- second item\n1. numbered item", []block{{"Intro:", true}, {"first item", false}, {"second item", false}, {"numbered item", false}}},
+		{"label in capitals", "DATES: The FAA must receive comments by September 21, 2020.", []block{{"The FAA must receive comments by September 21, 2020.", false}}},
+		{"form fields stay", "Age: 48, Male\n\nDate of Incident: 01/09/2015", []block{{"Age: 48, Male", false}, {"Date of Incident: 01/09/2015", false}}},
+		{"furniture dropped", "Page 1 of 4\n17\nThe pilot landed.\n- 3 -\n06AUP1.SGM_0001234", []block{{"The pilot landed.", false}}},
+		{"table of contents dropped", "3.1.2. Cybersecurity ..................... 18\nText follows here.", []block{{"Text follows here.", false}}},
+		{"table rows", "Kansas 894 7,086 18,433\nKentucky 264,140 12,155 295,891", []block{{"Kansas 894 7,086 18,433", false}, {"Kentucky 264,140 12,155 295,891", false}}},
+		{"row with a cell continued", "DHAW20190031 05/28/2019 CITIBANK 618.00\nTRAIN FARE FOR SEN HAWLEY\nDHAW20190032 06/13/2019 CITIBANK 553.30",
+			[]block{{"DHAW20190031 05/28/2019 CITIBANK 618.00\nTRAIN FARE FOR SEN HAWLEY", false}, {"DHAW20190032 06/13/2019 CITIBANK 553.30", false}}},
+		{"prose with dates is not a row", "The FAA must receive comments on this\nAD action by September 21, 2020.", []block{{"The FAA must receive comments on this\nAD action by September 21, 2020.", false}}},
+		{"a decimal is not a section", "3.5 million people were counted.", []block{{"3.5 million people were counted.", false}}},
+		{"prose about a page stays", "page 3 of the report says so", []block{{"page 3 of the report says so", false}}},
+		{"chinese", "员工每年享有十五天带薪年假。", []block{{"员工每年享有十五天带薪年假。", false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := blocks(tt.in, nil)
+			if len(got) != len(tt.want) {
+				t.Fatalf("blocks(%q) = %+v, want %+v", tt.in, got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("blocks(%q)[%d] = %+v, want %+v", tt.in, i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestRunningHeadersAcrossPages(t *testing.T) {
+	texts := []string{"Version: v1.0 Date: September 13, 2023\nFirst page text.", "Version: v1.0 Date: September 13, 2023\nSecond page text.\nPage 2 of 6",
+		"Page 3 of 6\nThird page text."}
+	rep := repeatedLines(texts, []int{1, 2, 3}, 2)
+	for _, l := range []string{"Version: v1.0 Date: September 13, 2023", "Page 5 of 6"} {
+		if !rep[lineKey(l)] {
+			t.Errorf("%q is not taken for a running header", l)
+		}
+	}
+	if rep[lineKey("Second page text.")] {
+		t.Error("body text taken for a running header")
+	}
+	// The same line twice on one page (overlapping chunks) is body text.
+	if rep := repeatedLines(texts[:2], []int{1, 1}, 2); rep != nil {
+		t.Errorf("overlapping chunks of one page: %v", rep)
+	}
+}

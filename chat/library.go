@@ -1,0 +1,55 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"docent/retrieval"
+	"docent/store"
+)
+
+// ErrNoDocuments is returned (wrapped) by a Retriever when the asker can
+// read no document at all: Engine.Answer then says to upload some first
+// instead of saying that the documents hold no answer.
+var ErrNoDocuments = errors.New("chat: no documents to search")
+
+// Searcher searches a library on behalf of a viewer, as
+// *retrieval.Library does.
+type Searcher interface {
+	Search(ctx context.Context, v store.Viewer, r retrieval.SearchRequest) ([]retrieval.Result, error)
+}
+
+// LibraryRetriever searches a library on behalf of one viewer: the
+// retriever of the chat API, docent ask and docent eval alike.
+type LibraryRetriever struct {
+	Library Searcher
+	// DB, when set, is asked whether the viewer can read any document when
+	// a search finds nothing at all; then Retrieve returns ErrNoDocuments.
+	DB          *store.DB
+	Viewer      store.Viewer
+	DocumentIDs []uint64 // restrict the search to these documents; nil: all the viewer may read
+}
+
+// Retrieve searches the documents the viewer may read.
+func (r LibraryRetriever) Retrieve(ctx context.Context, query string, topK int) ([]Passage, error) {
+	res, err := r.Library.Search(ctx, r.Viewer, retrieval.SearchRequest{Text: query, TopK: topK, DocumentIDs: r.DocumentIDs})
+	if err != nil {
+		return nil, err
+	}
+	if len(res) == 0 && r.DB != nil && r.DocumentIDs == nil {
+		docs, err := r.DB.Documents(ctx, r.Viewer.UserID, 0, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(docs) == 0 {
+			return nil, fmt.Errorf("%w: the library is empty", ErrNoDocuments)
+		}
+	}
+	out := make([]Passage, len(res))
+	for i, h := range res {
+		out[i] = Passage{DocumentID: h.DocumentID, Filename: h.Filename, ChunkIndex: h.ChunkIndex,
+			Page: h.Page, Score: h.Score, Text: h.Text, BelowFloor: h.BelowFloor}
+	}
+	return out, nil
+}

@@ -248,11 +248,11 @@ func (e *Engine) Answer(ctx context.Context, r Retriever, req Request, emit func
 	passages, err := e.retrieve(ctx, r, question, &ans.Query, how, k)
 	switch {
 	case errors.Is(err, ErrNoDocuments):
-		return e.notFound(ctx, ans, noDocumentsText(question), emit)
+		return e.notFound(ctx, ans, NoDocumentsAnswer(question), emit)
 	case err != nil:
 		return ans, fmt.Errorf("chat: retrieve: %w", err)
 	case len(passages) == 0:
-		return e.notFound(ctx, ans, notFoundText(question), emit)
+		return e.notFound(ctx, ans, NotFoundAnswer(question), emit)
 	case e.llm == nil:
 		ans.Sources = passages
 		return e.stream(ctx, ans, extractiveAnswer(question, ans.Query, passages), emit)
@@ -371,18 +371,18 @@ func deltas(text string) []string {
 	return out
 }
 
-// notFoundText is the answer when the documents hold nothing relevant, in
+// NotFoundAnswer is the answer when the documents hold nothing relevant, in
 // the question's language.
-func notFoundText(question string) string {
+func NotFoundAnswer(question string) string {
 	if hasCJK(question) {
 		return "文档中没有找到这个问题的答案。"
 	}
 	return "The documents do not contain an answer to this question."
 }
 
-// noDocumentsText is the answer when the asker can read no document at
+// NoDocumentsAnswer is the answer when the asker can read no document at
 // all, in the question's language.
-func noDocumentsText(question string) string {
+func NoDocumentsAnswer(question string) string {
 	if hasCJK(question) {
 		return "还没有文档：请先上传文档。"
 	}

@@ -53,7 +53,7 @@ func extractiveAnswer(question, query string, passages []Passage) string {
 	qterms, weights := queryTerms(question, query)
 	cands := answerCandidates(passages)
 	if len(cands) == 0 {
-		return notFoundText(question)
+		return NotFoundAnswer(question)
 	}
 	scoreSentences(qterms, weights, cands)
 	preferNamed(names(question), cands)

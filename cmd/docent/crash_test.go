@@ -36,6 +36,7 @@ import (
 	"testing"
 	"time"
 
+	"docent/chat"
 	"docent/internal/llmtest"
 )
 
@@ -676,9 +677,9 @@ func (w *crashWorld) judgeThread(conv uint64, msgs []messageOut) {
 		}
 		match := -1
 		for j := len(open) - 1; j >= 0 && match < 0; j-- {
-			full := fakeAnswer(msgs[open[j]].Content)
-			if m.Partial && (strings.HasPrefix(full, m.Content) || strings.HasPrefix(w.notFound, m.Content)) ||
-				!m.Partial && (m.Content == full || m.Content == w.notFound) {
+			full, none := fakeAnswer(msgs[open[j]].Content), chat.NotFoundAnswer(msgs[open[j]].Content)
+			if m.Partial && (strings.HasPrefix(full, m.Content) || strings.HasPrefix(w.notFound, m.Content) || strings.HasPrefix(none, m.Content)) ||
+				!m.Partial && (m.Content == full || m.Content == w.notFound || m.Content == none) {
 				match = j
 			}
 		}

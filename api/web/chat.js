@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import { render } from "./markdown.js";
 import { openDocument } from "./documents.js";
 import { $, h, fill, ask, showError, openDialog, highlighted, quoteSpans } from "./ui.js";
+import { reflow } from "./reflow.js";
 
 let conversations = [];
 let current = null; // the open conversation, or null before the first question
@@ -236,7 +237,8 @@ export function openSource(s, n, quote) {
   $("source-title").textContent = `[${n}] ${place(s)}`;
   const facts = [`passage ${s.chunk_index + 1}`, typeof s.score === "number" ? `score ${s.score.toFixed(3)}` : ""];
   $("source-meta").textContent = facts.filter(Boolean).join(" · ");
-  fill($("source-text"), quote ? highlighted(s.text, quoteSpans(s.text, quote)) : s.text);
+  const text = reflow(s.text);
+  fill($("source-text"), quote ? highlighted(text, quoteSpans(text, quote)) : text);
   const more = $("source-open-document");
   more.onclick = () => {
     $("source-dialog").close();

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -544,5 +545,57 @@ func TestNew(t *testing.T) {
 		if e.Model() != tt.model || endpoint != tt.endpoint {
 			t.Errorf("New(%+v): model %q at %q, want %q at %q", tt.cfg, e.Model(), endpoint, tt.model, tt.endpoint)
 		}
+	}
+}
+
+func TestCondenseMayAnswerStandalone(t *testing.T) {
+	history := []Turn{{"user", "What is the hotel limit in Geneva?"}, {"assistant", "210 euros a night [1]."}}
+	for _, p := range providers {
+		for _, reply := range []string{"STANDALONE", "standalone.", "Standalone question: STANDALONE"} {
+			s := p.start(t)
+			s.Reply = func(r llmtest.Request) string {
+				if strings.Contains(r.Prompt(), "Standalone question:") {
+					return reply
+				}
+				return "An answer [1]."
+			}
+			r := &recorder{passages: handbook}
+			q := "How many vacation days do employees get?"
+			if _, err := newEngine(t, p.cfg(s.URL)).Answer(context.Background(), r, Request{Question: q, History: history}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if r.queries[0] != q {
+				t.Errorf("%s, condensed %q: searched %q, want the question as asked", p.name, reply, r.queries[0])
+			}
+			if msgs := s.ChatRequests()[0].Messages; !strings.Contains(msgs[0].Content, "STANDALONE") {
+				t.Errorf("%s: the condense prompt does not offer STANDALONE: %q", p.name, msgs[0].Content)
+			}
+		}
+	}
+}
+
+func TestAnswerNotFoundWithoutTheLLM(t *testing.T) {
+	for _, p := range providers {
+		s := p.start(t)
+		s.Reply = script("unused")
+		below := []Passage{{DocumentID: 1, Filename: "a.txt", Text: "Unrelated text.", BelowFloor: true}}
+		ev := &events{}
+		ans, err := newEngine(t, p.cfg(s.URL)).Answer(context.Background(), &recorder{passages: below}, Request{Question: "What is the capital of Mongolia?"}, ev.emit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ans.NotFound || ans.Mode != ModeExtractive || ans.Model != "" || len(s.ChatRequests()) != 0 {
+			t.Errorf("%s: answer %+v after %d LLM calls: want not found, extractive, no model, no call", p.name, ans, len(s.ChatRequests()))
+		}
+		if len(ev.all) == 0 || ev.all[0].Kind != EventSources || ev.all[0].Mode != ModeExtractive || ev.all[0].Model != "" {
+			t.Errorf("%s: sources event %+v", p.name, ev.all)
+		}
+	}
+	noDocs := RetrieverFunc(func(context.Context, string, int) ([]Passage, error) {
+		return nil, fmt.Errorf("library: %w", ErrNoDocuments)
+	})
+	ans, err := newEngine(t, Config{}).Answer(context.Background(), noDocs, Request{Question: "How long should water boil?"}, nil)
+	if err != nil || !ans.NotFound || !strings.Contains(ans.Content, "upload some first") {
+		t.Errorf("empty library: %+v, %v", ans, err)
 	}
 }

@@ -88,13 +88,20 @@ func TestExtractiveAnswerDedupAndBounds(t *testing.T) {
 }
 
 func TestExtractiveOrder(t *testing.T) {
-	// Two matching sentences of one passage keep their document order.
-	p := []Passage{{Text: "Refunds are issued within 14 days. Some other sentence here. Refunds over 500 euros need approval by a manager."}}
+	// Two matching neighbouring sentences keep their reading order.
+	p := []Passage{{Text: "Refunds are issued within 14 days. Refunds over 500 euros need approval by a manager. Some other sentence here."}}
 	q := "How are refunds issued and approved?"
 	got := extractiveAnswer(q, q, p)
 	i, j := strings.Index(got, "within 14 days"), strings.Index(got, "500 euros")
 	if i < 0 || j < 0 || i > j {
-		t.Errorf("answer %q: want both refund sentences in document order", got)
+		t.Errorf("answer %q: want both refund sentences in reading order", got)
+	}
+	// Apart, the better one comes first.
+	p = []Passage{{Text: "Refunds are possible. Shipping is free in Europe. Refunds of damaged goods are issued within 14 days of the refund request."}}
+	q = "When are refunds of damaged goods issued?"
+	got = extractiveAnswer(q, q, p)
+	if !strings.HasPrefix(got, "Refunds of damaged goods are issued within 14 days") {
+		t.Errorf("answer %q: want the best sentence first", got)
 	}
 }
 

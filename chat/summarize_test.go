@@ -189,3 +189,36 @@ func TestParseSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyPointsAreBodySentences(t *testing.T) {
+	report := []string{
+		"National Transportation Safety Board\nAviation Accident Final Report\n\nLocation: Belen, NM Accident Number: DEN08CA034\n\n" +
+			"Analysis\n\nAccording to the pilot's statement, he was landing on runway 21 and the winds were light and\nvariable. " +
+			"Shortly after touchdown on the runway, he lost directional control and the airplane\nground looped. " +
+			"The airplane departed the left side of the runway and came to rest upright.\n\nPage 1 of 4",
+		"Factual Information\n\nPilot Information\nCertificate: Private; Recreational Age: 48, Male\n\n" +
+			"Examination of the airplane revealed that one main landing gear was separated and one was\nfolded under the fuselage. " +
+			"Several right wing ribs were broken. No anomalies with the aircraft systems were reported.\n\nPage 2 of 4 DEN08CA034",
+		"Airport Information\nAirport: Alexander Municipal Airport (E80) Runway Surface Type: Asphalt\n\n" +
+			"The National Transportation Safety Board determines the probable cause of this accident to be the pilot's loss of directional control during landing resulting in a ground loop.\n\nPage 3 of 4 DEN08CA034",
+	}
+	sum, err := newEngine(t, Config{}).Summarize(context.Background(), "ntsb.pdf", report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.KeyPoints) == 0 {
+		t.Fatal("no key points")
+	}
+	for _, s := range append([]string{sum.Summary}, sum.KeyPoints...) {
+		for _, bad := range []string{"Page ", "DEN08CA034", "Analysis", "Airport Information", "Pilot Information", "Certificate:", "Aviation Accident Final Report"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("summary or key point %q holds %q", s, bad)
+			}
+		}
+	}
+	for _, kp := range sum.KeyPoints {
+		if !strings.HasSuffix(kp, ".") {
+			t.Errorf("key point %q is not a sentence", kp)
+		}
+	}
+}

@@ -38,11 +38,11 @@ func (r LibraryRetriever) Retrieve(ctx context.Context, query string, topK int) 
 		return nil, err
 	}
 	if len(res) == 0 && r.DB != nil && r.DocumentIDs == nil {
-		docs, err := r.DB.Documents(ctx, r.Viewer.UserID, 0, 1)
+		any, err := r.DB.HasDocuments(ctx, r.Viewer.UserID)
 		if err != nil {
 			return nil, err
 		}
-		if len(docs) == 0 {
+		if !any {
 			return nil, fmt.Errorf("%w: the library is empty", ErrNoDocuments)
 		}
 	}

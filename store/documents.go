@@ -249,6 +249,23 @@ func (db *DB) Documents(ctx context.Context, userID uint64, skip, limit int) ([]
 	return db.documentsOf(ctx, owners, skip, limit)
 }
 
+// HasDocuments reports whether userID can see any document (their own or
+// the shared library's, in any status), without reading them.
+func (db *DB) HasDocuments(ctx context.Context, userID uint64) (bool, error) {
+	found := false
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDocsByOwner).Cursor()
+		for _, owner := range []uint64{userID, Shared} {
+			prefix := itob(owner)
+			if k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found, err
+}
+
 // OwnedDocuments lists the documents of exactly owner (Shared for the library).
 func (db *DB) OwnedDocuments(ctx context.Context, owner uint64) ([]Document, error) {
 	return db.documentsOf(ctx, []uint64{owner}, 0, 0)

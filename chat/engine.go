@@ -262,8 +262,10 @@ func (e *Engine) Answer(ctx context.Context, r Retriever, req Request, emit func
 
 // retrieve returns the relevant passages for the question as resolved into
 // *query. A tentative resolution is searched both ways (resolved first):
-// the question as asked wins, and *query becomes it, when its best passage
-// holds more of the question's own terms.
+// the question as asked wins, and *query becomes it, when the passages
+// found for it hold clearly more of the question's own terms (by
+// switchMargin); when neither reading finds any of them, nothing is
+// relevant.
 func (e *Engine) retrieve(ctx context.Context, r Retriever, question string, query *string, how resolution, k int) ([]Passage, error) {
 	found, err := r.Retrieve(ctx, *query, k)
 	if err != nil {
@@ -274,10 +276,7 @@ func (e *Engine) retrieve(ctx context.Context, r Retriever, question string, que
 		return found, nil
 	}
 	own := terms(question)
-	best := 0.0
-	if len(found) > 0 {
-		best = ownCoverage(own, found[0].Text)
-	}
+	best := bestCoverage(own, found)
 	if best == 1 {
 		return found, nil
 	}
@@ -286,8 +285,8 @@ func (e *Engine) retrieve(ctx context.Context, r Retriever, question string, que
 		return nil, err
 	}
 	alone = relevant(alone, k)
-	switch {
-	case len(alone) > 0 && ownCoverage(own, alone[0].Text) > best:
+	switch cover := bestCoverage(own, alone); {
+	case len(alone) > 0 && cover >= best+switchMargin:
 		*query = question
 		return alone, nil
 	case best == 0:

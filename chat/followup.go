@@ -35,6 +35,15 @@ const (
 	maxReferringContent = 4
 	// maxFragmentWords bounds a fragment ("Site C?", "Long guns?").
 	maxFragmentWords = 5
+	// maxTentativeContent is the most content words of a tentative
+	// question; one naming something in two words or more ("Neel
+	// Kashkari") stands alone.
+	maxTentativeContent = 3
+	// switchMargin is how much more of a tentative question's own terms
+	// the passages found for it alone must hold than those found for it
+	// with the conversation's terms, for the question to be taken alone:
+	// a conversation is more often continued than left.
+	switchMargin = 0.25
 )
 
 // resolveQuestion resolves a question against the conversation before it,
@@ -86,8 +95,9 @@ func carry(question, topic string) string {
 // classify tells whether a question depends on the conversation: it opens
 // with a connective ("and", "what about"), refers back with a pronoun or a
 // demonstrative and says little else, is a fragment without a question
-// word, or has a single content word. A question of two content words
-// with none of these signs is tentative; a longer one stands alone.
+// word, or has a single content word. A question of two or three content
+// words with none of these signs is tentative, unless it names something
+// in two words or more; a longer one stands alone.
 func classify(question string) resolution {
 	if hasCJK(question) {
 		return classifyCJK(question)
@@ -103,7 +113,7 @@ func classify(question string) resolution {
 		len(words) <= maxFragmentWords && !isQuestionWord(words[0]),
 		content <= 1:
 		return dependent
-	case content == 2:
+	case content <= maxTentativeContent && len(names(question)) < 2:
 		return tentative
 	}
 	return standalone
@@ -235,4 +245,14 @@ func ownCoverage(own []string, text string) float64 {
 		sum += g
 	}
 	return sum / float64(len(own))
+}
+
+// bestCoverage returns the most of the own terms that one of passages
+// holds (see ownCoverage).
+func bestCoverage(own []string, passages []Passage) float64 {
+	best := 0.0
+	for _, p := range passages {
+		best = max(best, ownCoverage(own, p.Text))
+	}
+	return best
 }

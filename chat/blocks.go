@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -41,7 +42,7 @@ func blocks(text string, repeated map[string]bool) []block {
 			cur = cur[:0]
 		}
 	}
-	lines := strings.Split(text, "\n")
+	lines := unnumbered(strings.Split(text, "\n"))
 	for i, raw := range lines {
 		line := strings.TrimSpace(raw)
 		switch {
@@ -58,7 +59,8 @@ func blocks(text string, repeated map[string]bool) []block {
 		body, marked := stripMarker(line)
 		next := nextLine(lines[i+1:])
 		row := isRow(line)
-		if !row && isHeading(body, marked, len(cur) == 0, next) {
+		atStart := len(cur) == 0 || strings.ContainsAny(cur[len(cur)-1][len(cur[len(cur)-1])-1:], ".:!?")
+		if !row && isHeading(body, marked, atStart, next) {
 			flush()
 			out = append(out, block{text: body, heading: true})
 			continue
@@ -70,12 +72,74 @@ func blocks(text string, repeated map[string]bool) []block {
 		if len(cur) == 0 {
 			body = stripLabel(body)
 		}
-		if body != "" {
+		if body = leaders.ReplaceAllString(body, " … "); body != "" {
 			cur = append(cur, body)
 		}
 	}
 	flush()
 	return out
+}
+
+// minNumberedLines is how many lines must start with a line number for a
+// passage to be taken for a transcript with numbered lines.
+const minNumberedLines = 4
+
+// unnumbered returns the lines of a transcript with numbered lines (a
+// court transcript: "12 The above-entitled matter came on for oral") with
+// their numbers removed and the blank lines between them dropped, so that
+// its sentences read on; other text is returned as it is. Lines count as
+// numbered when most non-blank ones start with a number of one or two
+// digits, mostly rising from one line to the next.
+func unnumbered(lines []string) []string {
+	nonBlank, numbered, rising, last := 0, 0, 0, -1
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		nonBlank++
+		if n, ok := lineNumber(l); ok {
+			numbered++
+			if n > last {
+				rising++
+			}
+			last = n
+		}
+	}
+	if numbered < minNumberedLines || 4*numbered < 3*nonBlank || 4*rising < 3*numbered {
+		return lines
+	}
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if _, ok := lineNumber(l); ok {
+			l = strings.TrimSpace(strings.TrimLeft(l, "0123456789"))
+		}
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// lineNumber returns the number of one or two digits a line starts with,
+// alone or followed by a space.
+func lineNumber(l string) (int, bool) {
+	n := 0
+	for n < len(l) && n < 3 && '0' <= l[n] && l[n] <= '9' {
+		n++
+	}
+	if n == 0 || n > 2 || n < len(l) && l[n] != ' ' {
+		return 0, false
+	}
+	v := int(l[0] - '0')
+	if n == 2 {
+		v = v*10 + int(l[1]-'0')
+	}
+	return v, true
 }
 
 // nextLine returns the first non-blank line of lines, trimmed, or "".
@@ -220,7 +284,8 @@ func isRomanOrLetter(s string) bool {
 }
 
 // isHeading reports whether a line (its marker removed) is a heading: a
-// few words without final punctuation that are not a label with a value,
+// few words without final punctuation (and with one comma at most) that
+// are not a label with a value,
 // starting with a capital letter (or in capitals), standing at the start
 // of a block or numbered, and followed by a line starting with a capital
 // letter, a marker or nothing.
@@ -232,7 +297,7 @@ func isHeading(line string, numbered, atStart bool, next string) bool {
 	}
 	if len(words) == 0 || len(words) > limit || utf8.RuneCountInString(line) > maxHeadingRunes ||
 		!atStart && !numbered || strings.ContainsAny(line[len(line)-1:], ".,;!?-–(") ||
-		isStopWord(strings.ToLower(words[len(words)-1])) || isField(line) {
+		isStopWord(strings.ToLower(words[len(words)-1])) || isField(line) || strings.Count(line, ",") > 1 {
 		return false
 	}
 	first, _ := utf8.DecodeRuneInString(line)
@@ -276,12 +341,26 @@ func stripLabel(line string) string {
 	return rest
 }
 
+// leaders matches the dot leaders of a table of contents or between the
+// cells of a table row.
+var leaders = regexp.MustCompile(`\s*(?:\.\s*){4,}\s*|\s*…{2,}\s*`)
+
+// isTOCEntry reports whether a line is an entry of a table of contents: a
+// title, one run of dot leaders, and a page number.
+func isTOCEntry(line string) bool {
+	runs := leaders.FindAllStringIndex(line, -1)
+	if len(runs) != 1 || runs[0][0] == 0 {
+		return false
+	}
+	return isDigits(line[runs[0][1]:]) && len(line)-runs[0][1] <= 4
+}
+
 // isFurniture reports whether a line is page furniture rather than text: a
 // page number ("Page 2 of 4", "- 3 -", "17"), a table-of-contents entry
 // with dot leaders, or a line made mostly of codes and numbers (print
 // slugs, identifiers).
 func isFurniture(line string) bool {
-	if strings.Contains(line, "....") || strings.Contains(line, "…..") || strings.Contains(line, ". . . .") {
+	if isTOCEntry(line) {
 		return true
 	}
 	fields := strings.Fields(line)

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -56,7 +57,9 @@ func extractiveAnswer(question, query string, passages []Passage) string {
 		return NotFoundAnswer(question)
 	}
 	scoreSentences(qterms, weights, cands)
-	preferNamed(names(question), cands)
+	preferKind(expectedKind(question), cands)
+	preferNamed(names(question), passages, cands)
+	preferTopic(qterms[len(orderedTerms(question)):], passages, cands)
 	picked := pick(cands, maxAnswerSentences, maxAnswerRunes)
 	if len(picked) == 0 {
 		picked = []sentence{lead(cands)} // no term matches: the top passage leads
@@ -73,22 +76,44 @@ func extractiveAnswer(question, query string, passages []Passage) string {
 	return b.String()
 }
 
-// queryTerms returns the terms of query with their weights: 1 for the
-// terms of question, carriedWeight for the others.
+// focusDecay makes the first content words of a question weigh more than
+// the later ones: a question asks first for what it wants ("How many
+// patients will be enrolled …", "What was the probable cause …") and then
+// says what it is about ("… in the stem cell trial?", "… of the accident
+// at Belen?"), which the retrieved passages already match.
+const focusDecay = 0.2
+
+// queryTerms returns the terms of query with their weights: the
+// question's own terms from 1 down by focusDecay in the order they are
+// asked, then the carried ones at carriedWeight of the last own term's.
 func queryTerms(question, query string) ([]string, []float64) {
-	own := terms(question)
-	all := own
-	if query != question {
-		all = terms(query)
+	own := orderedTerms(question)
+	all := slices.Clone(own)
+	for _, t := range orderedTerms(query) {
+		if !slices.Contains(own, t) {
+			all = append(all, t)
+		}
 	}
 	weights := make([]float64, len(all))
-	for i, t := range all {
-		weights[i] = carriedWeight
-		if _, ok := slices.BinarySearch(own, t); ok {
-			weights[i] = 1
+	for i := range all {
+		weights[i] = 1 / (1 + focusDecay*float64(min(i, len(own))))
+		if i >= len(own) {
+			weights[i] *= carriedWeight
 		}
 	}
 	return all, weights
+}
+
+// orderedTerms returns the distinct search terms of text in the order they
+// first occur.
+func orderedTerms(text string) []string {
+	var out []string
+	forEachTerm(text, func(t []byte) {
+		if !slices.Contains(out, string(t)) {
+			out = append(out, string(t))
+		}
+	})
+	return out
 }
 
 // answerCandidates returns the sentences of the passages' text blocks,
@@ -174,8 +199,11 @@ const unnamedFactor = 0.3
 
 // preferNamed discounts the candidates that contain none of the names of
 // the question when some candidate contains one: asked about Kentucky, the
-// Kentucky row of a table answers, not the table's general note.
-func preferNamed(names []string, cands []sentence) {
+// Kentucky row of a table answers, not the table's general note. A name
+// found in a passage's file name ("cupertino_agenda.pdf") says which
+// document the question is about, not which sentence, and is left out.
+func preferNamed(names []string, passages []Passage, cands []sentence) {
+	names = slices.DeleteFunc(names, func(n string) bool { return inFilenames(n, passages) })
 	if len(names) == 0 {
 		return
 	}
@@ -197,6 +225,39 @@ func preferNamed(names []string, cands []sentence) {
 			cands[i].score *= unnamedFactor
 		}
 	}
+}
+
+// offTopicFactor discounts the sentences of a passage that holds none of
+// the terms a follow-up carries over from the conversation: it is not about
+// the topic the follow-up continues.
+const offTopicFactor = 0.5
+
+// preferTopic discounts the candidates from passages that hold none of
+// the carried terms.
+func preferTopic(carried []string, passages []Passage, cands []sentence) {
+	if len(carried) == 0 {
+		return
+	}
+	off := make([]bool, len(passages))
+	for i, p := range passages {
+		off[i] = ownCoverage(carried, p.Text) == 0
+	}
+	for i := range cands {
+		if off[cands[i].passage] {
+			cands[i].score *= offTopicFactor
+		}
+	}
+}
+
+// inFilenames reports whether a lower-cased name occurs in the file name of
+// one of the passages.
+func inFilenames(name string, passages []Passage) bool {
+	for _, p := range passages {
+		if strings.Contains(strings.ToLower(p.Filename), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // names returns the lower-cased proper names of a question: its words in
@@ -416,13 +477,23 @@ func cite(text string, n int) string {
 	switch {
 	case strings.HasSuffix(text, "。"):
 		return strings.TrimSuffix(text, "。") + mark + "。"
-	case strings.HasSuffix(text, ".") && !strings.HasSuffix(text, "..."):
+	case strings.HasSuffix(text, ".") && !strings.HasSuffix(text, "...") && !endsWithAbbreviation(text):
 		return strings.TrimSuffix(text, ".") + " " + mark + "."
 	case isWideEnd(text):
 		return text + mark
 	}
 	return text + " " + mark
 }
+
+// endsWithAbbreviation reports whether text ends with a word that has a
+// full stop inside it too ("p.m.", "U.S."), whose last full stop is part
+// of the word.
+func endsWithAbbreviation(text string) bool {
+	return abbreviationEnd.MatchString(text)
+}
+
+// abbreviationEnd matches text ending with a dotted abbreviation.
+var abbreviationEnd = regexp.MustCompile(`(?:^|[^\pL])\pL\.(?:\pL\.)+$`)
 
 func isWideEnd(s string) bool {
 	r, _ := utf8.DecodeLastRuneInString(s)

@@ -158,6 +158,8 @@ func TestCite(t *testing.T) {
 		{"年假十五天。", "年假十五天[2]。"},
 		{"年假十五天！", "年假十五天！[2]"},
 		{"No stop", "No stop [2]"},
+		{"It began at 1:01 p.m.", "It began at 1:01 p.m. [2]"},
+		{"It rose by 3.5.", "It rose by 3.5 [2]."},
 	}
 	for _, tt := range tests {
 		if got := cite(tt.in, 2); got != tt.want {

@@ -424,24 +424,26 @@ func isCode(t string) bool {
 	return letters > 0 && digits > 0 && len(t) >= 4
 }
 
-// lineKey is a line with its digits folded, so running headers and footers
-// that differ only by page number are the same key.
+// lineKey is a line, lower-cased, with the number it starts or ends with
+// folded, so that running headers and footers that differ only by their
+// page number ("47700 Federal Register / Vol. 85 …", "… Proposed Rules
+// 47703") have the same key, while table rows that differ in any other
+// number do not.
 func lineKey(line string) string {
-	var b strings.Builder
-	b.Grow(len(line))
-	for _, r := range strings.ToLower(line) {
-		switch {
-		case unicode.IsDigit(r):
-			if !strings.HasSuffix(b.String(), "#") {
-				b.WriteByte('#')
-			}
-		case unicode.IsSpace(r):
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
+	line = strings.Join(strings.Fields(strings.ToLower(line)), " ")
+	start := strings.IndexFunc(line, func(r rune) bool { return !unicode.IsDigit(r) })
+	if start < 0 {
+		return "#"
 	}
-	return b.String()
+	end := strings.LastIndexFunc(line, func(r rune) bool { return !unicode.IsDigit(r) }) + 1
+	key := line[start:end]
+	if start > 0 {
+		key = "#" + key
+	}
+	if end < len(line) {
+		key += "#"
+	}
+	return key
 }
 
 // repeatedLines returns the keys of the short lines of texts, which come

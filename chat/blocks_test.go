@@ -101,16 +101,28 @@ func TestBlocks(t *testing.T) {
 }
 
 func TestRunningHeadersAcrossPages(t *testing.T) {
-	texts := []string{"Version: v1.0 Date: September 13, 2023\nFirst page text.", "Version: v1.0 Date: September 13, 2023\nSecond page text.\nPage 2 of 6",
-		"Page 3 of 6\nThird page text."}
+	texts := []string{"Version: v1.0 Date: September 13, 2023\nFirst page text.", "Version: v1.0 Date: September 13, 2023\nSecond page text.\nAcme annual report 2",
+		"Acme annual report 3\nThird page text."}
 	rep := repeatedLines(texts, []int{1, 2, 3}, 2)
-	for _, l := range []string{"Version: v1.0 Date: September 13, 2023", "Page 5 of 6"} {
+	for _, l := range []string{"Version: v1.0 Date: September 13, 2023", "Acme annual report 5"} {
 		if !rep[lineKey(l)] {
 			t.Errorf("%q is not taken for a running header", l)
 		}
 	}
 	if rep[lineKey("Second page text.")] {
 		t.Error("body text taken for a running header")
+	}
+	// Table rows about the same company on two pages are not headers.
+	rows := []string{"09/11/2015 09/14/2015 09/14/2015 Cisco Systems, Inc. San Jose 20 Layoff Permanent",
+		"07/21/2015 07/22/2015 07/22/2015 Cisco Systems, Inc. San Jose 192 Layoff Permanent"}
+	if rep := repeatedLines(rows, []int{1, 2}, 2); rep != nil {
+		t.Errorf("table rows taken for running headers: %v", rep)
+	}
+	headers := []string{"47700 Federal Register / Vol. 85, No. 152 / Thursday, August 6, 2020 / Proposed Rules\nText.",
+		"Federal Register / Vol. 85, No. 152 / Thursday, August 6, 2020 / Proposed Rules 47703\nMore text.",
+		"47702 Federal Register / Vol. 85, No. 152 / Thursday, August 6, 2020 / Proposed Rules\nOther text."}
+	if rep := repeatedLines(headers, []int{2, 6, 4}, 2); !rep[lineKey("47704 Federal Register / Vol. 85, No. 152 / Thursday, August 6, 2020 / Proposed Rules")] {
+		t.Errorf("a running header with its page number first: %v", rep)
 	}
 	// The same line twice on one page (overlapping chunks) is body text.
 	if rep := repeatedLines(texts[:2], []int{1, 1}, 2); rep != nil {

@@ -40,6 +40,11 @@ type sentence struct {
 // the conversation, against 1 for the question's own terms.
 const carriedWeight = 0.75
 
+// carriedShare bounds the weight of all the carried terms together: the
+// topic they bring counts as much as one of the question's own words, so
+// that a follow-up is answered by what it asks, within the topic.
+const carriedShare = 1.0
+
 // extractiveAnswer composes an answer from the sentences of passages that
 // best match the question, as resolved in its conversation into query (the
 // question itself, plus for a follow-up the terms it carries over from the
@@ -95,10 +100,11 @@ func queryTerms(question, query string) ([]string, []float64) {
 		}
 	}
 	weights := make([]float64, len(all))
+	carried := len(all) - len(own)
 	for i := range all {
 		weights[i] = 1 / (1 + focusDecay*float64(min(i, len(own))))
 		if i >= len(own) {
-			weights[i] *= carriedWeight
+			weights[i] = min(weights[i]*carriedWeight, carriedShare/float64(carried))
 		}
 	}
 	return all, weights
@@ -124,8 +130,8 @@ func answerCandidates(passages []Passage) []sentence {
 	var cands []sentence
 	for i, p := range passages {
 		pos := 0
-		for _, b := range blocks(p.Text, repeated[p.DocumentID]) {
-			if b.heading {
+		for j, b := range blocks(p.Text, repeated[p.DocumentID]) {
+			if b.heading || j == 0 && p.ChunkIndex == 0 && isTitle(b.text) {
 				pos++
 				continue
 			}
@@ -136,6 +142,17 @@ func answerCandidates(passages []Passage) []sentence {
 		}
 	}
 	return cands
+}
+
+// maxDocTitleWords bounds a document's title.
+const maxDocTitleWords = 20
+
+// isTitle reports whether the first block of a document is its title: one
+// line of a few words that does not end a sentence.
+func isTitle(text string) bool {
+	last, _ := utf8.DecodeLastRuneInString(text)
+	return !strings.Contains(text, "\n") && len(strings.Fields(text)) <= maxDocTitleWords &&
+		!strings.ContainsRune(".!?:;,。！？；：，", last) && !isField(text)
 }
 
 // repeatedByDocument finds the running headers and footers among passages:
@@ -198,8 +215,10 @@ func bestFirst(picked []sentence) []sentence {
 const unnamedFactor = 0.3
 
 // preferNamed discounts the candidates that contain none of the names of
-// the question when some candidate contains one: asked about Kentucky, the
-// Kentucky row of a table answers, not the table's general note. A name
+// the question when a table row contains one: asked about Kentucky, the
+// Kentucky row of a table answers, not the table's general note. (In
+// prose, a sentence naming what the question names is often only the one
+// that introduces it.) A name
 // found in a passage's file name ("cupertino_agenda.pdf") says which
 // document the question is about, not which sentence, and is left out.
 func preferNamed(names []string, passages []Passage, cands []sentence) {
@@ -208,16 +227,16 @@ func preferNamed(names []string, passages []Passage, cands []sentence) {
 		return
 	}
 	has := make([]bool, len(cands))
-	any := false
+	inRow := false
 	for i := range cands {
 		forEachTerm(cands[i].text, func(t []byte) {
 			if !has[i] && slices.Contains(names, string(t)) {
 				has[i] = true
 			}
 		})
-		any = any || has[i]
+		inRow = inRow || has[i] && isRow(cands[i].text)
 	}
-	if !any {
+	if !inRow {
 		return
 	}
 	for i := range cands {

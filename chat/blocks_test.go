@@ -129,3 +129,19 @@ func TestRunningHeadersAcrossPages(t *testing.T) {
 		t.Errorf("overlapping chunks of one page: %v", rep)
 	}
 }
+
+func TestInitialisms(t *testing.T) {
+	got := initialisms("The National Transportation Safety Board (NTSB) and the Department of Homeland Security met in New York.")
+	want := []string{"ntsb", "dhs", "ny"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("initialisms = %q, want %q", got, want)
+	}
+	q := "What did the NTSB determine was the probable cause?"
+	passages := []Passage{
+		{DocumentID: 1, Filename: "a.pdf", Text: "NTSB accident and incident dockets serve as permanent archival information for the NTSB's investigations."},
+		{DocumentID: 1, Filename: "a.pdf", ChunkIndex: 1, Text: "The National Transportation Safety Board determines the probable cause of this accident to be the pilot's loss of directional control."},
+	}
+	if got := extractiveAnswer(q, q, passages); !strings.HasPrefix(got, "The National Transportation Safety Board determines the probable cause") {
+		t.Errorf("answer %q: the acronym does not match its expansion", got)
+	}
+}

@@ -34,6 +34,10 @@ type sentence struct {
 	// terms are the sentence's distinct terms, sorted; the answerer
 	// computes them only for the sentences it considers picking.
 	terms []string
+	// initials are the initialisms of the sentence's runs of capitalised
+	// words ("national transportation safety board" gives "ntsb"),
+	// matched like terms when the question holds an acronym.
+	initials []string
 }
 
 // carriedWeight is the weight of the terms a follow-up carries over from
@@ -60,6 +64,11 @@ func extractiveAnswer(question, query string, passages []Passage) string {
 	cands := answerCandidates(passages)
 	if len(cands) == 0 {
 		return NotFoundAnswer(question)
+	}
+	if hasAcronym(question) {
+		for i := range cands {
+			cands[i].initials = initialisms(cands[i].text)
+		}
 	}
 	scoreSentences(qterms, weights, cands)
 	preferKind(expectedKind(question), cands)
@@ -354,13 +363,17 @@ func scoreSentences(query []string, qweights []float64, cands []sentence) {
 	df := make([]int, nq)
 	for i := range cands {
 		m := match[i*nq : (i+1)*nq]
-		forEachTerm(cands[i].text, func(t []byte) {
+		match := func(t []byte) {
 			for q, term := range query {
 				if m[q] < 1 {
 					m[q] = max(m[q], matchTerm(term, t))
 				}
 			}
-		})
+		}
+		forEachTerm(cands[i].text, match)
+		for _, a := range cands[i].initials {
+			match([]byte(a))
+		}
 		for q := range m {
 			if m[q] > 0 {
 				df[q]++

@@ -3,6 +3,8 @@ package chat
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // answerKind is the kind of answer a question expects.
@@ -74,4 +76,43 @@ func preferKind(k answerKind, cands []sentence) {
 			cands[i].score *= kindBoost
 		}
 	}
+}
+
+// hasAcronym reports whether a question holds an acronym: a word of two to
+// six capital letters ("NTSB", "FAA").
+func hasAcronym(question string) bool {
+	for _, w := range strings.FieldsFunc(question, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if n := len(w); n >= 2 && n <= 6 && strings.ToUpper(w) == w && strings.ToLower(w) != w {
+			return true
+		}
+	}
+	return false
+}
+
+// initialisms returns the lower-cased initials of the runs of two or more
+// capitalised words in text, skipping the small words inside a name
+// ("Department of Homeland Security" gives "dhs").
+func initialisms(text string) []string {
+	var out []string
+	var run []byte
+	flush := func() {
+		if len(run) >= 2 {
+			out = append(out, string(run))
+		}
+		run = run[:0]
+	}
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
+		r, _ := utf8.DecodeRuneInString(w)
+		switch {
+		case w == "The" || w == "A" || w == "An" || strings.ToUpper(w) == w:
+			flush() // an article, or an acronym itself
+		case unicode.IsUpper(r) && r < utf8.RuneSelf:
+			run = append(run, byte(unicode.ToLower(r)))
+		case len(run) > 0 && (w == "of" || w == "for" || w == "on"):
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
 }

@@ -66,6 +66,7 @@ var authzRules = map[string]authzRule{
 	"GET /ready":          {access: authzPublic},
 	"GET /metrics":        {access: authzPublic},
 	"GET /openapi.json":   {access: authzPublic},
+	"GET /docs":           {access: authzPublic},
 	"GET /api/v1/ws":      {access: authzSocket},
 	"GET /api/v1/auth/me": {access: authzUser, own: 200},
 	"GET /api/v1/users":   {access: authzAdmin, foreign: 403, own: 200},

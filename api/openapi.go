@@ -49,7 +49,7 @@ func ref(schema string) obj { return obj{"$ref": "#/components/schemas/" + schem
 
 // operation describes one route.
 func operation(rt route) obj {
-	op := obj{"summary": rt.summary, "operationId": operationID(rt)}
+	op := obj{"summary": rt.summary, "operationId": operationID(rt), "x-docent-access": rt.access.String()}
 	var params []obj
 	for _, m := range pathParam.FindAllStringSubmatch(rt.pattern, -1) {
 		params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": obj{"type": "integer"}})

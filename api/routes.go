@@ -17,6 +17,7 @@ func (s *Server) routes() []route {
 			responses: map[int]string{200: "Status", 503: "Problem"}},
 		{method: "GET", pattern: "/metrics", summary: "Prometheus metrics", handler: s.metrics.handler().ServeHTTP, responses: ok("")},
 		{method: "GET", pattern: "/openapi.json", summary: "This OpenAPI document", handler: s.openAPI, responses: ok("")},
+		{method: "GET", pattern: "/docs", summary: "The API reference: this document as a page", handler: s.docs, responses: ok("")},
 		{method: "GET", pattern: "/debug/pprof/*", summary: "Go profiles (net/http/pprof) for admins; 404 unless the server runs with --pprof", access: accessAdmin, handler: s.pprof, responses: ok("")},
 
 		{method: "POST", pattern: "/api/v1/auth/register", summary: "Create an account (the first one becomes admin)",

@@ -151,6 +151,11 @@ const (
 	accessAdmin
 )
 
+// String names the access level as the OpenAPI document's x-docent-access does.
+func (a access) String() string {
+	return [...]string{"public", "user", "admin"}[a]
+}
+
 // route is one endpoint: its handler and what the OpenAPI document says about it.
 type route struct {
 	method, pattern string

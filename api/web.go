@@ -20,7 +20,7 @@ import (
 // webFiles are the web page and its assets. The end-to-end tests and the
 // screenshot beside them in api/web are not embedded.
 //
-//go:embed web/index.html web/*.js web/*.css web/*.svg
+//go:embed web/*.html web/*.js web/*.css web/*.svg
 var webFiles embed.FS
 
 // site is the web page with content-hashed asset names, built when the
@@ -36,7 +36,8 @@ type webAsset struct {
 	gzipped     []byte // nil when compression does not pay
 }
 
-// webSite is index.html, rewritten to name the hashed assets, and the assets.
+// webSite is the pages (index.html, the app; docs.html, the API reference),
+// rewritten to name the hashed assets, and the assets.
 //
 //	index.html ── /assets/app.css  → /assets/app.3f0c…e1.css
 //	           └─ /assets/app.js   → /assets/app.9ab2…07.js ── "./api.js" → "./api.5d1e…c4.js"
@@ -44,7 +45,8 @@ type webAsset struct {
 // An asset's hash covers its bytes after its own imports were rewritten, so
 // changing a module changes the names of every module that imports it.
 type webSite struct {
-	index  webAsset
+	index  webAsset             // pages["index.html"]
+	pages  map[string]*webAsset // by file name
 	assets map[string]*webAsset // by hashed name, "app.9ab20c33d107.js"
 	hashed map[string]string    // plain name → hashed name
 }
@@ -86,7 +88,7 @@ func buildSite(dir fs.FS) (*webSite, error) {
 	raw := map[string][]byte{}
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || name == "index.html" {
+		if e.IsDir() || path.Ext(name) == ".html" {
 			continue
 		}
 		if _, ok := assetTypes[path.Ext(name)]; !ok {
@@ -137,23 +139,41 @@ func buildSite(dir fs.FS) (*webSite, error) {
 			return nil, err
 		}
 	}
-	index, err := fs.ReadFile(dir, "index.html")
+	s.pages = map[string]*webAsset{}
+	for _, e := range entries {
+		if name := e.Name(); !e.IsDir() && path.Ext(name) == ".html" {
+			if s.pages[name], err = buildPage(dir, name, s.hashed); err != nil {
+				return nil, err
+			}
+		}
+	}
+	index, ok := s.pages["index.html"]
+	if !ok {
+		return nil, fmt.Errorf("no index.html")
+	}
+	s.index = *index
+	return s, nil
+}
+
+// buildPage reads the page name and points its asset references at the
+// hashed names.
+func buildPage(dir fs.FS, name string, hashed map[string]string) (*webAsset, error) {
+	page, err := fs.ReadFile(dir, name)
 	if err != nil {
 		return nil, err
 	}
-	index, err = replaceAll(htmlAssetRef, index, func(m [][]byte) ([]byte, error) {
-		h, ok := s.hashed[string(m[1])]
+	page, err = replaceAll(htmlAssetRef, page, func(m [][]byte) ([]byte, error) {
+		h, ok := hashed[string(m[1])]
 		if !ok {
-			return nil, fmt.Errorf("index.html: no asset %q", m[1])
+			return nil, fmt.Errorf("%s: no asset %q", name, m[1])
 		}
 		return []byte("/assets/" + h), nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(index)
-	s.index = *newWebAsset("text/html; charset=utf-8", hex.EncodeToString(sum[:])[:hashLen], index)
-	return s, nil
+	sum := sha256.Sum256(page)
+	return newWebAsset("text/html; charset=utf-8", hex.EncodeToString(sum[:])[:hashLen], page), nil
 }
 
 // replaceAll is regexp.ReplaceAllFunc with submatches and an error.
@@ -243,6 +263,13 @@ func acceptsGzip(header string) bool {
 // so a new release is picked up at once; the assets it names never change.
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	site.index.serve(w, r, "no-cache")
+}
+
+// docs serves the API reference page, which renders /openapi.json in the
+// browser with the page's own scripts: nothing comes from elsewhere, so it
+// works offline.
+func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
+	site.pages["docs.html"].serve(w, r, "no-cache")
 }
 
 // asset serves a content-hashed asset, cached for a year. A name that

@@ -182,7 +182,27 @@ func TestAssetsGzipAndRevalidation(t *testing.T) {
 // refuse: inline scripts, event handler attributes, style attributes and
 // <style> elements; and that the scripts never hand text to the HTML parser.
 func TestPageHasNoInlineCode(t *testing.T) {
-	doc, err := html.Parse(bytes.NewReader(site.index.body))
+	if len(site.pages) < 2 {
+		t.Fatalf("pages: %v", site.pages)
+	}
+	for name, page := range site.pages {
+		t.Run(name, func(t *testing.T) { checkNoInlineCode(t, page.body) })
+	}
+	for name, a := range site.assets {
+		if !strings.HasSuffix(name, ".js") {
+			continue
+		}
+		for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"} {
+			if bytes.Contains(a.body, []byte(bad)) {
+				t.Errorf("%s uses %s", name, bad)
+			}
+		}
+	}
+}
+
+// checkNoInlineCode checks one page.
+func checkNoInlineCode(t *testing.T, page []byte) {
+	doc, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,15 +241,39 @@ func TestPageHasNoInlineCode(t *testing.T) {
 	if scripts != 1 {
 		t.Errorf("%d scripts, want the one module", scripts)
 	}
-	for name, a := range site.assets {
-		if !strings.HasSuffix(name, ".js") {
-			continue
-		}
-		for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"} {
-			if bytes.Contains(a.body, []byte(bad)) {
-				t.Errorf("%s uses %s", name, bad)
+}
+
+// The API reference is a page of docent's own: served to anyone, under the
+// same Content-Security-Policy, naming only docent's assets, with a script
+// that reads /openapi.json and nothing else.
+func TestDocsPageIsSelfContained(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	r := e.do("GET", "/docs", "", nil)
+	expect(t, "GET /docs", r, http.StatusOK)
+	if ct := r.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" || !strings.Contains(r.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Errorf("Content-Type %q, CSP %q", ct, r.Header.Get("Content-Security-Policy"))
+	}
+	refs := regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(string(r.Body), -1)
+	scripts := 0
+	for _, m := range refs {
+		ref := m[1]
+		switch {
+		case ref == "/" || ref == "/openapi.json" || strings.HasPrefix(ref, "#"):
+		case strings.HasPrefix(ref, "/assets/"):
+			expect(t, ref, e.do("GET", ref, "", nil), http.StatusOK)
+			if strings.HasSuffix(ref, ".js") {
+				scripts++
+				js := string(e.do("GET", ref, "", nil).Body)
+				if strings.Count(js, "fetch(") != 1 || !strings.Contains(js, `fetch("/openapi.json"`) || regexp.MustCompile(`https?://`).MatchString(js) {
+					t.Errorf("%s fetches something besides /openapi.json", ref)
+				}
 			}
+		default:
+			t.Errorf("the page refers to %q, outside docent", ref)
 		}
+	}
+	if scripts != 1 {
+		t.Errorf("%d scripts on the page", scripts)
 	}
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { it as nodeIt } from "node:test";
 import { chromium } from "playwright-core";
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -111,4 +112,22 @@ export function workdir() {
   const dir = mkdtempSync(join(tmpdir(), "docent-e2e-"));
   mkdirSync(artifacts, { recursive: true });
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * chained returns a test function for steps that build on each other:
+ * after a failing step the later ones are skipped, not run on a broken page.
+ */
+export function chained() {
+  let broken = false;
+  return (name, fn) =>
+    nodeIt(name, async (t) => {
+      if (broken) return t.skip("an earlier step failed");
+      try {
+        await fn(t);
+      } catch (err) {
+        broken = true;
+        throw err;
+      }
+    });
 }

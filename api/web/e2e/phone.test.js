@@ -5,10 +5,10 @@
 //
 //   npm --prefix api/web/e2e test
 
-import { describe, it as step, before, after } from "node:test";
+import { describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { artifacts, binary, serve, browser, watch, workdir } from "./harness.js";
+import { artifacts, binary, serve, browser, watch, workdir, chained } from "./harness.js";
 import { guidePDF, waterMarkdown, question, answerPart } from "./fixtures.js";
 
 const PHONE = { width: 390, height: 844 };
@@ -35,17 +35,7 @@ async function fits(page, what, selectors) {
 
 describe("docent web page on a phone", { timeout: 150_000 }, () => {
   let work, server, chrome, page, watched;
-  let broken = false;
-  const it = (name, fn) =>
-    step(name, async (t) => {
-      if (broken) return t.skip("an earlier step failed");
-      try {
-        await fn(t);
-      } catch (err) {
-        broken = true;
-        throw err;
-      }
-    });
+  const it = chained(); // each step builds on the last
   const shot = (name) => page.screenshot({ path: join(artifacts, "phone-" + name + ".png") });
   const TOP = ["nav.views a[data-view=documents]", "nav.views a[data-view=chat]", "nav.views a[data-view=search]", "#logout"];
 

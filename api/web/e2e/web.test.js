@@ -8,11 +8,11 @@
 // .ci/artifacts/e2e/; DOCENT_E2E_SCREENSHOT=1 also refreshes
 // api/web/screenshot.png.
 
-import { describe, it as step, before, after } from "node:test";
+import { describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { repo, artifacts, binary, serve, browser, watch, workdir } from "./harness.js";
+import { repo, artifacts, binary, serve, browser, watch, workdir, chained } from "./harness.js";
 import { guidePDF, waterMarkdown, question, answerPart } from "./fixtures.js";
 
 const DESKTOP = { width: 1280, height: 820 };
@@ -22,18 +22,7 @@ const bob = { username: "bob", email: "bob@example.com", password: "another-long
 
 describe("docent web page", { timeout: 150_000 }, () => {
   let work, server, chrome, page, watched;
-  // Each step builds on the last: after a failure the rest are skipped.
-  let broken = false;
-  const it = (name, fn) =>
-    step(name, async (t) => {
-      if (broken) return t.skip("an earlier step failed");
-      try {
-        await fn(t);
-      } catch (err) {
-        broken = true;
-        throw err;
-      }
-    });
+  const it = chained(); // each step builds on the last
   const shot = (name) => page.screenshot({ path: join(artifacts, name + ".png") });
 
   before(async () => {

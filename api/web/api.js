@@ -75,6 +75,7 @@ export async function request(method, path, body, { signal } = {}) {
 export const get = (path, opts) => request("GET", path, undefined, opts);
 export const post = (path, body, opts) => request("POST", path, body, opts);
 export const put = (path, body) => request("PUT", path, body);
+export const patch = (path, body) => request("PATCH", path, body);
 export const del = (path) => request("DELETE", path);
 
 /** login exchanges a username (or email) and password for a token. */

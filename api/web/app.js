@@ -1,19 +1,21 @@
 // app.js — the page's entry point: logging in and out, registering, and
-// switching between the Documents, Chat and Search views (#documents,
-// #chat, #search in the address, so Back works).
+// switching between the Documents, Chat and Search views, and Users for
+// admins (#documents, #chat, #search, #users in the address, so Back works).
 
 import * as api from "./api.js";
 import * as documents from "./documents.js";
 import * as chat from "./chat.js";
 import * as search from "./search.js";
+import * as users from "./users.js";
 import { $, fill, toast, showError } from "./ui.js";
 
-const VIEWS = ["documents", "chat", "search"];
+const VIEWS = ["documents", "chat", "search", "users"];
 let user = null;
 
 documents.init();
 chat.init();
 search.init();
+users.init();
 initAuth();
 $("logout").addEventListener("click", () => logOut());
 window.addEventListener("hashchange", () => showView(true));
@@ -95,6 +97,7 @@ function signedIn(u) {
   $("app").hidden = false;
   documents.start(u);
   chat.start();
+  users.start(u);
   showView(false);
 }
 
@@ -113,6 +116,7 @@ function logOut(message) {
   documents.stop();
   chat.stop();
   search.stop();
+  users.stop();
   signedOut();
   fill($("toasts"));
   if (message) toast(message, "error");
@@ -121,12 +125,14 @@ function logOut(message) {
 // showView shows the view named in the address (Documents by default).
 function showView(moveFocus) {
   if (!user) return;
-  const name = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "documents";
+  let name = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "documents";
+  if (name === "users" && !users.isAdmin()) name = "documents";
   for (const v of VIEWS) $("view-" + v).hidden = v !== name;
   for (const a of document.querySelectorAll("nav.views a")) {
     if (a.dataset.view === name) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
   if (name === "documents") documents.refresh();
+  if (name === "users") users.refresh();
   if (moveFocus) $("main").focus({ preventScroll: true });
 }

@@ -82,6 +82,8 @@ export async function ask({ title, text = "", ok = "OK", danger = false, input }
   const label = $("ask-dialog-label");
   field.hidden = label.hidden = !input;
   field.required = !!input;
+  field.type = input?.type || "text";
+  field.autocomplete = field.type === "password" ? "new-password" : "off";
   if (input) {
     label.textContent = input.label;
     field.value = input.value || "";
@@ -98,8 +100,10 @@ export async function ask({ title, text = "", ok = "OK", danger = false, input }
   if (input) field.select();
   const result = await shown;
   form.removeEventListener("submit", submit);
+  const value = field.type === "password" ? field.value : field.value.trim();
+  field.value = "";
   if (result !== "ok") return null;
-  return input ? field.value.trim() : true;
+  return input ? value : true;
 }
 
 /** formatSize renders a byte count. */

@@ -230,6 +230,60 @@ describe("docent web page", { timeout: 150_000 }, () => {
     await context.close();
   });
 
+  it("lets the admin set a forgotten password, which signs the user out", async () => {
+    const context = await chrome.newContext({ viewport: DESKTOP });
+    const other = await context.newPage();
+    await other.goto(server.url + "/");
+    await other.getByLabel("Username or email").fill(bob.username);
+    await other.locator("#login-password").fill(bob.password);
+    await other.locator("#login-form").getByRole("button", { name: "Log in" }).click();
+    await other.locator("#who").getByText("bob").waitFor();
+    assert.ok(await other.getByRole("link", { name: "Users" }).isHidden(), "a user is offered the Users view");
+
+    await page.getByRole("link", { name: "Users" }).click();
+    await page.getByRole("button", { name: "Set bob's password" }).click();
+    await page.locator("#ask-dialog-input").fill("short");
+    await page.locator("#ask-dialog-input").press("Enter");
+    await page.locator("#toasts").getByText("at least 8 characters and at most 72 bytes").waitFor();
+    await page.getByRole("button", { name: "Set bob's password" }).click();
+    assert.equal(await page.locator("#ask-dialog-input").getAttribute("type"), "password");
+    await page.locator("#ask-dialog-input").fill("set-by-the-admin");
+    await page.locator("#ask-dialog-input").press("Enter");
+    await page.locator("#toasts").getByText("bob's password is set.").waitFor();
+    await shot("users");
+
+    // Bob's session ends at his next request; the new password logs him in.
+    await other.getByRole("link", { name: "Chat" }).click();
+    await other.getByRole("link", { name: "Documents" }).click();
+    await other.getByRole("button", { name: "Log in" }).waitFor();
+    await other.getByLabel("Username or email").fill(bob.username);
+    await other.locator("#login-password").fill("set-by-the-admin");
+    await other.locator("#login-form").getByRole("button", { name: "Log in" }).click();
+    await other.locator("#who").getByText("bob").waitFor();
+    await context.close();
+  });
+
+  it("changes the user's own password only with the current one", async () => {
+    await page.locator("#account").click();
+    const dialog = page.locator("#account-dialog");
+    await dialog.getByLabel("Current password").fill("not-my-password");
+    await dialog.getByLabel(/^New password/).fill("alices-new-password");
+    await dialog.getByRole("button", { name: "Change password" }).click();
+    await dialog.locator(".form-error").getByText("current_password").waitFor();
+    await dialog.getByLabel("Current password").fill(alice.password);
+    await dialog.getByRole("button", { name: "Change password" }).click();
+    await page.locator("#toasts").getByText("Password changed").waitFor();
+    await dialog.waitFor({ state: "hidden" });
+    // Still signed in, with a token issued for the new password.
+    await page.getByRole("link", { name: "Documents" }).click();
+    await page.locator("#document-rows tr", { hasText: "guide.pdf" }).waitFor();
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByLabel("Username or email").fill(alice.username);
+    await page.locator("#login-password").fill("alices-new-password");
+    await page.locator("#login-form").getByRole("button", { name: "Log in" }).click();
+    await page.locator("#who").getByText("alice").waitFor();
+  });
+
   it("saw no CSP violation and no script error", () => {
     assert.deepEqual(watched.problems, []);
     if (process.env.DOCENT_E2E_SCREENSHOT === "1") copyFileSync(join(artifacts, "chat-source.png"), join(repo, "api/web/screenshot.png"));

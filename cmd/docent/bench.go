@@ -36,7 +36,7 @@ type benchCmd struct {
 	// model), so hybrid search scans vectors as it does with Ollama or
 	// OpenAI.
 	FakeDim int    `name:"fake-dim" hidden:"" help:"Embed with sums of fixed random word vectors of this dimension instead of the built-in embedder."`
-	Phase   string `name:"phase" hidden:"" enum:",serve" default:"" help:"Internal: the cold-start half, run in a fresh process."`
+	Phase   string `name:"phase" hidden:"" enum:",serve" default:"" help:"Internal: the cold-start half, run in a fresh process; it serves until its standard input closes."`
 	Seed    uint64 `name:"seed" default:"1" help:"Seed of the synthetic corpus and queries."`
 	Profile string `name:"cpuprofile" hidden:"" type:"path" help:"Write a CPU profile of the ingest phase (and of the serve phase to FILE.serve)."`
 }
@@ -239,6 +239,11 @@ func (c *benchCmd) coldStart(ctx context.Context, g *Globals, dir string) (serve
 	if err != nil {
 		return sp, 0, err
 	}
+	stdin, err := cmd.StdinPipe() // closed once the report is read: the phase serves until then
+	if err != nil {
+		return sp, 0, err
+	}
+	defer stdin.Close()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return sp, 0, err
@@ -282,6 +287,7 @@ func (c *benchCmd) coldStart(ctx context.Context, g *Globals, dir string) (serve
 	if err := json.Unmarshal(lines.Bytes(), &sp); err != nil {
 		return sp, 0, fmt.Errorf("serve phase report: %w", err)
 	}
+	stdin.Close()
 	waited = true
 	if err := cmd.Wait(); err != nil {
 		return sp, 0, fmt.Errorf("serve phase: %w", err)

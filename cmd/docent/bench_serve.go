@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -139,7 +140,13 @@ func (c *benchCmd) serve(ctx context.Context, g *Globals) error {
 	if wanted > 0 {
 		sp.Recall10 = float64(found) / float64(wanted)
 	}
-	return json.NewEncoder(g.stdout).Encode(sp)
+	if err := json.NewEncoder(g.stdout).Encode(sp); err != nil {
+		return err
+	}
+	// Keep serving until the parent closes our standard input: on a busy
+	// machine it may not have seen /ready answer 200 yet.
+	io.Copy(io.Discard, g.stdin)
+	return nil
 }
 
 // startProfile starts a CPU profile into file (nothing when file is "").

@@ -106,7 +106,7 @@ describe("docent web page on a phone", { timeout: 150_000 }, () => {
     await page.locator("#question").fill(question);
     await fits(page, "chat", [...TOP, "#question", "#ask-form button[type=submit]", "#new-conversation"]);
     await page.locator("#ask-form button[type=submit]").click();
-    const reply = page.locator(".message.assistant").last();
+    const reply = page.locator(".message.assistant").first(); // the new conversation's first answer
     await reply.locator(".mode").getByText("extractive").waitFor();
     assert.match(await reply.locator(".body").textContent(), new RegExp(answerPart));
     await page.locator("#question").fill("a-question-made-of-one-word-far-longer-than-any-phone-is-wide-" + "x".repeat(80));

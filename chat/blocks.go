@@ -22,8 +22,10 @@ const (
 	// materials and preparation process of stem cell dressing").
 	maxNumberedHeadingWords = 12
 	maxHeadingRunes         = 80
-	// maxFurnitureWords bounds the lines that may be page furniture.
+	// maxFurnitureWords and maxFurnitureBytes bound the lines that may be
+	// running headers.
 	maxFurnitureWords = 16
+	maxFurnitureBytes = 200
 )
 
 // blocks splits a passage's text into paragraphs, list items and headings,
@@ -49,7 +51,7 @@ func blocks(text string, repeated map[string]bool) []block {
 		case line == "":
 			flush()
 			continue
-		case isFurniture(line) || repeated[lineKey(line)]:
+		case isFurniture(line) || repeated != nil && repeated[lineKey(line)]:
 			continue
 		}
 		if inRow && isCellContinuation(line) {
@@ -72,7 +74,10 @@ func blocks(text string, repeated map[string]bool) []block {
 		if len(cur) == 0 {
 			body = stripLabel(body)
 		}
-		if body = leaders.ReplaceAllString(body, " … "); body != "" {
+		if hasLeaders(body) {
+			body = leaders.ReplaceAllString(body, " … ")
+		}
+		if body != "" {
 			cur = append(cur, body)
 		}
 	}
@@ -345,9 +350,17 @@ func stripLabel(line string) string {
 // cells of a table row.
 var leaders = regexp.MustCompile(`\s*(?:\.\s*){4,}\s*|\s*…{2,}\s*`)
 
+// hasLeaders reports, cheaply, whether a line may hold dot leaders.
+func hasLeaders(line string) bool {
+	return strings.Contains(line, "....") || strings.Contains(line, ". . . .") || strings.Contains(line, "……")
+}
+
 // isTOCEntry reports whether a line is an entry of a table of contents: a
 // title, one run of dot leaders, and a page number.
 func isTOCEntry(line string) bool {
+	if !hasLeaders(line) {
+		return false
+	}
 	runs := leaders.FindAllStringIndex(line, -1)
 	if len(runs) != 1 || runs[0][0] == 0 {
 		return false
@@ -458,7 +471,7 @@ func repeatedLines(texts []string, group []int, min int) map[string]bool {
 	for i, t := range texts {
 		for _, l := range strings.Split(t, "\n") {
 			l = strings.TrimSpace(l)
-			if l == "" || len(strings.Fields(l)) > maxFurnitureWords {
+			if l == "" || len(l) > maxFurnitureBytes || len(strings.Fields(l)) > maxFurnitureWords {
 				continue
 			}
 			k := lineKey(l)

@@ -160,7 +160,7 @@ const maxDocTitleWords = 20
 // line of a few words that does not end a sentence.
 func isTitle(text string) bool {
 	last, _ := utf8.DecodeLastRuneInString(text)
-	return !strings.Contains(text, "\n") && len(strings.Fields(text)) <= maxDocTitleWords &&
+	return !strings.Contains(text, "\n") && strings.Count(text, " ") < maxDocTitleWords &&
 		!strings.ContainsRune(".!?:;,。！？；：，", last) && !isField(text)
 }
 
@@ -521,7 +521,8 @@ func cite(text string, n int) string {
 // full stop inside it too ("p.m.", "U.S."), whose last full stop is part
 // of the word.
 func endsWithAbbreviation(text string) bool {
-	return abbreviationEnd.MatchString(text)
+	last := text[strings.LastIndexByte(text, ' ')+1:]
+	return strings.Count(last, ".") > 1 && abbreviationEnd.MatchString(last)
 }
 
 // abbreviationEnd matches text ending with a dotted abbreviation.

@@ -145,3 +145,27 @@ func TestInitialisms(t *testing.T) {
 		t.Errorf("answer %q: the acronym does not match its expansion", got)
 	}
 }
+
+func TestAnswersFromFormsAndSections(t *testing.T) {
+	form := []Passage{{DocumentID: 1, Filename: "report.pdf", Page: 1, Text: "Location: Belen, NM Accident Number: DEN08CA034\n\n" +
+		"Crew Injuries: 1 None Aircraft Damage: Substantial\n\nAge: 48, Male Seat Occupied: Front\n\n" +
+		"Runway Length/Width: 6601 ft / 60 ft VFR Approach/Landing: Full Stop"}}
+	protocol := []Passage{{DocumentID: 2, Filename: "protocol.pdf", Page: 3, Text: "4.3 Exclusion Criteria\n\n" +
+		"Patients meeting any of the following criteria are not eligible: severe heart, kidney, or liver dysfunction.\n\n" +
+		"5.1 Methods of stem cell administration\n\nThe patient's mouth (including buccal mucosa, tongue and lip) was applied with MSCs: MSCs (1×10^9/ml) dressing was applied 4 times/day for 2 weeks."}}
+	tests := []struct {
+		question string
+		passages []Passage
+		first    string // the answer starts with it
+	}{
+		{"How many people were injured in the Belen accident?", form, "Crew Injuries: 1 None"},
+		{"How old was the pilot?", form, "Age: 48, Male"},
+		{"How long is the runway at Belen?", form, "Runway Length/Width: 6601 ft"},
+		{"What are the exclusion criteria for the mesenchymal stem cell dressing trial?", protocol, "Patients meeting any of the following criteria are not eligible"},
+	}
+	for _, tt := range tests {
+		if got := extractiveAnswer(tt.question, tt.question, tt.passages); !strings.HasPrefix(got, tt.first) {
+			t.Errorf("%q: answer %q does not start with %q", tt.question, got, tt.first)
+		}
+	}
+}

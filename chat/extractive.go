@@ -28,12 +28,16 @@ const (
 type sentence struct {
 	text    string
 	passage int // index of its passage (or chunk), from 0
+	block   int // index of its paragraph (or row, or field line) in the passage
 	pos     int // index within its passage (or document)
 	size    int // length in words (a CJK character counts half)
 	score   float64
 	// terms are the sentence's distinct terms, sorted; the answerer
 	// computes them only for the sentences it considers picking.
 	terms []string
+	// heading is the heading the sentence stands under in its passage, if
+	// any: its terms count in part for the sentence (headingCredit).
+	heading string
 	// initials are the initialisms of the sentence's runs of capitalised
 	// words ("national transportation safety board" gives "ntsb"),
 	// matched like terms when the question holds an acronym.
@@ -61,6 +65,14 @@ const carriedShare = 1.0
 // order), each followed by its citation. The passages must not be empty.
 func extractiveAnswer(question, query string, passages []Passage) string {
 	qterms, weights := queryTerms(question, query)
+	own := orderedTerms(question)
+	focus := slices.Clone(own[:min(focusTerms, len(own))])
+	for _, t := range impliedTerms(question) {
+		if !slices.Contains(qterms, t) {
+			qterms, weights = append(qterms, t), append(weights, impliedWeight)
+		}
+		focus = append(focus, t)
+	}
 	cands := answerCandidates(passages)
 	if len(cands) == 0 {
 		return NotFoundAnswer(question)
@@ -73,7 +85,8 @@ func extractiveAnswer(question, query string, passages []Passage) string {
 	scoreSentences(qterms, weights, cands)
 	preferKind(expectedKind(question), cands)
 	preferNamed(names(question), passages, cands)
-	preferTopic(qterms[len(orderedTerms(question)):], passages, cands)
+	preferTopic(carriedTerms(qterms, own, impliedTerms(question)), passages, cands)
+	preferFields(focus, cands)
 	picked := pick(cands, maxAnswerSentences, maxAnswerRunes)
 	if len(picked) == 0 {
 		picked = []sentence{lead(cands)} // no term matches: the top passage leads
@@ -110,13 +123,47 @@ func queryTerms(question, query string) ([]string, []float64) {
 	}
 	weights := make([]float64, len(all))
 	carried := len(all) - len(own)
+	context := contextStart(question, own)
 	for i := range all {
 		weights[i] = 1 / (1 + focusDecay*float64(min(i, len(own))))
+		if i >= context && i < len(own) {
+			weights[i] *= contextWeight
+		}
 		if i >= len(own) {
 			weights[i] = min(weights[i]*carriedWeight, carriedShare/float64(carried))
 		}
 	}
 	return all, weights
+}
+
+// contextWeight is the weight of the terms of a question's closing phrase
+// ("… in the Belen accident?"), which says what the question is about
+// rather than what it asks.
+const contextWeight = 0.5
+
+// contextStart returns the index, in own (the question's terms in order),
+// of the first term of its closing prepositional phrase: the terms after
+// the first preposition that follows a content word. It is len(own) when
+// there is none.
+func contextStart(question string, own []string) int {
+	seen := 0
+	words := questionWords(question)
+	for i, w := range words {
+		if isPreposition(w) && seen > 0 && i+1 < len(words) {
+			rest := orderedTerms(strings.Join(words[i+1:], " "))
+			if len(rest) == 0 {
+				return len(own)
+			}
+			if j := slices.Index(own, rest[0]); j >= 0 {
+				return j
+			}
+			return len(own)
+		}
+		if len(orderedTerms(w)) > 0 {
+			seen++
+		}
+	}
+	return len(own)
 }
 
 // orderedTerms returns the distinct search terms of text in the order they
@@ -139,13 +186,15 @@ func answerCandidates(passages []Passage) []sentence {
 	var cands []sentence
 	for i, p := range passages {
 		pos := 0
+		heading := ""
 		for j, b := range blocks(p.Text, repeated[p.DocumentID]) {
 			if b.heading || j == 0 && p.ChunkIndex == 0 && isTitle(b.text) {
+				heading = b.text
 				pos++
 				continue
 			}
 			for _, s := range splitSentences(b.text) {
-				cands = append(cands, sentence{text: s, passage: i, pos: pos, size: wordCount(s)})
+				cands = append(cands, sentence{text: s, passage: i, block: j, pos: pos, size: wordCount(s), heading: heading})
 				pos++
 			}
 		}
@@ -190,7 +239,7 @@ func repeatedByDocument(passages []Passage) map[uint64]map[string]bool {
 }
 
 // bestFirst orders picked sentences by score, best first, except that
-// neighbouring sentences of one passage stay together in reading order.
+// neighbouring sentences of one paragraph stay together in reading order.
 func bestFirst(picked []sentence) []sentence {
 	sort.SliceStable(picked, func(a, b int) bool {
 		if picked[a].passage != picked[b].passage {
@@ -204,7 +253,7 @@ func bestFirst(picked []sentence) []sentence {
 	}
 	var runs []run
 	for i, s := range picked {
-		if n := len(runs); n > 0 && picked[i-1].passage == s.passage && picked[i-1].pos+1 == s.pos {
+		if n := len(runs); n > 0 && picked[i-1].passage == s.passage && picked[i-1].block == s.block && picked[i-1].pos+1 == s.pos {
 			runs[n-1].to = i + 1
 			runs[n-1].score = max(runs[n-1].score, s.score)
 			continue
@@ -222,6 +271,10 @@ func bestFirst(picked []sentence) []sentence {
 // unnamedFactor discounts a sentence that names none of what the question
 // names, when another sentence does.
 const unnamedFactor = 0.3
+
+// namedRowBoost multiplies the score of a table row naming what the
+// question names.
+const namedRowBoost = 2
 
 // preferNamed discounts the candidates that contain none of the names of
 // the question when a table row contains one: asked about Kentucky, the
@@ -249,10 +302,25 @@ func preferNamed(names []string, passages []Passage, cands []sentence) {
 		return
 	}
 	for i := range cands {
-		if !has[i] {
+		switch {
+		case !has[i]:
 			cands[i].score *= unnamedFactor
+		case isRow(cands[i].text):
+			cands[i].score *= namedRowBoost
 		}
 	}
+}
+
+// carriedTerms returns the terms of qterms that are neither the question's
+// own nor implied by it.
+func carriedTerms(qterms, own, implied []string) []string {
+	var out []string
+	for _, t := range qterms {
+		if !slices.Contains(own, t) && !slices.Contains(implied, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // offTopicFactor discounts the sentences of a passage that holds none of
@@ -374,6 +442,13 @@ func scoreSentences(query []string, qweights []float64, cands []sentence) {
 		for _, a := range cands[i].initials {
 			match([]byte(a))
 		}
+		if h := cands[i].heading; h != "" {
+			forEachTerm(h, func(t []byte) {
+				for q, term := range query {
+					m[q] = max(m[q], headingCredit*matchTerm(term, t))
+				}
+			})
+		}
 		for q := range m {
 			if m[q] > 0 {
 				df[q]++
@@ -408,6 +483,12 @@ func lengthFactor(words int) float64 {
 	}
 	return 1
 }
+
+// headingCredit is the credit for a term found in the heading a sentence
+// stands under rather than in the sentence: under "Exclusion Criteria",
+// "Severe heart, kidney, or liver dysfunction." is about exclusion
+// criteria.
+const headingCredit = 0.5
 
 // prefixMatch is the credit for terms sharing a long prefix ("policy" and
 // "policies"), a stemming-free stand-in for inflection.

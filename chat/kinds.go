@@ -116,3 +116,75 @@ func initialisms(text string) []string {
 	flush()
 	return out
 }
+
+// impliedWeight is the weight of the words a question's wording implies
+// ("how old" → "age") against 1 for its first own word.
+const impliedWeight = 0.5
+
+// impliedTerms returns the words that name what a question asks for
+// without it saying them: forms label an age "Age:", a length "Length:",
+// a date "Date:".
+func impliedTerms(question string) []string {
+	q := " " + strings.Join(questionWords(question), " ") + " "
+	var out []string
+	for _, m := range []struct {
+		phrase string
+		terms  []string
+	}{
+		{" how old ", []string{"age"}},
+		{" how long ", []string{"length", "duration"}},
+		{" how far ", []string{"distance"}},
+		{" how much ", []string{"amount", "cost", "total"}},
+		{" when ", []string{"date"}},
+		{" what time ", []string{"time"}},
+		{" where ", []string{"location", "address"}},
+	} {
+		if strings.Contains(q, m.phrase) {
+			out = append(out, m.terms...)
+		}
+	}
+	return out
+}
+
+// fieldBoost multiplies the score of a form field ("Total Injuries: 1
+// None") whose label names what the question asks for.
+const fieldBoost = 1.5
+
+// focusTerms is how many of a question's first terms say what it asks
+// for, as labels go.
+const focusTerms = 2
+
+// preferFields boosts the candidates holding a "Label: value" field whose
+// label matches one of the question's first terms or a term its wording
+// implies.
+func preferFields(focus []string, cands []sentence) {
+	if len(focus) == 0 {
+		return
+	}
+	for i := range cands {
+		if cands[i].score > 0 && labelMatches(cands[i].text, focus) {
+			cands[i].score *= fieldBoost
+		}
+	}
+}
+
+// labelMatches reports whether one of the up to three words before a
+// colon in text matches one of terms.
+func labelMatches(text string, terms []string) bool {
+	for rest := text; ; {
+		i := strings.Index(rest, ":")
+		if i < 0 {
+			return false
+		}
+		words := strings.FieldsFunc(rest[:i], func(r rune) bool { return !unicode.IsLetter(r) })
+		for _, w := range words[max(0, len(words)-3):] {
+			w = strings.ToLower(w)
+			for _, t := range terms {
+				if matchTerm(t, []byte(w)) > 0 {
+					return true
+				}
+			}
+		}
+		rest = rest[i+1:]
+	}
+}

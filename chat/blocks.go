@@ -289,20 +289,21 @@ func isRomanOrLetter(s string) bool {
 }
 
 // isHeading reports whether a line (its marker removed) is a heading: a
-// few words without final punctuation (and with one comma at most) that
-// are not a label with a value,
+// few words without final punctuation (and with one comma at most, unless
+// in capitals) that are not a label with a value,
 // starting with a capital letter (or in capitals), standing at the start
 // of a block or numbered, and followed by a line starting with a capital
 // letter, a marker or nothing.
 func isHeading(line string, numbered, atStart bool, next string) bool {
 	words := strings.Fields(line)
+	capitals := strings.IndexFunc(line, unicode.IsLower) < 0
 	limit := maxHeadingWords
-	if numbered {
+	if numbered || capitals {
 		limit = maxNumberedHeadingWords
 	}
 	if len(words) == 0 || len(words) > limit || utf8.RuneCountInString(line) > maxHeadingRunes ||
 		!atStart && !numbered || strings.ContainsAny(line[len(line)-1:], ".,;!?-–(") ||
-		isStopWord(strings.ToLower(words[len(words)-1])) || isField(line) || strings.Count(line, ",") > 1 {
+		isStopWord(strings.ToLower(words[len(words)-1])) || isField(line) || strings.Count(line, ",") > 1 && !capitals {
 		return false
 	}
 	first, _ := utf8.DecodeRuneInString(line)

@@ -68,6 +68,8 @@ func TestBlocks(t *testing.T) {
 		{"lettered heading", "(a) Comments Due Date\nThe FAA must receive comments.", []block{{"Comments Due Date", true}, {"The FAA must receive comments.", false}}},
 		{"glued section number", "5.Treatment Protocol\nThe patient's mouth was treated.", []block{{"Treatment Protocol", true}, {"The patient's mouth was treated.", false}}},
 		{"list items", "Intro:\n- first item\n- second item\n1. numbered item", []block{{"Intro:", true}, {"first item", false}, {"second item", false}, {"numbered item", false}}},
+		{"heading in capitals", "1.1. Intelligence\nCOLLECT, ANALYZE, AND SHARE ACTIONABLE INTELLIGENCE\nEffective homeland security operations rely on intelligence.",
+			[]block{{"Intelligence", true}, {"COLLECT, ANALYZE, AND SHARE ACTIONABLE INTELLIGENCE", true}, {"Effective homeland security operations rely on intelligence.", false}}},
 		{"label in capitals", "DATES: The FAA must receive comments by September 21, 2020.", []block{{"The FAA must receive comments by September 21, 2020.", false}}},
 		{"form fields stay", "Age: 48, Male\n\nDate of Incident: 01/09/2015", []block{{"Age: 48, Male", false}, {"Date of Incident: 01/09/2015", false}}},
 		{"furniture dropped", "Page 1 of 4\n17\nThe pilot landed.\n- 3 -\n06AUP1.SGM_0001234", []block{{"The pilot landed.", false}}},

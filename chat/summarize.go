@@ -278,11 +278,12 @@ func documentSentences(chunks []string) []sentence {
 
 // isBodySentence reports whether s reads as a sentence of running text
 // rather than a form field, table row or caption: five words or more (a
-// CJK character counts half), closed by a full stop, question or
+// CJK character counts half), not starting in lower case (the tail of a
+// sentence cut by a chunk boundary), closed by a full stop, question or
 // exclamation mark, and mostly in lower case.
 func isBodySentence(s string, words int) bool {
-	if words < 5 {
-		return false
+	if first, _ := utf8.DecodeRuneInString(s); words < 5 || unicode.IsLower(first) {
+		return false // a fragment, or the tail of a sentence cut by a chunk boundary
 	}
 	t := strings.TrimRight(s, `"')]”’」』）`)
 	last, _ := utf8.DecodeLastRuneInString(t)

@@ -203,8 +203,14 @@ func TestLLMAnswerGetsSourcesAndHistoryAndStreams(t *testing.T) {
 	if deltas < 3 {
 		t.Errorf("%d deltas: the answer was not streamed token by token", deltas)
 	}
-	reqs := fake.ChatRequests()
-	prompt := reqs[len(reqs)-1].Prompt()
+	// The answering request (the conversation's title is asked for in the
+	// background and may come last).
+	var prompt string
+	for _, r := range fake.ChatRequests() {
+		if len(r.Messages) > 0 && r.Messages[0].Content == chat.DefaultSystemPrompt {
+			prompt = r.Prompt()
+		}
+	}
 	for _, want := range []string{"At altitudes above 2000 metres", "Tell me about tents.", "How long should water boil"} {
 		if !strings.Contains(prompt, want) {
 			t.Errorf("the prompt lacks %q", want)

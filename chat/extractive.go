@@ -500,10 +500,21 @@ func matchTerm(term string, t []byte) float64 {
 	switch {
 	case term == string(t):
 		return 1
-	case samePrefix(term, t):
+	case samePrefix(term, t), isPlural(term, t):
 		return prefixMatch
 	}
 	return 0
+}
+
+// isPlural reports whether one of two short words is the other with "s"
+// or "es" ("dog" and "dogs"), which samePrefix leaves to words of four
+// letters or more.
+func isPlural(a string, b []byte) bool {
+	long, short := string(b), a
+	if len(long) < len(short) {
+		long, short = short, long
+	}
+	return len(short) >= 2 && strings.HasPrefix(long, short) && (long[len(short):] == "s" || long[len(short):] == "es")
 }
 
 // samePrefix reports whether two Latin words of four letters or more share

@@ -167,3 +167,12 @@ func TestCite(t *testing.T) {
 		}
 	}
 }
+
+func TestPluralsMatchShortWords(t *testing.T) {
+	p := []Passage{{DocumentID: 1, Filename: "club-rules.txt", Text: "4. Dogs\n\nDogs are welcome on day hikes if they are on a lead. " +
+		"Dogs are not allowed on overnight trips to huts.\nThe owner carries out all dog waste."}}
+	q := "Can I bring my dog on an overnight trip?"
+	if got := extractiveAnswer(q, q, p); !strings.HasPrefix(got, "Dogs are not allowed on overnight trips") {
+		t.Errorf("answer %q", got)
+	}
+}

@@ -400,7 +400,11 @@ func hasCJK(s string) bool {
 // generate answers with the LLM: it builds the prompt, emits the sources
 // included in it, and streams the reply through emit.
 func (e *Engine) generate(ctx context.Context, ans Answer, question string, history []Turn, passages []Passage, emit func(Event) error) (Answer, error) {
-	p := e.buildPrompt(question, history, passages)
+	asked := question
+	if ans.Query != "" && ans.Query != question {
+		asked += "\n(In full: " + ans.Query + ")" // what was searched, so that the answer agrees with the sources
+	}
+	p := e.buildPrompt(asked, history, passages)
 	ans.Sources = p.sources
 	if err := emit(Event{Kind: EventSources, Sources: ans.Sources, Mode: ans.Mode, Model: ans.Model}); err != nil {
 		return ans, fmt.Errorf("chat: emit sources: %w", err)

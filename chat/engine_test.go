@@ -599,3 +599,19 @@ func TestAnswerNotFoundWithoutTheLLM(t *testing.T) {
 		t.Errorf("empty library: %+v, %v", ans, err)
 	}
 }
+
+func TestLLMAnswersTheQuestionAsSearched(t *testing.T) {
+	history := []Turn{{"user", "Tell me about the vacation policy of Acme."}, {"assistant", "Acme has a vacation policy [1]."}}
+	for _, p := range providers {
+		s := p.start(t)
+		s.Reply = script("25 days [1].")
+		r := &recorder{passages: handbook}
+		if _, err := newEngine(t, p.cfg(s.URL)).Answer(context.Background(), r, Request{Question: "How many days?", History: history}, nil); err != nil {
+			t.Fatal(err)
+		}
+		reqs := s.ChatRequests()
+		if prompt := reqs[len(reqs)-1].Prompt(); !strings.Contains(prompt, "How many days?") || !strings.Contains(prompt, condensed) {
+			t.Errorf("%s: the answer prompt lacks the question or its standalone form: %q", p.name, prompt)
+		}
+	}
+}

@@ -414,6 +414,10 @@ type chunkJSON struct {
 	Headings []string `json:"headings,omitempty"`
 	Start    int      `json:"start"`
 	End      int      `json:"end"`
+	// OCR is set when the text was read from a page image, with the
+	// mean word confidence (0–100).
+	OCR           bool     `json:"ocr,omitempty"`
+	OCRConfidence *float64 `json:"ocr_confidence,omitempty"`
 }
 
 func (s *Server) documentChunks(w http.ResponseWriter, r *http.Request) {
@@ -436,7 +440,11 @@ func (s *Server) documentChunks(w http.ResponseWriter, r *http.Request) {
 	hi := lo + min(limit, len(chunks)-lo)
 	out := make([]chunkJSON, 0, hi-lo)
 	for _, c := range chunks[lo:hi] {
-		out = append(out, chunkJSON{Index: c.Index, Text: c.Text, Page: c.Page, Headings: c.Headings, Start: c.Start, End: c.End})
+		cj := chunkJSON{Index: c.Index, Text: c.Text, Page: c.Page, Headings: c.Headings, Start: c.Start, End: c.End, OCR: c.OCR}
+		if c.OCR {
+			cj.OCRConfidence = &c.OCRConfidence
+		}
+		out = append(out, cj)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -83,7 +83,7 @@ func schemas() obj {
 		}),
 		"DocumentList": arrayOf(ref("Document")),
 		"ChunkList": arrayOf(object([]string{"index", "text", "start", "end"}, obj{
-			"index": integer(), "text": str(), "page": integer(), "headings": arrayOf(str()), "start": integer(), "end": integer(),
+			"index": integer(), "text": str(), "page": integer(), "headings": arrayOf(str()), "start": integer(), "end": integer(), "ocr": boolean(), "ocr_confidence": number(),
 		})),
 		"Analysis": object([]string{"summary", "key_points", "mode"}, obj{
 			"document_id": integer(), "summary": str(), "key_points": arrayOf(str()),

@@ -168,7 +168,7 @@ func TestSplitSections(t *testing.T) {
 
 func TestSplitPages(t *testing.T) {
 	x := &Extracted{Format: PDF, Text: "page one words\fpage two words\f\fpage four"}
-	x.Pages = []Span{{1, 0, 14}, {2, 15, 29}, {3, 30, 30}, {4, 31, 40}}
+	x.Pages = []Span{{N: 1, Start: 0, End: 14}, {N: 2, Start: 15, End: 29}, {N: 3, Start: 30, End: 30}, {N: 4, Start: 31, End: 40}}
 	chunks := Split(x, ChunkOptions{Size: 15, Overlap: -1})
 	var pages []int
 	for _, c := range chunks {
@@ -236,7 +236,7 @@ func BenchmarkSplit(b *testing.B) {
 
 func TestSplitNeverCrossesPages(t *testing.T) {
 	x := &Extracted{Format: PDF, Text: "Short page one.\fShort page two about Lisbon."}
-	x.Pages = []Span{{1, 0, 15}, {2, 16, len(x.Text)}}
+	x.Pages = []Span{{N: 1, Start: 0, End: 15}, {N: 2, Start: 16, End: len(x.Text)}}
 	chunks := Split(x, ChunkOptions{})
 	if len(chunks) != 2 || chunks[1].Page != 2 || !strings.Contains(chunks[1].Text, "Lisbon") || strings.Contains(chunks[0].Text, "Lisbon") {
 		t.Errorf("two small pages gave %+v", chunks)

@@ -24,6 +24,19 @@ const (
 	HTML     Format = "html"
 	DOCX     Format = "docx"
 	CSV      Format = "csv"
+	PPTX     Format = "pptx"
+	XLSX     Format = "xlsx"
+	ODT      Format = "odt"
+	ODS      Format = "ods"
+	ODP      Format = "odp"
+	EPUB     Format = "epub"
+	EML      Format = "eml"
+	MBOX     Format = "mbox"
+	RTF      Format = "rtf"
+	// Images of pages, read by OCR.
+	PNG  Format = "png"
+	JPEG Format = "jpeg"
+	TIFF Format = "tiff"
 )
 
 // ContentType returns the MIME type of a format, or
@@ -42,6 +55,30 @@ func ContentType(f Format) string {
 		return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 	case CSV:
 		return "text/csv; charset=utf-8"
+	case PPTX:
+		return "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+	case XLSX:
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case ODT:
+		return "application/vnd.oasis.opendocument.text"
+	case ODS:
+		return "application/vnd.oasis.opendocument.spreadsheet"
+	case ODP:
+		return "application/vnd.oasis.opendocument.presentation"
+	case EPUB:
+		return "application/epub+zip"
+	case EML:
+		return "message/rfc822"
+	case MBOX:
+		return "application/mbox"
+	case RTF:
+		return "application/rtf"
+	case PNG:
+		return "image/png"
+	case JPEG:
+		return "image/jpeg"
+	case TIFF:
+		return "image/tiff"
 	}
 	return "application/octet-stream"
 }
@@ -65,11 +102,15 @@ func Detect(filename string, head []byte) (Format, error) {
 	switch {
 	case bytes.Contains(head[:min(len(head), 1024)], []byte("%PDF-")):
 		return PDF, nil
+	case imageFormat(head) != "":
+		return imageFormat(head), nil
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		if ext == ".docx" || bytes.Contains(head, []byte("word/")) {
-			return DOCX, nil
+		if f := zipFormat(head, ext); f != "" {
+			return f, nil
 		}
-		return "", fmt.Errorf("%w: a zip archive that is not a Word document", ErrUnsupported)
+		return "", fmt.Errorf("%w: a zip archive that is not an office document or e-book", ErrUnsupported)
+	case bytes.HasPrefix(head, []byte("{\\rtf")):
+		return RTF, nil
 	case ext == ".pdf" && !looksLikeText(head):
 		return PDF, nil // damaged: extraction says so
 	case !looksLikeText(head):
@@ -83,10 +124,16 @@ func Detect(filename string, head []byte) (Format, error) {
 	case ".csv", ".tsv":
 		return CSV, nil
 	case ".txt", ".text", ".log":
-		return Text, nil
+		if !looksLikeMail(decodeText(head)) {
+			return Text, nil
+		}
 	}
 	s := decodeText(head)
 	switch {
+	case looksLikeMbox(s):
+		return MBOX, nil
+	case looksLikeMail(s):
+		return EML, nil
 	case looksLikeHTML(s):
 		return HTML, nil
 	case looksLikeMarkdown(s):
@@ -98,7 +145,8 @@ func Detect(filename string, head []byte) (Format, error) {
 }
 
 // DetectReader is Detect for a whole file: it also opens a zip archive to
-// tell a Word document (word/document.xml) from other archives.
+// tell its kind from its members (word/document.xml, ppt/presentation.xml,
+// xl/workbook.xml, an OpenDocument or EPUB mimetype).
 func DetectReader(filename string, r io.ReaderAt, size int64) (Format, error) {
 	head := make([]byte, min(size, SniffLen))
 	n, err := r.ReadAt(head, 0)
@@ -114,11 +162,69 @@ func DetectReader(filename string, r io.ReaderAt, size int64) (Format, error) {
 		return "", fmt.Errorf("%w: damaged zip archive", ErrCorrupt)
 	}
 	for _, f := range zr.File {
-		if f.Name == "word/document.xml" {
+		switch f.Name {
+		case "word/document.xml":
 			return DOCX, nil
+		case "ppt/presentation.xml":
+			return PPTX, nil
+		case "xl/workbook.xml":
+			return XLSX, nil
+		case "mimetype":
+			if f.UncompressedSize64 > 256 {
+				continue
+			}
+			rc, err := f.Open()
+			if err != nil {
+				continue
+			}
+			mt, _ := io.ReadAll(io.LimitReader(rc, 256))
+			rc.Close()
+			if f := mimeFormat(string(bytes.TrimSpace(mt))); f != "" {
+				return f, nil
+			}
 		}
 	}
-	return "", fmt.Errorf("%w: a zip archive that is not a Word document", ErrUnsupported)
+	return "", fmt.Errorf("%w: a zip archive that is not an office document or e-book", ErrUnsupported)
+}
+
+// zipFormat guesses a zip archive's format from its first bytes (the first
+// member's name, and an uncompressed mimetype member, come first) and the
+// file's extension.
+func zipFormat(head []byte, ext string) Format {
+	if _, mt, ok := bytes.Cut(head, []byte("mimetype")); ok {
+		for _, f := range []Format{ODT, ODS, ODP, EPUB} {
+			if bytes.HasPrefix(mt, []byte(mimeOf(f))) {
+				return f
+			}
+		}
+	}
+	for _, c := range []struct {
+		part string
+		f    Format
+	}{{"word/", DOCX}, {"ppt/", PPTX}, {"xl/", XLSX}} {
+		if bytes.Contains(head, []byte(c.part)) {
+			return c.f
+		}
+	}
+	byExt := map[string]Format{".docx": DOCX, ".pptx": PPTX, ".xlsx": XLSX, ".odt": ODT, ".ods": ODS, ".odp": ODP, ".epub": EPUB}
+	return byExt[ext]
+}
+
+// mimeOf is the mimetype member of an OpenDocument or EPUB archive.
+func mimeOf(f Format) string {
+	if f == EPUB {
+		return "application/epub+zip"
+	}
+	return ContentType(f)
+}
+
+func mimeFormat(mt string) Format {
+	for _, f := range []Format{ODT, ODS, ODP, EPUB} {
+		if mt == mimeOf(f) {
+			return f
+		}
+	}
+	return ""
 }
 
 // looksLikeText reports whether head is text: UTF-16 with a BOM, or bytes

@@ -75,6 +75,8 @@ func readPart(ctx context.Context, f *zip.File, lim Limits, read func(*xml.Decod
 	switch {
 	case lr.err != nil:
 		return lr.err
+	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrCorrupt), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err // the reader's own verdict
 	case err != nil && !errors.Is(err, io.EOF):
 		return fmt.Errorf("%w: %s is not well-formed XML", ErrCorrupt, f.Name)
 	}

@@ -15,10 +15,11 @@ import (
 var (
 	// ErrUnsupported reports a file whose type docent cannot read. Its
 	// message lists the supported types, so an API can answer 415 with it.
-	ErrUnsupported = errors.New("unsupported file type (supported: PDF, DOCX, HTML, Markdown, CSV, plain text)")
+	ErrUnsupported = errors.New("unsupported file type (supported: PDF, DOCX, PPTX, XLSX, ODT, ODS, ODP, EPUB, RTF, " +
+		"EML, MBOX, HTML, Markdown, CSV, plain text, and PNG, JPEG or TIFF images of pages)")
 
 	// ErrNoText reports a PDF without a text layer.
-	ErrNoText = errors.New("the PDF has no extractable text (it may be a scanned image; OCR is not supported yet)")
+	ErrNoText = errors.New("the PDF has no extractable text and no page images to read")
 
 	// ErrEncrypted reports a PDF that cannot be read without a password,
 	// or whose encryption scheme is not supported.
@@ -48,9 +49,13 @@ type Limits struct {
 	// each decompressed DOCX part and the decompressed content streams of
 	// each PDF page (default 64 MiB). Exceeding it gives ErrTooLarge.
 	MaxExtracted int64
-	// Timeout bounds the whole extraction of one file (default 2 minutes);
-	// it is applied on top of the context's own deadline.
+	// Timeout bounds the whole extraction of one file (default 2 minutes,
+	// plus OCR.PageTimeout for each page read by OCR); it is applied on
+	// top of the context's own deadline.
 	Timeout time.Duration
+	// OCR reads scanned pages and images: Tesseract's languages, the
+	// programs to run and the bounds of each page.
+	OCR OCR
 }
 
 func (l Limits) withDefaults() Limits {
@@ -67,10 +72,14 @@ func (l Limits) withDefaults() Limits {
 }
 
 // Span is a page of a PDF: its 1-based number N and the byte range
-// [Start, End) of its text in Extracted.Text.
+// [Start, End) of its text in Extracted.Text. OCR is set when the text was
+// read from the page's image by OCR, with Confidence the mean word
+// confidence (0–100).
 type Span struct {
 	N          int
 	Start, End int
+	OCR        bool
+	Confidence float64
 }
 
 // Section is a part of a structured document under one heading path (for
@@ -95,6 +104,9 @@ type Extracted struct {
 	Sections []Section
 	// Title is the best guess of the document title, or "".
 	Title string
+	// Attachments are files carried inside the document (e-mail
+	// attachments), indexed as documents of their own.
+	Attachments []Attachment
 }
 
 // Extract reads a document of format f from r (size bytes) and returns its
@@ -108,7 +120,9 @@ func Extract(ctx context.Context, f Format, r io.ReaderAt, size int64, lim Limit
 	if size < 0 {
 		return nil, ErrCorrupt
 	}
-	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	// OCR has its own time bounds (per page), so PDFs and images apply
+	// lim.Timeout to the rest themselves.
+	tctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
 	var (
 		x   *Extracted
@@ -117,12 +131,10 @@ func Extract(ctx context.Context, f Format, r io.ReaderAt, size int64, lim Limit
 	switch f {
 	case PDF:
 		x, err = extractPDF(ctx, r, size, lim)
-	case DOCX:
-		x, err = extractDOCX(ctx, r, size, lim)
-	case HTML, Markdown, CSV, Text:
-		x, err = extractTextual(ctx, f, r, size, lim)
+	case PNG, JPEG, TIFF:
+		x, err = extractImage(ctx, r, size, lim)
 	default:
-		return nil, fmt.Errorf("%w: %q", ErrUnsupported, f)
+		x, err = extractFormat(tctx, f, r, size, lim)
 	}
 	if err != nil {
 		return nil, err
@@ -132,6 +144,27 @@ func Extract(ctx context.Context, f Format, r io.ReaderAt, size int64, lim Limit
 		return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
 	}
 	return x, nil
+}
+
+// extractFormat extracts the formats that need no OCR.
+func extractFormat(ctx context.Context, f Format, r io.ReaderAt, size int64, lim Limits) (*Extracted, error) {
+	switch f {
+	case DOCX:
+		return extractDOCX(ctx, r, size, lim)
+	case PPTX:
+		return extractPPTX(ctx, r, size, lim)
+	case XLSX:
+		return extractXLSX(ctx, r, size, lim)
+	case ODT, ODS, ODP:
+		return extractODF(ctx, f, r, size, lim)
+	case EPUB:
+		return extractEPUB(ctx, r, size, lim)
+	case EML, MBOX:
+		return extractMail(ctx, f, r, size, lim)
+	case HTML, Markdown, CSV, Text, RTF:
+		return extractTextual(ctx, f, r, size, lim)
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnsupported, f)
 }
 
 // extractTextual reads a whole text-based file and hands it to its parser.
@@ -151,6 +184,8 @@ func extractTextual(ctx context.Context, f Format, r io.ReaderAt, size int64, li
 		return parseMarkdown(s), nil
 	case CSV:
 		return parseCSV(ctx, s, lim)
+	case RTF:
+		return parseRTF(ctx, b, lim)
 	}
 	return &Extracted{Text: Normalize(s)}, nil
 }

@@ -335,7 +335,7 @@ func (p *Pipeline) prune(ctx context.Context, files []File, opt FolderOptions, r
 		prefix = ""
 	}
 	for _, d := range docs {
-		if d.Path == "" || present[d.Path] || !strings.HasPrefix(d.Path, prefix) {
+		if d.Path == "" || present[d.Path] || !strings.HasPrefix(d.Path, prefix) || attachmentOf(d.Path, present) {
 			continue
 		}
 		if _, err := p.ix.Delete(ctx, store.Viewer{UserID: d.Owner, Admin: true}, d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -31,20 +31,73 @@ const (
 
 func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Extracted, error) {
 	type result struct {
-		x   *Extracted
+		p   *pdfText
 		err error
 	}
+	rctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
 	ch := make(chan result, 1)
 	go func() {
-		x, err := readPDF(ctx, r, size, lim)
-		ch <- result{x, err}
+		p, err := readPDF(rctx, r, size, lim)
+		ch <- result{p, err}
 	}()
+	var res result
 	select {
-	case res := <-ch:
-		return res.x, res.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	case res = <-ch:
+	case <-rctx.Done():
+		return nil, rctx.Err()
 	}
+	if res.err != nil {
+		return nil, res.err
+	}
+	if len(res.p.scans) > 0 {
+		if err := ocrScans(ctx, r, size, res.p, lim); err != nil {
+			return nil, err
+		}
+	}
+	return res.p.assemble(lim)
+}
+
+// pdfText is the text of a PDF's pages before they are joined.
+type pdfText struct {
+	title string
+	pages []string  // normalised text of each page
+	scans []pdfScan // pages without text but with images, for OCR
+	ocr   map[int]float64
+}
+
+// pdfScan is a page that paints images but has no text: a scan. imgs
+// holds its images that Go could decode (PNG or JPEG), used when pdftoppm
+// is not installed to render the page.
+type pdfScan struct {
+	index int // 0-based page index
+	imgs  [][]byte
+}
+
+// assemble joins the pages with form feeds into an Extracted.
+func (p *pdfText) assemble(lim Limits) (*Extracted, error) {
+	x := &Extracted{Title: p.title}
+	var b strings.Builder
+	for i, t := range p.pages {
+		if i > 0 {
+			b.WriteByte('\f')
+		}
+		start := b.Len()
+		b.WriteString(t)
+		sp := Span{N: i + 1, Start: start, End: b.Len()}
+		if conf, ok := p.ocr[i]; ok {
+			sp.OCR, sp.Confidence = true, conf
+		}
+		x.Pages = append(x.Pages, sp)
+		if int64(b.Len()) > lim.MaxExtracted {
+			return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
+		}
+	}
+	x.Text = b.String()
+	if strings.TrimSpace(x.Text) == "" {
+		return nil, ErrNoText
+	}
+	return x, nil
 }
 
 // pdfPage is a page dictionary with its inherited resources.
@@ -52,11 +105,11 @@ type pdfPage struct {
 	v, res pdf.Value
 }
 
-func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (x *Extracted, err error) {
+func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (out *pdfText, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			reportPanic(ctx, p)
-			x, err = nil, panicError(ctx, p)
+			out, err = nil, panicError(ctx, p)
 		}
 	}()
 	if err := checkPDFNumbers(r, size); err != nil {
@@ -76,15 +129,16 @@ func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (x *Ext
 	if len(pages) == 0 {
 		return nil, fmt.Errorf("%w: the PDF has no pages", ErrCorrupt)
 	}
-	x = &Extracted{Title: Normalize(strings.ReplaceAll(infoTitle(ctx, doc), "\n", " "))}
-	var b strings.Builder
+	out = &pdfText{title: Normalize(strings.ReplaceAll(infoTitle(ctx, doc), "\n", " "))}
 	fonts := map[string]*pdfFont{}
-	failed := 0
+	failed, total := 0, 0
+	_, canRender := lim.OCR.pdftoppmPath()
+	var file []byte // the whole file, read when images are decoded here
 	for i, p := range pages {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		text, err := pageText(ctx, p, fonts, lim)
+		pt, err := pageText(ctx, p, fonts, lim)
 		switch {
 		case errors.Is(err, ErrTooLarge):
 			return nil, fmt.Errorf("%w: page %d decompresses to more than %d bytes", ErrTooLarge, i+1, lim.MaxExtracted)
@@ -93,24 +147,36 @@ func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (x *Ext
 		case err != nil:
 			failed++
 		}
-		if i > 0 {
-			b.WriteByte('\f')
+		text := Normalize(pt.text)
+		out.pages = append(out.pages, text)
+		if strings.TrimSpace(text) == "" && (len(pt.images) > 0 || pt.inline > 0) {
+			scan := pdfScan{index: i}
+			if !canRender {
+				if file == nil {
+					file = readAll(r, size)
+				}
+				scan.imgs = decodeImages(ctx, pt.images, file, lim)
+			}
+			out.scans = append(out.scans, scan)
 		}
-		start := b.Len()
-		b.WriteString(Normalize(text))
-		x.Pages = append(x.Pages, Span{N: i + 1, Start: start, End: b.Len()})
-		if int64(b.Len()) > lim.MaxExtracted {
+		if total += len(text); int64(total) > lim.MaxExtracted {
 			return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
 		}
 	}
-	x.Text = b.String()
 	if failed == len(pages) {
 		return nil, fmt.Errorf("%w: no page could be read", ErrCorrupt)
 	}
-	if strings.TrimSpace(x.Text) == "" {
+	if total == 0 && len(out.scans) == 0 {
 		return nil, ErrNoText
 	}
-	return x, nil
+	return out, nil
+}
+
+// readAll reads a whole file (Extract has bounded its size).
+func readAll(r io.ReaderAt, size int64) []byte {
+	b := make([]byte, size)
+	n, _ := r.ReadAt(b, 0)
+	return b[:n]
 }
 
 // pdfSource finds the PDF inside r: it skips bytes before the %PDF- header,
@@ -238,9 +304,16 @@ func infoTitle(ctx context.Context, doc *pdf.Reader) (title string) {
 	return doc.Trailer().Key("Info").Key("Title").Text()
 }
 
+// pageResult is what the interpreter found on one page.
+type pageResult struct {
+	text   string
+	images []pdf.Value // image XObjects painted
+	inline int         // inline images painted
+}
+
 // pageText interprets one page and lays its glyphs out as text. A page that
 // fails part way keeps the glyphs read before the failure.
-func pageText(ctx context.Context, p pdfPage, fonts map[string]*pdfFont, lim Limits) (text string, err error) {
+func pageText(ctx context.Context, p pdfPage, fonts map[string]*pdfFont, lim Limits) (res pageResult, err error) {
 	in := &interp{ctx: ctx, fonts: fonts, budget: lim.MaxExtracted, active: map[string]bool{}}
 	func() {
 		defer func() {
@@ -253,10 +326,10 @@ func pageText(ctx context.Context, p pdfPage, fonts map[string]*pdfFont, lim Lim
 		in.run(rd, p.res, gstate{ctm: identity, th: 1}, 0)
 	}()
 	if in.err != nil {
-		return "", in.err
+		return pageResult{}, in.err
 	}
 	if len(in.glyphs) > 0 {
 		err = nil
 	}
-	return layoutPage(in.glyphs), err
+	return pageResult{text: layoutPage(in.glyphs), images: in.images, inline: in.inline}, err
 }

@@ -168,7 +168,7 @@ func TestPDFPages(t *testing.T) {
 	if want := "Page one text\f\fPage three text"; x.Text != want {
 		t.Fatalf("text %q, want %q", x.Text, want)
 	}
-	want := []Span{{1, 0, 13}, {2, 14, 14}, {3, 15, 30}}
+	want := []Span{{N: 1, Start: 0, End: 13}, {N: 2, Start: 14, End: 14}, {N: 3, Start: 15, End: 30}}
 	if fmt.Sprint(x.Pages) != fmt.Sprint(want) {
 		t.Errorf("pages %v, want %v", x.Pages, want)
 	}

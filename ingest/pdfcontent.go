@@ -49,6 +49,7 @@ const (
 	maxFormDepth     = 12
 	maxFormsPerPage  = 1 << 12
 	maxStateDepth    = 256
+	maxPageImages    = 64
 )
 
 // gstate is the part of the graphics state that places text.
@@ -66,6 +67,8 @@ type interp struct {
 	budget int64 // decompressed bytes left for this page
 	forms  int
 	active map[string]bool // forms being run (cycle guard)
+	images []pdf.Value     // image XObjects painted (the first maxPageImages)
+	inline int             // inline images painted
 	err    error           // ErrTooLarge or the context's error
 }
 
@@ -182,6 +185,8 @@ func (in *interp) run(r io.Reader, res pdf.Value, g gstate, depth int) {
 			if len(args) == 1 && depth < maxFormDepth {
 				in.form(res, args[0].str, g, depth)
 			}
+		case "BI":
+			in.inline++
 		}
 	}
 }
@@ -293,6 +298,12 @@ func (in *interp) font(res pdf.Value, name string, local map[string]*pdfFont) *p
 // form runs a Form XObject named in a Do operator.
 func (in *interp) form(res pdf.Value, name string, g gstate, depth int) {
 	xo := res.Key("XObject").Key(name)
+	if xo.Kind() == pdf.Stream && xo.Key("Subtype").Name() == "Image" {
+		if len(in.images) < maxPageImages {
+			in.images = append(in.images, xo)
+		}
+		return
+	}
 	if xo.Kind() != pdf.Stream || xo.Key("Subtype").Name() != "Form" {
 		return
 	}

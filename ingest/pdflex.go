@@ -83,10 +83,10 @@ func (p *contentParser) next() (op string, args []object, ok bool) {
 			p.push(o)
 			continue
 		}
-		if kw == "BI" {
+		if kw == "BI" { // reported without its data, so pages with images are known
 			p.skipInlineImage()
 			p.args = p.args[:0]
-			continue
+			return kw, nil, true
 		}
 		return kw, p.args, true
 	}

@@ -331,6 +331,9 @@ func (p *Pipeline) process(ctx context.Context, d *store.Document, r io.ReaderAt
 	chunks := make([]store.Chunk, len(parts))
 	for i, c := range parts {
 		chunks[i] = store.Chunk{Text: c.Text, Start: c.Start, End: c.End, Page: c.Page, Headings: c.Headings}
+		if c.Page > 0 && c.Page <= len(x.Pages) && x.Pages[c.Page-1].OCR {
+			chunks[i].OCR, chunks[i].OCRConfidence = true, x.Pages[c.Page-1].Confidence
+		}
 	}
 	p.observe("chunk", start)
 	d.Pages = len(x.Pages)
@@ -340,6 +343,9 @@ func (p *Pipeline) process(ctx context.Context, d *store.Document, r io.ReaderAt
 	start = time.Now()
 	err = p.ix.Add(ctx, d, chunks, func(done, total int) { p.setProgress(d.ID, done, total) })
 	p.observe("index", start)
+	if err == nil && (len(x.Attachments) > 0 || Format(d.Format) == EML || Format(d.Format) == MBOX) {
+		p.indexAttachments(ctx, d, x.Attachments)
+	}
 	return err
 }
 
@@ -361,7 +367,11 @@ const errUnexplained = "the document could not be indexed because of a problem o
 // it: the extraction errors speak for themselves; anything else is summarised
 // without internals (ReasonDetail keeps them for the operator).
 func Reason(err error) string {
-	for _, known := range []error{ErrNoText, ErrEncrypted, ErrTooLarge, ErrCorrupt, ErrUnsupported, ErrEmpty} {
+	var ue *userError
+	if errors.As(err, &ue) {
+		return ue.msg
+	}
+	for _, known := range []error{ErrNoText, ErrEncrypted, ErrTooLarge, ErrCorrupt, ErrUnsupported, ErrEmpty, ErrOCRUnavailable, ErrOCRFailed} {
 		if errors.Is(err, known) {
 			return known.Error()
 		}

@@ -21,7 +21,9 @@ func TextHash(text string) [16]byte {
 	return h
 }
 
-// encodeChunk serialises a chunk: uvarint-prefixed fields.
+// encodeChunk serialises a chunk: uvarint-prefixed fields. An OCR chunk
+// ends with one more uvarint, its confidence in tenths plus one; records
+// without it (all earlier ones) are not OCR.
 func encodeChunk(c *Chunk) []byte {
 	b := make([]byte, 0, 32+len(c.Text)+len(c.Terms))
 	b = append(b, 1) // format version
@@ -34,7 +36,11 @@ func encodeChunk(c *Chunk) []byte {
 	for _, h := range c.Headings {
 		b = appendBytes(b, []byte(h))
 	}
-	return appendBytes(b, c.Terms)
+	b = appendBytes(b, c.Terms)
+	if c.OCR {
+		b = binary.AppendUvarint(b, uint64(math.Round(min(max(c.OCRConfidence, 0), 100)*10))+1)
+	}
+	return b
 }
 
 func appendBytes(b, v []byte) []byte {
@@ -91,6 +97,11 @@ func decodeChunk(key, v []byte) (Chunk, error) {
 	}
 	if terms := r.bytes(); len(terms) > 0 {
 		c.Terms = append([]byte(nil), terms...)
+	}
+	if len(r.b) > 0 {
+		if v := r.uvarint(); v > 0 && v <= 1001 {
+			c.OCR, c.OCRConfidence = true, float64(v-1)/10
+		}
 	}
 	if r.err != nil {
 		return Chunk{}, r.err

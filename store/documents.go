@@ -81,6 +81,10 @@ type Chunk struct {
 	Headings   []string
 	Terms      []byte   // the keyword index's analysis of Text, opaque here
 	TextHash   [16]byte // key of the vector in the vectors bucket
+	// OCR is set when the text was read from a page image by OCR, with
+	// OCRConfidence the mean word confidence (0–100, one decimal kept).
+	OCR           bool
+	OCRConfidence float64
 }
 
 // ID is the chunk's global id: the document id in the high 40 bits, the

@@ -63,6 +63,7 @@ type ingestFlags struct {
 	ChunkSize    int    `name:"chunk-size" env:"DOCENT_CHUNK_SIZE" default:"1000" help:"Target chunk length in characters."`
 	ChunkOverlap int    `name:"chunk-overlap" env:"DOCENT_CHUNK_OVERLAP" default:"150" help:"Characters shared by neighbouring chunks."`
 	Workers      int    `name:"workers" env:"DOCENT_WORKERS" help:"Documents processed at once (default: the number of CPUs)."`
+	OCRLang      string `name:"ocr-lang" env:"DOCENT_OCR_LANG" default:"eng" help:"Tesseract languages for scanned pages and images, joined by + (e.g. eng+deu, chi_sim+eng); each needs its language pack."`
 }
 
 // options returns the pipeline options the flags describe.
@@ -71,13 +72,16 @@ func (f ingestFlags) options() (ingest.Options, int64, error) {
 	if err != nil {
 		return ingest.Options{}, 0, fmt.Errorf("--max-upload: %w", err)
 	}
+	if err := ingest.ValidateLanguages(f.OCRLang); err != nil {
+		return ingest.Options{}, 0, fmt.Errorf("--ocr-lang: %w", err)
+	}
 	workers := f.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
 	return ingest.Options{
 		Workers:  workers,
-		Limits:   ingest.Limits{MaxBytes: limit},
+		Limits:   ingest.Limits{MaxBytes: limit, OCR: ingest.OCR{Languages: f.OCRLang}},
 		Chunking: ingest.ChunkOptions{Size: f.ChunkSize, Overlap: f.ChunkOverlap},
 	}, limit, nil
 }

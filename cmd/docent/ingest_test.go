@@ -51,7 +51,7 @@ func TestIngestFolderTwiceThenPrune(t *testing.T) {
 		"notes/meeting.txt":    []byte("The meeting moved to Thursday at nine."),
 		"notes/report.pdf":     testpdf.Pages([]string{"Revenue grew in every region."}, []string{"The Lisbon office opens in March."}),
 		"notes/broken.pdf":     testpdf.Truncated(),
-		"photo.jpg":            append([]byte("\xff\xd8\xff\xe0"), make([]byte, 100)...),
+		"tool.exe":             append([]byte("MZ\x90\x00\x03"), make([]byte, 100)...),
 		".git/config":          []byte("[core]"),
 		"drafts/.swap.txt":     []byte("hidden"),
 		"tables/prices.csv":    []byte("item,price\ntent,120\nstove,45\n"),

@@ -71,6 +71,9 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	opts.Log = log
 	opts.Observe = latencies.ObserveIngest
+	if err := ingest.CheckOCR(ctx, opts.Limits.OCR); err != nil {
+		log.Warn("scanned pages and images cannot be read", "reason", err.Error())
+	}
 	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(g.Data, "uploads"), opts)
 	if err != nil {
 		return err

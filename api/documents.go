@@ -125,6 +125,10 @@ type staged struct {
 // limit stops the upload at once with 413, an unreadable type with 415, so
 // either every file of the request is accepted or none is.
 func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
+	if isJSONUpload(r) {
+		s.uploadURL(w, r)
+		return
+	}
 	u := currentUser(r.Context())
 	q := r.URL.Query()
 	shared, wait, replace := q.Get("shared") == "true", q.Get("wait") == "true", q.Get("replace") == "true"
@@ -298,28 +302,31 @@ func (s *Server) stage(part *multipart.Part, limit int64) (staged, error) {
 	case n == 0:
 		return f, invalid("file", name+" is empty")
 	}
-	head, err := readHead(f.path)
-	if err != nil {
-		return f, err
-	}
-	if f.format, err = ingest.Detect(name, head); err != nil {
+	if f.format, err = detectFile(name, f.path); err != nil {
 		return f, errorf(http.StatusUnsupportedMediaType, "%q cannot be read: %s", name, ingest.ErrUnsupported.Error())
 	}
 	return f, nil
 }
 
-func readHead(path string) ([]byte, error) {
+// detectFile detects the format of a spooled file by its content (zip
+// archives by their members).
+func detectFile(name, path string) (ingest.Format, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	defer f.Close()
-	head := make([]byte, ingest.SniffLen)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, err
+	st, err := f.Stat()
+	if err != nil {
+		return "", err
 	}
-	return head[:n], nil
+	format, err := ingest.DetectReader(name, f, st.Size())
+	if errors.Is(err, ingest.ErrCorrupt) { // a damaged archive: by its name and first bytes, to fail readably later
+		head := make([]byte, min(st.Size(), ingest.SniffLen))
+		n, _ := f.ReadAt(head, 0)
+		return ingest.Detect(name, head[:n])
+	}
+	return format, err
 }
 
 // bodyError maps a body read failure to 413 (over the limit) or 400.

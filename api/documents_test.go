@@ -126,7 +126,7 @@ func TestUploadRejectsBadInput(t *testing.T) {
 		t.Errorf("rejected uploads left documents: %+v", list)
 	}
 
-	expect(t, "JSON instead of multipart", e.do("POST", "/api/v1/documents", ann.Token, map[string]string{"file": "x"}), 415)
+	expect(t, "JSON without a url", e.do("POST", "/api/v1/documents", ann.Token, map[string]string{"file": "x"}), 422)
 	req := httptest.NewRequest("POST", "/api/v1/documents", strings.NewReader("x"))
 	req.Header.Set("Authorization", "Bearer "+ann.Token)
 	req.Header.Set("Content-Type", "multipart/form-data; boundary=zzz")

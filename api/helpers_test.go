@@ -60,6 +60,7 @@ type envDeps struct {
 	ingest   ingest.Options
 	chat     *chat.Engine
 	log      *slog.Logger // nil: discarded
+	fetcher  Fetcher      // nil: the default, which refuses private addresses
 }
 
 // startEnv starts a server over a fresh store, with a running ingest
@@ -86,7 +87,7 @@ func startEnv(tb testing.TB, cfg Config, d envDeps) *testEnv {
 	if err := pipe.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: d.log, Ingest: pipe, Library: lib, Chat: d.chat})
+	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: d.log, Ingest: pipe, Library: lib, Chat: d.chat, Fetcher: d.fetcher})
 	tb.Cleanup(srv.Wait)
 	srv.SetReady()
 	hs := httptest.NewServer(srv.Handler())

@@ -113,7 +113,7 @@ func requestContent(schema string) obj {
 			"application/json":                  obj{"schema": ref(schema)},
 		}
 	case "Upload":
-		return obj{"multipart/form-data": obj{"schema": ref(schema)}}
+		return obj{"multipart/form-data": obj{"schema": ref(schema)}, "application/json": obj{"schema": ref("UploadURL")}}
 	}
 	return obj{"application/json": obj{"schema": ref(schema)}}
 }

@@ -59,7 +59,7 @@ func (s *Server) routes() []route {
 			access: accessUser, handler: s.postMessage, request: "MessageCreate",
 			responses: map[int]string{http.StatusCreated: "Exchange", http.StatusOK: "EventStream"}},
 
-		{method: "POST", pattern: "/api/v1/documents", summary: "Upload files (multipart 'file' parts); ?wait=true, ?shared=true (admin), ?replace=true",
+		{method: "POST", pattern: "/api/v1/documents", summary: "Upload files (multipart 'file' parts) or a page by URL (JSON {\"url\"}); ?wait=true, ?shared=true (admin), ?replace=true",
 			access: accessUser, handler: s.uploadDocuments, request: "Upload",
 			responses: map[int]string{http.StatusCreated: "DocumentList", http.StatusAccepted: "DocumentList"}},
 		{method: "GET", pattern: "/api/v1/documents", summary: "Own documents and the shared library, newest first", access: accessUser,

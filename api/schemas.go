@@ -75,6 +75,7 @@ func schemas() obj {
 		"Source":      source,
 		"EventStream": obj{"type": "string", "description": "text/event-stream: event sources {sources}, delta {content}..., then done {assistant_message} or error {detail}"},
 		"Upload":      object([]string{"file"}, obj{"file": arrayOf(obj{"type": "string", "format": "binary"})}),
+		"UploadURL":   object([]string{"url"}, obj{"url": str(), "workspace_id": integer()}),
 		"Document": object([]string{"id", "filename", "content_type", "size", "sha256", "status", "chunks", "shared", "created_at"}, obj{
 			"id": integer(), "filename": str(), "content_type": str(), "size": integer(), "sha256": str(),
 			"status": enum("queued", "processing", "ready", "failed"), "error": str(), "chunks": integer(),

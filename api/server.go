@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/cors"
 	"github.com/go-chi/httprate"
 
+	"docent/ingest"
 	"docent/internal/auth"
 	"docent/store"
 )
@@ -45,6 +46,9 @@ type Deps struct {
 	Ingest  Ingest
 	Library Library
 	Chat    Chat
+	// Fetcher downloads documents uploaded by URL (default: an
+	// ingest.Fetcher with the upload limit that refuses private addresses).
+	Fetcher Fetcher
 }
 
 // Server serves docent's HTTP API.
@@ -57,6 +61,7 @@ type Server struct {
 	metrics *metrics
 	ready   atomic.Bool
 	ingest  Ingest
+	fetcher Fetcher
 	library Library
 	chat    Chat
 
@@ -82,9 +87,12 @@ func New(cfg Config, d Deps) *Server {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Fetcher == nil {
+		d.Fetcher = &ingest.Fetcher{MaxBytes: cfg.MaxUpload}
+	}
 	s := &Server{
 		cfg: cfg, db: d.DB, tokens: d.Tokens, hasher: d.Hasher, log: d.Log,
-		ingest: d.Ingest, library: d.Library, chat: d.Chat,
+		ingest: d.Ingest, fetcher: d.Fetcher, library: d.Library, chat: d.Chat,
 		metrics: newMetrics(),
 	}
 	limited := httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {

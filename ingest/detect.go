@@ -33,6 +33,8 @@ const (
 	EML      Format = "eml"
 	MBOX     Format = "mbox"
 	RTF      Format = "rtf"
+	// WebPage is an HTML page fetched by URL: its article text is kept.
+	WebPage Format = "webpage"
 	// Images of pages, read by OCR.
 	PNG  Format = "png"
 	JPEG Format = "jpeg"
@@ -49,7 +51,7 @@ func ContentType(f Format) string {
 		return "text/plain; charset=utf-8"
 	case Markdown:
 		return "text/markdown; charset=utf-8"
-	case HTML:
+	case HTML, WebPage:
 		return "text/html; charset=utf-8"
 	case DOCX:
 		return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -161,6 +161,8 @@ func extractFormat(ctx context.Context, f Format, r io.ReaderAt, size int64, lim
 		return extractEPUB(ctx, r, size, lim)
 	case EML, MBOX:
 		return extractMail(ctx, f, r, size, lim)
+	case WebPage:
+		return extractWebPage(ctx, r, size, lim)
 	case HTML, Markdown, CSV, Text, RTF:
 		return extractTextual(ctx, f, r, size, lim)
 	}

@@ -258,6 +258,13 @@ func detectIn(fsys fs.FS, rel string) (Format, error) {
 	if n == 0 {
 		return "", ErrEmpty
 	}
+	if ra, ok := f.(io.ReaderAt); ok && bytes.HasPrefix(head, []byte("PK\x03\x04")) {
+		if st, err := f.Stat(); err == nil {
+			if format, err := DetectReader(rel, ra, st.Size()); !errors.Is(err, ErrCorrupt) {
+				return format, err // an archive by its members
+			}
+		}
+	}
 	return Detect(rel, head[:n])
 }
 

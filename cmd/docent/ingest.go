@@ -19,7 +19,7 @@ import (
 )
 
 type ingestCmd struct {
-	Dir     string   `arg:"" type:"existingdir" help:"Folder to index, recursively."`
+	Dir     string   `arg:"" help:"Folder to index, recursively, or the http(s) URL of a web page or file."`
 	Include []string `name:"include" sep:"," help:"Only files matching these globs (matched against the relative path and the file name), comma-separated."`
 	Exclude []string `name:"exclude" sep:"," help:"Skip files matching these globs, comma-separated."`
 	Prune   bool     `name:"prune" help:"Delete documents whose file is no longer in the folder."`
@@ -28,16 +28,24 @@ type ingestCmd struct {
 	Server  string   `name:"server" env:"DOCENT_SERVER" help:"Upload through a running server at this URL instead of writing the data directory."`
 	Token   string   `name:"token" env:"DOCENT_TOKEN" help:"Access token for --server (an admin's for the shared library)."`
 
+	AllowPrivate bool `name:"allow-private-urls" env:"DOCENT_ALLOW_PRIVATE_URLS" help:"Let a URL reach loopback, private and link-local addresses (refused by default)."`
+
 	embedFlags
 	ingestFlags
 }
 
 func (c *ingestCmd) Run(ctx context.Context, g *Globals) error {
-	root, err := filepath.Abs(c.Dir)
+	opts, maxBytes, err := c.options()
 	if err != nil {
 		return err
 	}
-	opts, maxBytes, err := c.options()
+	if isURL(c.Dir) {
+		return c.ingestURL(ctx, g, opts, maxBytes)
+	}
+	if st, err := os.Stat(c.Dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s is not a folder (or an http(s) URL)", c.Dir)
+	}
+	root, err := filepath.Abs(c.Dir)
 	if err != nil {
 		return err
 	}
@@ -79,26 +87,37 @@ type folderIngest func(ctx context.Context, fsys fs.FS, folder ingest.FolderOpti
 // local opens the data directory (failing at once if a server holds it)
 // and returns the ingest that writes straight into it, and the store's Close.
 func (c *ingestCmd) local(ctx context.Context, g *Globals, opts ingest.Options) (folderIngest, func() error, error) {
+	pipe, owner, closeStore, err := c.localPipeline(ctx, g, opts)
+	if err != nil {
+		return nil, closeStore, err
+	}
+	return func(ctx context.Context, fsys fs.FS, folder ingest.FolderOptions) (ingest.Summary, error) {
+		folder.Owner = owner
+		return pipe.IngestFolder(ctx, fsys, folder)
+	}, closeStore, nil
+}
+
+// localPipeline opens the data directory and returns a pipeline writing
+// into it, the owner --user names (the shared library by default) and the
+// store's Close.
+func (c *ingestCmd) localPipeline(ctx context.Context, g *Globals, opts ingest.Options) (*ingest.Pipeline, uint64, func() error, error) {
 	db, lib, err := openLibrary(ctx, g, c.embedFlags, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	owner := store.Shared
 	if c.User != "" {
 		u, err := db.UserByLogin(ctx, c.User)
 		if err != nil {
-			return nil, db.Close, fmt.Errorf("no user %q", c.User)
+			return nil, 0, db.Close, fmt.Errorf("no user %q", c.User)
 		}
 		owner = u.ID
 	}
 	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(g.Data, "uploads"), opts)
 	if err != nil {
-		return nil, db.Close, err
+		return nil, 0, db.Close, err
 	}
-	return func(ctx context.Context, fsys fs.FS, folder ingest.FolderOptions) (ingest.Summary, error) {
-		folder.Owner = owner
-		return pipe.IngestFolder(ctx, fsys, folder)
-	}, db.Close, nil
+	return pipe, owner, db.Close, nil
 }
 
 // ingestProgress renders folder-ingest events: a bar on a terminal, log

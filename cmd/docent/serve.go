@@ -28,6 +28,7 @@ type serveCmd struct {
 	RegisterRate    int           `name:"register-rate" env:"DOCENT_REGISTER_RATE" default:"20" help:"Registrations allowed per client IP per minute."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"DOCENT_SHUTDOWN_TIMEOUT" default:"15s" help:"How long in-flight requests may run after SIGINT/SIGTERM."`
 	Pprof           bool          `name:"pprof" env:"DOCENT_PPROF" help:"Serve Go profiles at /debug/pprof/ (admins only)."`
+	AllowPrivate    bool          `name:"allow-private-urls" env:"DOCENT_ALLOW_PRIVATE_URLS" help:"Let documents uploaded by URL come from loopback, private and link-local addresses (refused by default)."`
 
 	embedFlags
 	llmFlags
@@ -89,7 +90,8 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		RegisterRate:   c.RegisterRate,
 		MaxUpload:      maxUpload,
 		Version:        versionString(),
-	}, api.Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: log, Ingest: pipe, Library: lib, Chat: engine})
+	}, api.Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: log, Ingest: pipe, Library: lib, Chat: engine,
+		Fetcher: &ingest.Fetcher{MaxBytes: maxUpload, AllowPrivate: c.AllowPrivate}})
 	srv.Register(latencies.Collectors()...)
 	if c.Pprof {
 		srv.EnableProfiling()

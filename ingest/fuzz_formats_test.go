@@ -81,3 +81,8 @@ func FuzzParseTSV(f *testing.F) {
 		}
 	})
 }
+
+func FuzzExtractWebPage(f *testing.F) {
+	f.Add("<html><head><title>T</title></head><body><nav>menu</nav><article><h1>A</h1><p>" + strings.Repeat("words and more words. ", 20) + "</p></article></body></html>")
+	f.Fuzz(func(t *testing.T, page string) { fuzzFormat(t, WebPage, []byte(page)) })
+}

@@ -109,7 +109,7 @@ func ocrScans(ctx context.Context, r io.ReaderAt, size int64, p *pdfText, lim Li
 func ocrScan(ctx context.Context, o OCR, renderer string, file []byte, s pdfScan) (ocrResult, error) {
 	imgs := s.imgs
 	if renderer != "" {
-		img, err := renderPage(ctx, o, renderer, file, s.index+1)
+		img, err := renderPage(ctx, o, renderer, file, s.index+1, renderDPI(o.DPI, s.dpi))
 		if err != nil {
 			return ocrResult{}, err
 		}
@@ -153,8 +153,7 @@ func pageError(err error, page int) error {
 
 // renderPage renders page n of a PDF to a grey PNG with pdftoppm, under
 // the same time and memory bounds as Tesseract.
-func renderPage(ctx context.Context, o OCR, bin string, file []byte, n int) ([]byte, error) {
-	dpi := o.DPI
+func renderPage(ctx context.Context, o OCR, bin string, file []byte, n, dpi int) ([]byte, error) {
 	for range 2 {
 		img, err := runPdftoppm(ctx, o, bin, file, n, dpi)
 		if err != nil {
@@ -174,6 +173,43 @@ func renderPage(ctx context.Context, o OCR, bin string, file []byte, n int) ([]b
 		}
 	}
 	return nil, &userError{err: ErrTooLarge, msg: fmt.Sprintf("page %d is too large to read by OCR", n)}
+}
+
+// renderDPI is the resolution a scanned page is rendered at: its images'
+// own (no detail is gained above it, and Tesseract's time grows with the
+// pixels), within [minRenderDPI, limit].
+func renderDPI(limit, native int) int {
+	if native <= 0 {
+		return limit
+	}
+	return min(limit, max(native, minRenderDPI))
+}
+
+// minRenderDPI is the least resolution pages are rendered at: below it
+// Tesseract reads small print badly, so low-resolution scans are enlarged.
+const minRenderDPI = 150
+
+// imageDPI is the resolution of the widest image of a page across the
+// page's width (its MediaBox, when the page has its own).
+func imageDPI(page pdf.Value, imgs []pdf.Value) (dpi int) {
+	defer func() {
+		if recover() != nil {
+			dpi = 0
+		}
+	}()
+	box := page.Key("MediaBox")
+	if box.Len() != 4 {
+		return 0
+	}
+	width := math.Abs(box.Index(2).Float64() - box.Index(0).Float64())
+	if width < 36 {
+		return 0
+	}
+	widest := int64(0)
+	for _, img := range imgs {
+		widest = max(widest, img.Key("Width").Int64())
+	}
+	return int(float64(widest) / (width / 72))
 }
 
 func runPdftoppm(ctx context.Context, o OCR, bin string, file []byte, n, dpi int) ([]byte, error) {

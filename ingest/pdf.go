@@ -71,6 +71,7 @@ type pdfText struct {
 // is not installed to render the page.
 type pdfScan struct {
 	index int // 0-based page index
+	dpi   int // resolution of its widest image across the page's width, 0 if unknown
 	imgs  [][]byte
 }
 
@@ -150,7 +151,7 @@ func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (out *p
 		text := Normalize(pt.text)
 		out.pages = append(out.pages, text)
 		if strings.TrimSpace(text) == "" && (len(pt.images) > 0 || pt.inline > 0) {
-			scan := pdfScan{index: i}
+			scan := pdfScan{index: i, dpi: imageDPI(p.v, pt.images)}
 			if !canRender {
 				if file == nil {
 					file = readAll(r, size)

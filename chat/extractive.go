@@ -56,37 +56,16 @@ const carriedShare = 1.0
 // extractiveAnswer composes an answer from the sentences of passages that
 // best match the question, as resolved in its conversation into query (the
 // question itself, plus for a follow-up the terms it carries over from the
-// turns it depends on). Each sentence is scored by the share of the query's
-// terms it contains (weighted by their rarity among the candidates, the
-// question's own terms over carried ones, exact matches over shared
-// prefixes) and by its passage's rank. Headings and page furniture are
-// never candidates; near-duplicates are dropped. At most a few sentences
-// are kept, best first (neighbouring sentences of a passage stay in reading
-// order), each followed by its citation. The passages must not be empty.
+// turns it depends on); see scoreCandidates. Headings and page furniture
+// are never candidates; near-duplicates are dropped. At most a few
+// sentences are kept, best first (neighbouring sentences of a paragraph
+// stay in reading order), each followed by its citation. The passages must
+// not be empty.
 func extractiveAnswer(question, query string, passages []Passage) string {
-	qterms, weights := queryTerms(question, query)
-	own := orderedTerms(question)
-	focus := slices.Clone(own[:min(focusTerms, len(own))])
-	for _, t := range impliedTerms(question) {
-		if !slices.Contains(qterms, t) {
-			qterms, weights = append(qterms, t), append(weights, impliedWeight)
-		}
-		focus = append(focus, t)
-	}
-	cands := answerCandidates(passages)
+	cands, qterms := scoreCandidates(question, query, passages)
 	if len(cands) == 0 {
 		return NotFoundAnswer(question)
 	}
-	if hasAcronym(question) {
-		for i := range cands {
-			cands[i].initials = initialisms(cands[i].text)
-		}
-	}
-	scoreSentences(qterms, weights, cands)
-	preferKind(expectedKind(question), cands)
-	preferNamed(names(question), passages, cands)
-	preferTopic(carriedTerms(qterms, own, impliedTerms(question)), passages, cands)
-	preferFields(focus, cands)
 	picked := pick(cands, maxAnswerSentences, maxAnswerRunes)
 	if len(picked) == 0 {
 		picked = []sentence{lead(cands)} // no term matches: the top passage leads
@@ -101,6 +80,40 @@ func extractiveAnswer(question, query string, passages []Passage) string {
 		b.WriteString(cite(text, s.passage+1))
 	}
 	return b.String()
+}
+
+// scoreCandidates returns the candidate sentences of passages, scored, and
+// the terms they were scored against. A sentence scores by the share of
+// the query's terms it contains (weighted by their rarity among the
+// candidates; the question's first words over its closing phrase, its own
+// words over carried ones, words its wording implies least; exact matches
+// over shared prefixes and plurals; a heading's words in part) and by its
+// passage's rank; then the kind of answer asked for, a form label naming
+// what is asked, a table row naming what the question names and a passage
+// on the follow-up's topic count more.
+func scoreCandidates(question, query string, passages []Passage) ([]sentence, []string) {
+	qterms, weights := queryTerms(question, query)
+	own := orderedTerms(question)
+	implied := impliedTerms(question)
+	focus := slices.Clone(own[:min(focusTerms, len(own))])
+	for _, t := range implied {
+		if !slices.Contains(qterms, t) {
+			qterms, weights = append(qterms, t), append(weights, impliedWeight)
+		}
+		focus = append(focus, t)
+	}
+	cands := answerCandidates(passages)
+	if hasAcronym(question) {
+		for i := range cands {
+			cands[i].initials = initialisms(cands[i].text)
+		}
+	}
+	scoreSentences(qterms, weights, cands)
+	preferKind(expectedKind(question), cands)
+	preferNamed(names(question), passages, cands)
+	preferTopic(carriedTerms(qterms, own, implied), passages, cands)
+	preferFields(focus, cands)
+	return cands, qterms
 }
 
 // focusDecay makes the first content words of a question weigh more than

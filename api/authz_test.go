@@ -56,6 +56,9 @@ type authzRule struct {
 	// an admin on admin routes, any user on routes without {id}. It is the
 	// positive control showing that the refusals are not just a wrong path.
 	own int
+	// writes marks a route that changes or deletes: an API key of scope
+	// read gets 403 there.
+	writes bool
 }
 
 // authzRules holds one rule per "METHOD pattern" of the router.
@@ -71,12 +74,12 @@ var authzRules = map[string]authzRule{
 	"GET /api/v1/auth/me": {access: authzUser, own: 200},
 	"GET /api/v1/users":   {access: authzAdmin, foreign: 403, own: 200},
 	// An empty change: anyone may send it, and it leaves the account as it is.
-	"PATCH /api/v1/users/me": {access: authzUser, own: 200, body: map[string]string{}},
+	"PATCH /api/v1/users/me": {access: authzUser, own: 200, body: map[string]string{}, writes: true},
 	"GET /api/v1/users/me":   {access: authzUser, own: 200},
 	"GET /api/v1/users/{id}": {access: authzAdmin, id: "user", foreign: 403, own: 200},
 	"PATCH /api/v1/users/{id}": {access: authzAdmin, id: "user", foreign: 403, own: 200,
-		body: map[string]any{"is_active": true}},
-	"DELETE /api/v1/users/{id}":      {access: authzUser, id: "user", foreign: 404, own: 204},
+		body: map[string]any{"is_active": true}, writes: true},
+	"DELETE /api/v1/users/{id}":      {access: authzUser, id: "user", foreign: 404, own: 204, writes: true},
 	"GET /api/v1/admin/backup":       {access: authzAdmin, foreign: 403, own: 200},
 	"GET /api/v1/admin/check":        {access: authzAdmin, foreign: 403, own: 200},
 	"GET /debug/pprof/*":             {access: authzAdmin, foreign: 403, own: 404}, // 404: off unless serve --pprof
@@ -86,19 +89,22 @@ var authzRules = map[string]authzRule{
 	"POST /api/v1/conversations":     {access: authzUser, own: 201, body: map[string]string{"title": "new"}},
 	"GET /api/v1/conversations/{id}": {access: authzUser, id: "conversation", foreign: 404, own: 200},
 	"PUT /api/v1/conversations/{id}": {access: authzUser, id: "conversation", foreign: 404, own: 200,
-		body: map[string]string{"title": "renamed by the caller"}},
-	"DELETE /api/v1/conversations/{id}":       {access: authzUser, id: "conversation", foreign: 404, own: 204},
+		body: map[string]string{"title": "renamed by the caller"}, writes: true},
+	"DELETE /api/v1/conversations/{id}":       {access: authzUser, id: "conversation", foreign: 404, own: 204, writes: true},
 	"GET /api/v1/conversations/{id}/messages": {access: authzUser, id: "conversation", foreign: 404, own: 200},
 	"POST /api/v1/conversations/{id}/messages": {access: authzUser, id: "conversation", foreign: 404, own: 201,
 		body: map[string]string{"content": "What is the zorblax reactor access code?"}},
-	"POST /api/v1/documents":              {access: authzUser, own: 201},
+	"POST /api/v1/documents":              {access: authzUser, own: 201, writes: true},
 	"GET /api/v1/documents":               {access: authzUser, own: 200},
 	"GET /api/v1/documents/{id}":          {access: authzUser, id: "document", foreign: 404, shared: 200, own: 200},
 	"GET /api/v1/documents/{id}/chunks":   {access: authzUser, id: "document", foreign: 404, shared: 200, own: 200},
-	"DELETE /api/v1/documents/{id}":       {access: authzUser, id: "document", foreign: 404, shared: 403, own: 204},
+	"DELETE /api/v1/documents/{id}":       {access: authzUser, id: "document", foreign: 404, shared: 403, own: 204, writes: true},
 	"POST /api/v1/documents/{id}/analyze": {access: authzUser, id: "document", foreign: 404, shared: 200, own: 200},
 	"POST /api/v1/ask":                    {access: authzUser, own: 200, body: map[string]any{"question": "zorblax reactor access code"}},
 	"POST /api/v1/search":                 {access: authzUser, own: 200, body: map[string]any{"query": "zorblax reactor access code"}},
+	"POST /api/v1/keys":                   {access: authzUser, own: 201, body: map[string]any{"name": "made in the matrix"}, writes: true},
+	"GET /api/v1/keys":                    {access: authzUser, own: 200},
+	"DELETE /api/v1/keys/{id}":            {access: authzUser, id: "key", foreign: 404, own: 204, writes: true},
 }
 
 // routeKeys walks the router and returns its routes as "METHOD pattern",
@@ -149,6 +155,10 @@ type authz struct {
 	sharedDoc      uint64 // the shared library's document
 	bobConv        uint64
 	bobDoc         uint64
+	annReadKey     newKeyJSON // named with the marker; it must survive bob
+	annWriteKey    string
+	annSpareKey    uint64 // revoked by ann at the end
+	adminReadKey   string
 	strangerBodies []string // everything bob and anonymous callers were sent
 	ownerBodies    []string // everything ann was sent
 	uploads        int
@@ -234,6 +244,13 @@ func newAuthz(t *testing.T) *authz {
 	r.JSON(t, &docs)
 	a.sharedDoc = docs[0].ID
 
+	e.do("POST", "/api/v1/keys", a.ann.Token, map[string]string{"name": marker + "-key", "scope": "read"}).JSON(t, &a.annReadKey)
+	a.annWriteKey = e.newKey(a.ann.Token, "ann's write key", "write")
+	var spare newKeyJSON
+	e.do("POST", "/api/v1/keys", a.ann.Token, map[string]string{"name": "spare", "scope": "write"}).JSON(t, &spare)
+	a.annSpareKey = spare.ID
+	a.adminReadKey = e.newKey(a.admin.Token, "admin's read key", "read")
+
 	a.bobConv = e.conversation(a.bob.Token)
 	a.bobDoc = e.ingest(a.bob.Token, file{"bob-notes.md", []byte("# Bob's notes\n\nBob waters the fern on Tuesdays.\n")})[0].ID
 	return a
@@ -248,6 +265,8 @@ func (a *authz) annID(kind string) uint64 {
 		return a.annDoc
 	case "user":
 		return a.ann.ID
+	case "key":
+		return a.annReadKey.ID
 	}
 	return 0
 }
@@ -312,7 +331,7 @@ func TestAuthzMatrix(t *testing.T) {
 		}
 	}
 	a.socketAsBob()
-	a.annIsIntact()
+	a.annIsIntact(2)
 	a.bobSeesOnlyHisOwnAndShared()
 	a.searchAndChatNeverCiteAnn()
 
@@ -322,8 +341,10 @@ func TestAuthzMatrix(t *testing.T) {
 		}
 	}
 
+	a.readKeysOnlyRead(keys)
+	a.annIsIntact(4) // the read key asked one question more
 	a.ownersMayUseEveryRoute(keys)
-	for _, m := range []string{"ann", "-title", "content", "question", "-file"} {
+	for _, m := range []string{"ann", "-title", "content", "question", "-file", "-key"} {
 		if !slices.ContainsFunc(a.ownerBodies, func(b string) bool { return strings.Contains(b, marker+m) }) {
 			t.Errorf("ann never saw her own %q marker: the leak check proves nothing about it", marker+m)
 		}
@@ -394,12 +415,13 @@ func (a *authz) socketAsBob() {
 	c.Close(websocket.StatusNormalClosure, "")
 }
 
-// annIsIntact: nothing bob tried changed ann's data.
-func (a *authz) annIsIntact() {
+// annIsIntact: nothing bob (or a read key) tried changed ann's data; her
+// conversation holds messages messages.
+func (a *authz) annIsIntact(messages int) {
 	t, e := a.t, a.e
 	var full conversationWithMessages
 	e.do("GET", sprintf("/api/v1/conversations/%d", a.annConv), a.ann.Token, nil).JSON(t, &full)
-	if full.Title != marker+"-title: reactor plans" || len(full.Messages) != 2 {
+	if full.Title != marker+"-title: reactor plans" || len(full.Messages) != messages {
 		t.Errorf("bob's attempts changed ann's conversation: %+v", full)
 	}
 	for _, id := range []uint64{a.annDoc, a.annSpareDoc} {
@@ -517,6 +539,34 @@ func (a *authz) searchAndChatNeverCiteAnn() {
 	}
 }
 
+// readKeysOnlyRead: an API key of scope read gets 403 on every route that
+// changes or deletes, before anything happens, and what a token gets on
+// every other route (ann's own ids; admin routes with the admin's key).
+func (a *authz) readKeysOnlyRead(keys []string) {
+	t := a.t
+	for _, key := range keys {
+		rule := authzRules[key]
+		method, pattern, _ := strings.Cut(key, " ")
+		if rule.access == authzPublic || rule.access == authzSocket {
+			continue
+		}
+		token, id := a.annReadKey.Key, a.annID(rule.id)
+		if rule.access == authzAdmin {
+			token, id = a.adminReadKey, a.bob.ID
+		}
+		status := rule.own
+		if rule.writes {
+			status = http.StatusForbidden
+		}
+		r := a.send(method, pattern, rule, token, id, false)
+		if want(t, key+" with a read key", r, status) && rule.writes {
+			if p := problemOf(t, key+" with a read key", r); !strings.Contains(p.Detail, "scope") {
+				t.Errorf("%s with a read key: the refusal %q does not name the scope", key, p.Detail)
+			}
+		}
+	}
+}
+
 // ownersMayUseEveryRoute is the positive control: ann on her own ids, the
 // admin on admin routes, get what the rules say; deletions come last.
 func (a *authz) ownersMayUseEveryRoute(keys []string) {
@@ -532,7 +582,11 @@ func (a *authz) ownersMayUseEveryRoute(keys []string) {
 			deletes = append(deletes, key)
 			continue
 		}
+		// ann's calls alternate her token and her write key: each works everywhere.
 		token, id := a.ann.Token, a.annID(rule.id)
+		if len(deletes)%2 == 1 {
+			token = a.annWriteKey
+		}
 		if rule.access == authzAdmin {
 			token, id = a.admin.Token, a.bob.ID
 		}
@@ -549,7 +603,7 @@ func (a *authz) ownersMayUseEveryRoute(keys []string) {
 	for _, key := range deletes {
 		rule := authzRules[key]
 		_, pattern, _ := strings.Cut(key, " ")
-		id := map[string]uint64{"conversation": a.annSpareConv, "document": a.annSpareDoc, "user": a.ann.ID}[rule.id]
+		id := map[string]uint64{"conversation": a.annSpareConv, "document": a.annSpareDoc, "key": a.annSpareKey, "user": a.ann.ID}[rule.id]
 		want(t, key+" by its owner", a.send("DELETE", pattern, rule, a.ann.Token, id, false), rule.own)
 	}
 }
@@ -665,6 +719,21 @@ func TestBadAndRevokedTokensAre401OnEveryRoute(t *testing.T) {
 	expect(t, "hal changes password", e.do("PATCH", "/api/v1/users/me", hal.Token, map[string]string{"password": "a-new-password-for-hal", "current_password": "password-hal"}), 200)
 	bad["token used to change the password"] = hal.Token
 	bad["other session's token after a password change"] = halSecond
+
+	// API keys: revoked, of a deactivated user, of a changed password, made up.
+	ivy := e.register("ivy")
+	var revoked newKeyJSON
+	e.do("POST", "/api/v1/keys", ivy.Token, map[string]string{"name": "revoked", "scope": "write"}).JSON(t, &revoked)
+	expect(t, "revoke ivy's key", e.do("DELETE", sprintf("/api/v1/keys/%d", revoked.ID), ivy.Token, nil), 204)
+	bad["revoked API key"] = revoked.Key
+	jim := e.register("jim")
+	bad["deactivated user's API key"] = e.newKey(jim.Token, "jim's", "write")
+	expect(t, "deactivate jim", e.do("PATCH", sprintf("/api/v1/users/%d", jim.ID), admin.Token, map[string]any{"is_active": false}), 200)
+	kim := e.register("kim")
+	bad["API key from before a password change"] = e.newKey(kim.Token, "kim's", "write")
+	expect(t, "kim changes password", e.do("PATCH", "/api/v1/users/me", kim.Token, map[string]string{"password": "a-new-password-for-kim", "current_password": "password-kim"}), 200)
+	bad["made-up API key"] = "dk_" + strings.Repeat("A", 43)
+	bad["API key prefix only"] = revoked.Prefix
 
 	routes := routeKeys(t, e)
 	n := 0

@@ -106,7 +106,10 @@ func securityHeaders(next http.Handler) http.Handler {
 
 type ctxKey int
 
-const userKey ctxKey = iota
+const (
+	userKey ctxKey = iota
+	apiKeyKey
+)
 
 // currentUser returns the authenticated user put in the context by authenticate.
 func currentUser(ctx context.Context) *store.User {
@@ -114,9 +117,25 @@ func currentUser(ctx context.Context) *store.User {
 	return u
 }
 
+// currentKey returns the API key the request came with, nil for an access
+// token.
+func currentKey(ctx context.Context) *store.APIKey {
+	k, _ := ctx.Value(apiKeyKey).(*store.APIKey)
+	return k
+}
+
 // withUser returns ctx carrying u.
 func withUser(ctx context.Context, u *store.User) context.Context {
 	return context.WithValue(ctx, userKey, u)
+}
+
+// withCaller returns ctx carrying u and the API key k (nil for a token).
+func withCaller(ctx context.Context, u *store.User, k *store.APIKey) context.Context {
+	ctx = withUser(ctx, u)
+	if k != nil {
+		ctx = context.WithValue(ctx, apiKeyKey, k)
+	}
+	return ctx
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer" header.
@@ -128,16 +147,17 @@ func bearerToken(r *http.Request) string {
 	return ""
 }
 
-// authenticate requires a valid access token of an active user whose token
-// version still matches, and puts that user in the request context.
+// authenticate requires a valid access token or API key of an active user
+// whose credentials were not revoked since, and puts that user (and key)
+// in the request context.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := s.userFromToken(r.Context(), bearerToken(r))
+		u, k, err := s.credential(r.Context(), bearerToken(r))
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
+		next.ServeHTTP(w, r.WithContext(withCaller(r.Context(), u, k)))
 	})
 }
 
@@ -146,10 +166,21 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 var (
 	errUnauthorized = errorf(http.StatusUnauthorized, "not authenticated: a valid bearer token is required")
 	errExpired      = errorf(http.StatusUnauthorized, "the access token has expired: log in again (POST /api/v1/auth/token) for a new one")
+	errReadOnlyKey  = errorf(http.StatusForbidden, "this API key has scope read: changing or deleting needs a key with scope write, or a login")
 )
 
-// userFromToken verifies token and loads its user, refusing deleted and
-// deactivated users and tokens issued before a password change.
+// credential verifies a bearer credential (an access token, or an API key
+// starting dk_) and loads its user, refusing deleted and deactivated
+// users, revoked keys and credentials issued before a password change.
+func (s *Server) credential(ctx context.Context, token string) (*store.User, *store.APIKey, error) {
+	if auth.IsAPIKey(token) {
+		return s.userFromKey(ctx, token)
+	}
+	u, err := s.userFromToken(ctx, token)
+	return u, nil, err
+}
+
+// userFromToken verifies an access token and loads its user.
 func (s *Server) userFromToken(ctx context.Context, token string) (*store.User, error) {
 	if token == "" {
 		return nil, errUnauthorized
@@ -166,6 +197,59 @@ func (s *Server) userFromToken(ctx context.Context, token string) (*store.User, 
 		return nil, errUnauthorized
 	}
 	return &u, nil
+}
+
+// keyTouchEvery is how stale a key's last-used time may get before a use
+// records the new one (a write per request would cost every request a
+// commit).
+const keyTouchEvery = time.Minute
+
+// userFromKey looks an API key up by its hash and loads its user.
+func (s *Server) userFromKey(ctx context.Context, key string) (*store.User, *store.APIKey, error) {
+	k, err := s.db.KeyByHash(ctx, auth.HashAPIKey(key))
+	if err != nil {
+		return nil, nil, errUnauthorized
+	}
+	u, err := s.db.UserByID(ctx, k.UserID)
+	if err != nil || !u.Active || u.TokenVersion != k.TokenVersion {
+		return nil, nil, errUnauthorized
+	}
+	if now := time.Now(); now.Sub(k.LastUsedAt) > keyTouchEvery {
+		if err := s.db.TouchKey(ctx, k.ID, now); err != nil {
+			return nil, nil, errUnauthorized // revoked meanwhile
+		}
+		k.LastUsedAt = now
+	}
+	return &u, &k, nil
+}
+
+// recheck reloads the caller of a long-lived connection (a WebSocket) and
+// fails once their credential no longer holds: the user deactivated or
+// their password changed, the API key revoked.
+func (s *Server) recheck(ctx context.Context) (*store.User, error) {
+	was := currentUser(ctx)
+	u, err := s.db.UserByID(ctx, was.ID)
+	if err != nil || !u.Active || u.TokenVersion != was.TokenVersion {
+		return nil, errUnauthorized
+	}
+	if k := currentKey(ctx); k != nil {
+		if _, err := s.db.KeyByHash(ctx, k.Hash); err != nil {
+			return nil, errUnauthorized
+		}
+	}
+	return &u, nil
+}
+
+// writeScope refuses a read-scoped API key with 403: the route changes or
+// deletes something.
+func writeScope(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if k := currentKey(r.Context()); k != nil && k.Scope != store.ScopeWrite {
+			writeProblem(w, r, http.StatusForbidden, errReadOnlyKey.Error(), nil)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // adminOnly refuses non-admin users with 403.

@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"docent/store"
+)
 
 // routes is the single list of endpoints: the router and the OpenAPI
 // document are both built from it, so neither can miss a route.
@@ -31,12 +35,19 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/api/v1/users", summary: "List users (admin)", access: accessAdmin, handler: s.listUsers, responses: ok("UserList")},
 		{method: "GET", pattern: "/api/v1/users/me", summary: "The current user (as /api/v1/auth/me)", access: accessUser, handler: s.me, responses: ok("User")},
 		{method: "PATCH", pattern: "/api/v1/users/me", summary: "Change own username, email or password (a new password needs current_password; 403 when missing or wrong) and revokes earlier tokens",
-			access: accessUser, handler: s.updateMe, request: "UserUpdate", responses: map[int]string{http.StatusOK: "User", http.StatusForbidden: "Problem"}},
+			access: accessUser, scope: store.ScopeWrite, handler: s.updateMe, request: "UserUpdate", responses: map[int]string{http.StatusOK: "User", http.StatusForbidden: "Problem"}},
 		{method: "GET", pattern: "/api/v1/users/{id}", summary: "A user (admin)", access: accessAdmin, handler: s.getUser, responses: ok("User")},
 		{method: "PATCH", pattern: "/api/v1/users/{id}", summary: "Activate, deactivate, change the role of or set the password of a user (admin); deactivating and a new password revoke the user's tokens",
-			access: accessAdmin, handler: s.adminUpdateUser, request: "UserAdminUpdate", responses: ok("User")},
+			access: accessAdmin, scope: store.ScopeWrite, handler: s.adminUpdateUser, request: "UserAdminUpdate", responses: ok("User")},
 		{method: "DELETE", pattern: "/api/v1/users/{id}", summary: "Delete a user with their conversations and private documents (admin or self)",
-			access: accessUser, handler: s.deleteUser, responses: map[int]string{http.StatusNoContent: ""}},
+			access: accessUser, scope: store.ScopeWrite, handler: s.deleteUser, responses: map[int]string{http.StatusNoContent: ""}},
+
+		{method: "POST", pattern: "/api/v1/keys", summary: "Make an API key (shown once, in this answer); scope read or write",
+			access: accessUser, scope: store.ScopeWrite, handler: s.createKey, request: "KeyCreate", responses: created("NewKey")},
+		{method: "GET", pattern: "/api/v1/keys", summary: "Own API keys (never the keys themselves); ?all=true lists everyone's (admin)",
+			access: accessUser, handler: s.listKeys, responses: ok("KeyList")},
+		{method: "DELETE", pattern: "/api/v1/keys/{id}", summary: "Revoke an API key at once (own keys; an admin's, anyone's)",
+			access: accessUser, scope: store.ScopeWrite, handler: s.deleteKey, responses: map[int]string{http.StatusNoContent: ""}},
 
 		{method: "GET", pattern: "/api/v1/admin/backup", summary: "A consistent snapshot of the whole store, taken while serving (admin)",
 			access: accessAdmin, handler: s.backup, responses: ok("")},
@@ -50,9 +61,9 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/api/v1/conversations/{id}", summary: "A conversation with its messages", access: accessUser,
 			handler: s.getConversation, responses: ok("ConversationWithMessages")},
 		{method: "PUT", pattern: "/api/v1/conversations/{id}", summary: "Rename a conversation", access: accessUser,
-			handler: s.renameConversation, request: "ConversationUpdate", responses: ok("Conversation")},
+			scope: store.ScopeWrite, handler: s.renameConversation, request: "ConversationUpdate", responses: ok("Conversation")},
 		{method: "DELETE", pattern: "/api/v1/conversations/{id}", summary: "Delete a conversation and its messages", access: accessUser,
-			handler: s.deleteConversation, responses: map[int]string{http.StatusNoContent: ""}},
+			scope: store.ScopeWrite, handler: s.deleteConversation, responses: map[int]string{http.StatusNoContent: ""}},
 		{method: "GET", pattern: "/api/v1/conversations/{id}/messages", summary: "Messages, oldest first", access: accessUser,
 			handler: s.listMessages, responses: ok("MessageList")},
 		{method: "POST", pattern: "/api/v1/conversations/{id}/messages", summary: "Ask a question; answered as JSON or streamed as Server-Sent Events",
@@ -60,7 +71,7 @@ func (s *Server) routes() []route {
 			responses: map[int]string{http.StatusCreated: "Exchange", http.StatusOK: "EventStream"}},
 
 		{method: "POST", pattern: "/api/v1/documents", summary: "Upload files (multipart 'file' parts) or a page by URL (JSON {\"url\"}); ?wait=true, ?shared=true (admin), ?replace=true",
-			access: accessUser, handler: s.uploadDocuments, request: "Upload",
+			access: accessUser, scope: store.ScopeWrite, handler: s.uploadDocuments, request: "Upload",
 			responses: map[int]string{http.StatusCreated: "DocumentList", http.StatusAccepted: "DocumentList"}},
 		{method: "GET", pattern: "/api/v1/documents", summary: "Own documents and the shared library, newest first", access: accessUser,
 			handler: s.listDocuments, responses: ok("DocumentList")},
@@ -69,7 +80,7 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/api/v1/documents/{id}/chunks", summary: "A document's chunks as indexed", access: accessUser,
 			handler: s.documentChunks, responses: ok("ChunkList")},
 		{method: "DELETE", pattern: "/api/v1/documents/{id}", summary: "Delete a document with its chunks and vectors", access: accessUser,
-			handler: s.deleteDocument, responses: map[int]string{http.StatusNoContent: ""}},
+			scope: store.ScopeWrite, handler: s.deleteDocument, responses: map[int]string{http.StatusNoContent: ""}},
 		{method: "POST", pattern: "/api/v1/documents/{id}/analyze", summary: "Summary and key points of a whole document", access: accessUser,
 			handler: s.analyzeDocument, responses: ok("Analysis")},
 

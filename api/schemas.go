@@ -23,6 +23,15 @@ func schemas() obj {
 		"id": integer(), "username": str(), "email": obj{"type": "string", "format": "email"},
 		"role": enum("user", "admin"), "is_active": boolean(), "created_at": timestamp(), "updated_at": timestamp(),
 	})
+	apiKey := obj{
+		"id": integer(), "user_id": integer(), "name": str(), "scope": enum("read", "write"),
+		"prefix":     obj{"type": "string", "description": "the key's first characters, to tell keys apart"},
+		"created_at": timestamp(), "last_used_at": obj{"type": []string{"string", "null"}, "format": "date-time"},
+	}
+	newKey := obj{"key": obj{"type": "string", "description": "the key (dk_…), shown only in this answer"}}
+	for k, v := range apiKey {
+		newKey[k] = v
+	}
 	password := obj{"type": "string", "minLength": 8, "maxLength": 72, "description": "at least 8 characters and at most 72 bytes"}
 	current := obj{"type": "string", "description": "the caller's current password: required with password when changing one's own"}
 	return obj{
@@ -99,5 +108,11 @@ func schemas() obj {
 			"store": obj{"type": "object", "description": "counts of records, interrupted documents and the problems found"},
 		}),
 		"SearchResults": object([]string{"results"}, obj{"results": arrayOf(ref("Source"))}),
+		"KeyCreate": object([]string{"name"}, obj{
+			"name": obj{"type": "string", "minLength": 1, "maxLength": 100}, "scope": obj{"enum": []string{"read", "write"}, "default": "read"},
+		}),
+		"Key":     object([]string{"id", "name", "scope", "prefix", "created_at", "last_used_at"}, apiKey),
+		"KeyList": arrayOf(ref("Key")),
+		"NewKey":  object([]string{"id", "name", "scope", "prefix", "created_at", "key"}, newKey),
 	}
 }

@@ -139,6 +139,9 @@ func (s *Server) Handler() http.Handler {
 		for i := len(rt.middleware) - 1; i >= 0; i-- {
 			h = rt.middleware[i](h)
 		}
+		if rt.scope == store.ScopeWrite {
+			h = writeScope(h)
+		}
 		switch rt.access {
 		case accessAdmin:
 			h = s.authenticate(adminOnly(h))
@@ -169,8 +172,11 @@ type route struct {
 	method, pattern string
 	summary         string
 	access          access
-	handler         http.HandlerFunc
-	middleware      []func(http.Handler) http.Handler
-	request         string         // schema of the JSON body, "" if none
-	responses       map[int]string // status → schema ("" for no body)
+	// scope is the API key scope the route needs: ScopeWrite for routes
+	// that change or delete (a read key gets 403), "" otherwise.
+	scope      store.KeyScope
+	handler    http.HandlerFunc
+	middleware []func(http.Handler) http.Handler
+	request    string         // schema of the JSON body, "" if none
+	responses  map[int]string // status → schema ("" for no body)
 }

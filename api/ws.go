@@ -49,7 +49,7 @@ func wsToken(r *http.Request) (token, subprotocol string) {
 // frame gets an error frame and the socket stays open.
 func (s *Server) websocketChat(w http.ResponseWriter, r *http.Request) {
 	token, proto := wsToken(r)
-	u, err := s.userFromToken(r.Context(), token)
+	u, key, err := s.credential(r.Context(), token)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -64,7 +64,7 @@ func (s *Server) websocketChat(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(maxJSONBody)
-	ctx, cancel := context.WithCancel(withUser(r.Context(), u))
+	ctx, cancel := context.WithCancel(withCaller(r.Context(), u, key))
 	defer cancel()
 	ws := &wsConn{c: c}
 	var streams sync.WaitGroup
@@ -140,13 +140,13 @@ func (s *Server) wsChat(ctx context.Context, ws *wsConn, f wsFrame) {
 		fail(invalid("conversation_id", "must be a conversation id"))
 		return
 	}
-	// The user may have been deactivated since the upgrade.
-	u, err := s.db.UserByID(ctx, currentUser(ctx).ID)
-	if err != nil || !u.Active || u.TokenVersion != currentUser(ctx).TokenVersion {
-		fail(errUnauthorized)
+	// The user may have been deactivated, or the key revoked, since the upgrade.
+	u, err := s.recheck(ctx)
+	if err != nil {
+		fail(err)
 		return
 	}
-	x, err := s.startExchange(ctx, &u, conv, f.Content, f.TopK, f.DocumentIDs)
+	x, err := s.startExchange(ctx, u, conv, f.Content, f.TopK, f.DocumentIDs)
 	if err != nil {
 		fail(err)
 		return

@@ -16,6 +16,9 @@
 //	conversations  id       → Conversation (JSON)
 //	user_convs     uid|cid  → nil            (a user's conversations)
 //	messages       cid|mid  → Message (JSON) (a conversation's messages, in order)
+//	api_keys       id       → APIKey (JSON)  (the key's hash, never the key)
+//	api_keys_by_hash sha256 → id
+//	user_keys      uid|kid  → nil            (a user's keys)
 //
 // Schema changes are numbered Go functions in migrate.go, applied once, in
 // order, each inside its own transaction.

@@ -25,6 +25,7 @@ func migrations() []migration {
 		{"create document, chunk and vector buckets", createBuckets(
 			bucketDocs, bucketDocsByOwner, bucketDocsByHash, bucketDocsByPath,
 			bucketChunks, bucketVectors)},
+		{"create API key buckets", createBuckets(bucketKeys, bucketKeysByHash, bucketUserKeys)},
 	}
 }
 

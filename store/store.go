@@ -123,6 +123,9 @@ var (
 	bucketDocsByPath   = []byte("docs_by_path")
 	bucketChunks       = []byte("chunks")
 	bucketVectors      = []byte("vectors")
+	bucketKeys         = []byte("api_keys")
+	bucketKeysByHash   = []byte("api_keys_by_hash")
+	bucketUserKeys     = []byte("user_keys")
 )
 
 // itob encodes an id as 8 big-endian bytes.

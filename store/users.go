@@ -227,8 +227,9 @@ func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*User) error) (
 	return u, nil
 }
 
-// DeleteUser removes the user, their conversations with all messages and
-// their private documents with chunks and vectors, in one transaction. It
+// DeleteUser removes the user, their conversations with all messages,
+// their private documents with chunks and vectors, and their API keys, in
+// one transaction. It
 // returns the ids of the deleted documents so the caller can drop them from
 // in-memory indexes.
 func (db *DB) DeleteUser(ctx context.Context, id uint64) (docs []uint64, err error) {
@@ -242,6 +243,9 @@ func (db *DB) DeleteUser(ctx context.Context, id uint64) (docs []uint64, err err
 			return err
 		}
 		if docs, err = deleteOwnedDocuments(tx, id); err != nil {
+			return err
+		}
+		if err := deleteUserKeys(tx, id); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketUsersByName).Delete(fold(u.Username)); err != nil {

@@ -1,9 +1,11 @@
 // users.js — the account dialog, where anyone changes their own password
-// (the current one is required, and every other session ends), and the
+// (the current one is required, and every other session ends) and manages
+// their API keys (keys.js), and the
 // Users view for admins: every account, activated or deactivated, and a
 // forgotten password set anew.
 
 import * as api from "./api.js";
+import * as keys from "./keys.js";
 import { $, h, fill, ask, toast, showError, openDialog } from "./ui.js";
 
 let me = null; // the signed-in user
@@ -17,8 +19,10 @@ export function init() {
     $("password-form").querySelector(".form-error").textContent = "";
     openDialog($("account-dialog"));
     $("current-password").focus();
+    keys.refresh();
   });
   $("password-form").addEventListener("submit", changePassword);
+  keys.init();
 }
 
 /** start remembers who is signed in and offers admins the Users view. */
@@ -32,6 +36,7 @@ export function stop() {
   me = null;
   $("users-link").hidden = true;
   fill($("user-rows"));
+  keys.stop();
 }
 
 /** isAdmin reports whether the signed-in user may see the Users view. */

@@ -211,3 +211,34 @@ func TestValidateAccountReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestNewAPIKey(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		key, prefix, hash, err := NewAPIKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !IsAPIKey(key) || len(key) != len(APIKeyPrefix)+43 {
+			t.Fatalf("key %q: want dk_ and 43 characters", key)
+		}
+		for _, r := range key[len(APIKeyPrefix):] {
+			if !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+				t.Fatalf("key %q holds %q, not a base-62 digit", key, r)
+			}
+		}
+		if !strings.HasPrefix(key, prefix) || len(prefix) != len(APIKeyPrefix)+8 {
+			t.Errorf("prefix %q of %q", prefix, key)
+		}
+		if hash != HashAPIKey(key) || strings.Contains(hash, key[len(prefix):]) || len(hash) != 64 {
+			t.Errorf("hash %q of %q", hash, key)
+		}
+		if seen[key] || seen[prefix] {
+			t.Fatalf("key or prefix repeated after %d keys", len(seen))
+		}
+		seen[key], seen[prefix] = true, true
+	}
+	if IsAPIKey("eyJhbGciOiJIUzI1NiJ9.e30.x") || HashAPIKey("dk_a") == HashAPIKey("dk_b") {
+		t.Error("a token taken for a key, or two keys with one hash")
+	}
+}

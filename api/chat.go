@@ -108,8 +108,8 @@ func (s *Server) finish(ctx context.Context, x *exchange, ans chat.Answer, answe
 	m := store.Message{ConversationID: x.conv, Role: store.RoleAssistantMessage, Content: ans.Content,
 		TokensUsed: ans.TokensUsed, Mode: ans.Mode, Model: ans.Model, Partial: ans.Partial || answerErr != nil}
 	for _, p := range ans.Sources {
-		m.Sources = append(m.Sources, store.Source{DocumentID: p.DocumentID, Filename: p.Filename,
-			ChunkIndex: p.ChunkIndex, Page: p.Page, Score: p.Score, Text: p.Text})
+		m.Sources = append(m.Sources, store.Source{DocumentID: p.DocumentID, Filename: p.Filename, Title: p.Title,
+			ChunkIndex: p.ChunkIndex, Page: p.Page, EndPage: p.EndPage, Score: p.Score, Text: p.Text})
 	}
 	if m.Mode != chat.ModeLLM {
 		m.Model = ""
@@ -297,8 +297,8 @@ func publicDetail(err error) string {
 func toSourcesJSON(ps []chat.Passage) []sourceJSON {
 	out := make([]sourceJSON, len(ps))
 	for i, p := range ps {
-		out[i] = sourceJSON{DocumentID: p.DocumentID, Filename: p.Filename, ChunkIndex: p.ChunkIndex,
-			Page: p.Page, Score: p.Score, Text: p.Text}
+		out[i] = sourceJSON{DocumentID: p.DocumentID, Filename: p.Filename, Title: p.Title, ChunkIndex: p.ChunkIndex,
+			Page: p.Page, EndPage: p.EndPage, Score: p.Score, Text: p.Text}
 	}
 	return out
 }

@@ -3,8 +3,9 @@ package api
 // schemas are the OpenAPI component schemas of every body docent reads or writes.
 func schemas() obj {
 	source := object([]string{"document_id", "filename", "chunk_index", "score", "text"}, obj{
-		"document_id": integer(), "filename": str(), "chunk_index": integer(),
-		"page": integer(), "score": number(), "text": str(),
+		"document_id": integer(), "filename": str(), "title": str(), "chunk_index": integer(),
+		"page": integer(), "end_page": integer(), "headings": arrayOf(str()), "score": number(), "text": str(),
+		"below_floor": boolean(),
 	})
 	message := object([]string{"id", "conversation_id", "role", "content", "tokens_used", "created_at"}, obj{
 		"id": integer(), "conversation_id": integer(), "role": enum("user", "assistant"),

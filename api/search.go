@@ -14,8 +14,10 @@ import (
 type sourceJSON struct {
 	DocumentID uint64   `json:"document_id"`
 	Filename   string   `json:"filename"`
+	Title      string   `json:"title,omitempty"`
 	ChunkIndex int      `json:"chunk_index"`
 	Page       int      `json:"page,omitempty"`
+	EndPage    int      `json:"end_page,omitempty"`
 	Headings   []string `json:"headings,omitempty"`
 	Score      float64  `json:"score"`
 	Text       string   `json:"text"`
@@ -24,8 +26,12 @@ type sourceJSON struct {
 }
 
 func toSourceJSON(r retrieval.Result) sourceJSON {
-	return sourceJSON{DocumentID: r.DocumentID, Filename: r.Filename, ChunkIndex: r.ChunkIndex, Page: r.Page,
+	s := sourceJSON{DocumentID: r.DocumentID, Filename: r.Filename, Title: r.Title, ChunkIndex: r.ChunkIndex, Page: r.Page,
 		Headings: r.Headings, Score: r.Score, Text: r.Text, BelowFloor: r.BelowFloor}
+	if r.EndPage > r.Page {
+		s.EndPage = r.EndPage
+	}
+	return s
 }
 
 type searchRequest struct {

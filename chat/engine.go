@@ -50,8 +50,10 @@ var ErrEmptyQuestion = errors.New("chat: empty question")
 type Passage struct {
 	DocumentID uint64  `json:"document_id"`
 	Filename   string  `json:"filename"`
+	Title      string  `json:"title,omitempty"` // the document's title
 	ChunkIndex int     `json:"chunk_index"`
-	Page       int     `json:"page,omitempty"` // 1-based; 0 when unknown
+	Page       int     `json:"page,omitempty"`     // 1-based; 0 when unknown
+	EndPage    int     `json:"end_page,omitempty"` // where a passage spanning pages ends
 	Score      float64 `json:"score"`
 	Text       string  `json:"text"`
 	// BelowFloor marks a passage the retriever ranked under its relevance

@@ -46,10 +46,18 @@ func (r LibraryRetriever) Retrieve(ctx context.Context, query string, topK int) 
 			return nil, fmt.Errorf("%w: the library is empty", ErrNoDocuments)
 		}
 	}
-	out := make([]Passage, len(res))
-	for i, h := range res {
-		out[i] = Passage{DocumentID: h.DocumentID, Filename: h.Filename, ChunkIndex: h.ChunkIndex,
-			Page: h.Page, Score: h.Score, Text: h.Text, BelowFloor: h.BelowFloor}
+	return PassagesFrom(res), nil
+}
+
+// PassagesFrom turns search results into passages.
+func PassagesFrom(rs []retrieval.Result) []Passage {
+	out := make([]Passage, len(rs))
+	for i, r := range rs {
+		out[i] = Passage{DocumentID: r.DocumentID, Filename: r.Filename, Title: r.Title, ChunkIndex: r.ChunkIndex,
+			Page: r.Page, Score: r.Score, Text: r.Text, BelowFloor: r.BelowFloor}
+		if r.EndPage > r.Page {
+			out[i].EndPage = r.EndPage
+		}
 	}
-	return out, nil
+	return out
 }

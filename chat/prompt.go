@@ -7,6 +7,8 @@ import (
 	"unicode"
 
 	"github.com/tmc/langchaingo/llms"
+
+	"docent/retrieval"
 )
 
 // DefaultSystemPrompt is the system prompt used when Config.SystemPrompt is
@@ -182,10 +184,19 @@ func numberSources(passages []Passage, costs []int, budget int) ([]Passage, stri
 	return passages, b.String()
 }
 
-// sourceHeader is the line introducing source i: "\n[1] report.pdf, page 3\n".
+// sourceHeader is the line introducing source i: "\n[1] report.pdf, page 3\n",
+// with the document's title first when it says more than the file name
+// ("[1] Annual Report 2023 — report.pdf, pages 3–4").
 func sourceHeader(i int, p Passage) string {
-	h := "\n[" + strconv.Itoa(i+1) + "] " + oneLine(p.Filename)
-	if p.Page > 0 {
+	h := "\n[" + strconv.Itoa(i+1) + "] "
+	if p.Title != "" && !strings.EqualFold(p.Title, retrieval.ReadableName(p.Filename)) {
+		h += oneLine(p.Title) + " — "
+	}
+	h += oneLine(p.Filename)
+	switch {
+	case p.EndPage > p.Page && p.Page > 0:
+		h += ", pages " + strconv.Itoa(p.Page) + "–" + strconv.Itoa(p.EndPage)
+	case p.Page > 0:
 		h += ", page " + strconv.Itoa(p.Page)
 	}
 	return h + "\n"

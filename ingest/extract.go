@@ -102,11 +102,16 @@ type Extracted struct {
 	// Sections covers the text of Markdown, HTML and DOCX documents in
 	// order; nil for other formats.
 	Sections []Section
-	// Title is the best guess of the document title, or "".
+	// Title is the title the document gives itself (metadata, <title>,
+	// first level-1 heading), or "". DocumentTitle decides whether it is
+	// meaningful.
 	Title string
 	// Attachments are files carried inside the document (e-mail
 	// attachments), indexed as documents of their own.
 	Attachments []Attachment
+	// Lead is, for a PDF, the largest text on its first page (a title
+	// candidate when the metadata has none), or "".
+	Lead string
 }
 
 // Extract reads a document of format f from r (size bytes) and returns its

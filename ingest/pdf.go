@@ -61,6 +61,7 @@ func extractPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*Ex
 // pdfText is the text of a PDF's pages before they are joined.
 type pdfText struct {
 	title string
+	lead  string    // the largest text of the first page
 	pages []string  // normalised text of each page
 	scans []pdfScan // pages without text but with images, for OCR
 	ocr   map[int]float64
@@ -77,7 +78,7 @@ type pdfScan struct {
 
 // assemble joins the pages with form feeds into an Extracted.
 func (p *pdfText) assemble(lim Limits) (*Extracted, error) {
-	x := &Extracted{Title: p.title}
+	x := &Extracted{Title: p.title, Lead: p.lead}
 	var b strings.Builder
 	for i, t := range p.pages {
 		if i > 0 {
@@ -139,7 +140,10 @@ func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (out *p
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		pt, err := pageText(ctx, p, fonts, lim)
+		pt, err := pageText(ctx, p, fonts, lim, i == 0)
+		if pt.lead != "" {
+			out.lead = Normalize(pt.lead)
+		}
 		switch {
 		case errors.Is(err, ErrTooLarge):
 			return nil, fmt.Errorf("%w: page %d decompresses to more than %d bytes", ErrTooLarge, i+1, lim.MaxExtracted)
@@ -308,13 +312,16 @@ func infoTitle(ctx context.Context, doc *pdf.Reader) (title string) {
 // pageResult is what the interpreter found on one page.
 type pageResult struct {
 	text   string
+	lead   string      // the page's largest text, when asked for
 	images []pdf.Value // image XObjects painted
 	inline int         // inline images painted
 }
 
 // pageText interprets one page and lays its glyphs out as text. A page that
 // fails part way keeps the glyphs read before the failure.
-func pageText(ctx context.Context, p pdfPage, fonts map[string]*pdfFont, lim Limits) (res pageResult, err error) {
+//
+// With lead, it also finds the page's largest text (see leadText).
+func pageText(ctx context.Context, p pdfPage, fonts map[string]*pdfFont, lim Limits, lead bool) (res pageResult, err error) {
 	in := &interp{ctx: ctx, fonts: fonts, budget: lim.MaxExtracted, active: map[string]bool{}}
 	func() {
 		defer func() {
@@ -332,5 +339,9 @@ func pageText(ctx context.Context, p pdfPage, fonts map[string]*pdfFont, lim Lim
 	if len(in.glyphs) > 0 {
 		err = nil
 	}
-	return pageResult{text: layoutPage(in.glyphs), images: in.images, inline: in.inline}, err
+	res = pageResult{text: layoutPage(in.glyphs), images: in.images, inline: in.inline}
+	if lead {
+		res.lead = leadText(in.glyphs)
+	}
+	return res, err
 }

@@ -338,7 +338,7 @@ func (p *Pipeline) process(ctx context.Context, d *store.Document, r io.ReaderAt
 	p.observe("chunk", start)
 	d.Pages = len(x.Pages)
 	if d.Title == "" {
-		d.Title = x.Title
+		d.Title = DocumentTitle(x, d.Filename)
 	}
 	start = time.Now()
 	err = p.ix.Add(ctx, d, chunks, func(done, total int) { p.setProgress(d.ID, done, total) })

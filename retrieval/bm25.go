@@ -58,8 +58,10 @@ type postings struct {
 // queryTerm is one distinct term of a query, resolved against the index.
 type queryTerm struct {
 	id     uint32  // term id, valid when known
+	hash   uint64  // the term's hash (for the identity field)
 	known  bool    // the term occurs in the index
-	weight float64 // idf × query term frequency
+	weight float64 // idf × qtf
+	qtf    float64 // the weight of the term's frequency in the query (see Options.QueryTF)
 	bit    uint64  // bit of this term in the match masks
 	// floor is the term's weight in the relevance floor's coverage: the
 	// smoothed idf (see floorIDF).
@@ -342,39 +344,50 @@ func (x *bm25) termIDF(term string) float64 {
 	return x.idf(0)
 }
 
-// resolve turns analysed query terms into query terms weighted by idf,
-// one match bit each (terms past the 63rd share the last bit). A term
-// repeated in the query counts once: in short questions repetition is
-// mostly inflection merged by the stemmer, not emphasis (weighting by
-// query frequency cost nDCG on the SciFact train split).
-func (x *bm25) resolve(q Terms) []queryTerm {
+// resolve turns analysed query terms into query terms weighted by idf
+// and by qtf(their frequency in the query), one match bit each (terms past
+// the 63rd share the last bit).
+func (x *bm25) resolve(q Terms, qtf func(freq int) float64) []queryTerm {
 	var out []queryTerm
-	_ = q.each(func(term []byte, _ int) bool {
+	_ = q.each(func(term []byte, freq int) bool {
 		bit := uint64(1) << min(len(out), 63)
-		qt := queryTerm{bit: bit}
+		qt := queryTerm{bit: bit, qtf: qtf(freq), hash: maphash.Bytes(x.seed, term)}
 		var df uint32
-		if id, ok := x.dict.get(maphash.Bytes(x.seed, term)); ok {
+		if id, ok := x.dict.get(qt.hash); ok {
 			qt.id, qt.known, df = id, true, x.lists[id].df
 		}
-		qt.weight, qt.floor = x.idf(df), x.floorIDF(df)
+		qt.weight, qt.floor = x.idf(df)*qt.qtf, x.floorIDF(df)
 		out = append(out, qt)
 		return true
 	})
 	return out
 }
 
-// search scores every visible chunk that contains a query term into s:
+// qtfOnce counts a term repeated in a query once; qtfRaw as often as it
+// occurs.
+func qtfOnce(int) float64     { return 1 }
+func qtfRaw(freq int) float64 { return float64(freq) }
+
+// search scores every visible chunk that contains a query term into s,
+// with length normalisation b:
 // s.acc holds the BM25 score and s.mask the bits of the matched terms of
 // each touched ordinal. visible is asked once per touched ordinal, so
 // filtering happens while scoring.
-func (x *bm25) search(q []queryTerm, visible func(ord uint32) bool, s *scratch) {
+//
+// With dp, whole documents are scored too (s.dacc, by document slot; see
+// docscore.go): every live posting counts, visible or not, so document
+// statistics do not depend on who searches.
+func (x *bm25) search(q []queryTerm, b float64, visible func(ord uint32) bool, s *scratch, dp *docPass) {
 	s.grow(len(x.docLen))
+	if dp != nil {
+		s.growDocs(len(dp.len))
+	}
 	avg := 1.0
 	if live := x.live(); live > 0 && x.sumLen > 0 {
 		avg = float64(x.sumLen) / float64(live)
 	}
-	c1 := x.k1 * (1 - x.b)
-	c2 := x.k1 * x.b / avg
+	c1 := x.k1 * (1 - b)
+	c2 := x.k1 * b / avg
 	for _, qt := range q {
 		if !qt.known {
 			continue
@@ -388,6 +401,9 @@ func (x *bm25) search(q []queryTerm, visible func(ord uint32) bool, s *scratch) 
 			tf, k := uvarint(data[i:])
 			i += k
 			ord += uint32(d)
+			if dp != nil && !x.dead[ord] {
+				dp.add(s, ord, float32(tf))
+			}
 			m := s.mask[ord]
 			if m == 0 && !visible(ord) {
 				continue
@@ -398,6 +414,9 @@ func (x *bm25) search(q []queryTerm, visible func(ord uint32) bool, s *scratch) 
 			f := float64(tf)
 			s.acc[ord] += float32(w * f / (f + c1 + c2*float64(x.docLen[ord])))
 			s.mask[ord] = m | qt.bit
+		}
+		if dp != nil {
+			dp.endTerm(s, qt.qtf)
 		}
 	}
 }
@@ -460,6 +479,32 @@ type scratch struct {
 	acc     []float32
 	mask    []uint64
 	touched []uint32
+	// Whole-document scoring, by document slot: dtf holds the current
+	// term's frequencies (documents in dterm), dacc the scores (documents
+	// in dtouched).
+	dtf, dacc       []float32
+	dterm, dtouched []uint32
+	// Identity scores and matched-term bits by document slot (documents
+	// in ttouched).
+	tacc     []float32
+	tmask    []uint64
+	ttouched []uint32
+}
+
+// growTitles makes the identity accumulators hold n slots.
+func (s *scratch) growTitles(n int) {
+	if len(s.tacc) < n {
+		s.tacc = slices.Grow(s.tacc, n-len(s.tacc))[:n]
+		s.tmask = slices.Grow(s.tmask, n-len(s.tmask))[:n]
+	}
+}
+
+// growDocs makes the document accumulators hold n slots.
+func (s *scratch) growDocs(n int) {
+	if len(s.dacc) < n {
+		s.dacc = slices.Grow(s.dacc, n-len(s.dacc))[:n]
+		s.dtf = slices.Grow(s.dtf, n-len(s.dtf))[:n]
+	}
 }
 
 // grow makes the accumulators hold n ordinals.
@@ -476,6 +521,14 @@ func (s *scratch) reset() {
 		s.acc[o], s.mask[o] = 0, 0
 	}
 	s.touched = s.touched[:0]
+	for _, d := range s.dtouched {
+		s.dacc[d] = 0
+	}
+	s.dtouched = s.dtouched[:0]
+	for _, d := range s.ttouched {
+		s.tacc[d], s.tmask[d] = 0, 0
+	}
+	s.ttouched = s.ttouched[:0]
 }
 
 // top returns the n touched ordinals with the highest scores, best first;

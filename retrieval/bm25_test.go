@@ -29,7 +29,7 @@ func TestBM25Scores(t *testing.T) {
 	}
 	for _, tc := range cases {
 		var s scratch
-		x.search(x.resolve(a.Analyze(tc.query)), func(uint32) bool { return true }, &s)
+		x.search(x.resolve(a.Analyze(tc.query), qtfOnce), x.b, func(uint32) bool { return true }, &s, nil)
 		for ord, want := range tc.want {
 			if got := float64(s.acc[ord]); math.Abs(got-want) > 1e-5 {
 				t.Errorf("%q doc %d: score %.6f, want %.6f", tc.query, ord, got, want)
@@ -45,7 +45,7 @@ func TestBM25FilterInsideAndTop(t *testing.T) {
 		x.add(a.Analyze(d))
 	}
 	var s scratch
-	x.search(x.resolve(a.Analyze("red fox")), func(ord uint32) bool { return ord != 1 }, &s)
+	x.search(x.resolve(a.Analyze("red fox"), qtfOnce), x.b, func(ord uint32) bool { return ord != 1 }, &s, nil)
 	top := s.top(10, nil)
 	if len(top) != 3 || top[0].ord != 0 {
 		t.Fatalf("top = %v, want doc 0 first, doc 1 filtered out", top)
@@ -79,7 +79,7 @@ func TestBM25Compact(t *testing.T) {
 		t.Error("term of a dropped chunk kept in the dictionary")
 	}
 	var s scratch
-	x.search(x.resolve(a.Analyze("alpha")), func(uint32) bool { return true }, &s)
+	x.search(x.resolve(a.Analyze("alpha"), qtfOnce), x.b, func(uint32) bool { return true }, &s, nil)
 	if top := s.top(10, nil); len(top) != 1 || top[0].ord != 1 {
 		t.Errorf("alpha after compaction = %v, want only ordinal 1", top)
 	}
@@ -104,8 +104,8 @@ func TestBM25DeleteWithTermsScoresLikeARebuild(t *testing.T) {
 	}
 	for _, q := range []string{"alpha", "gamma beta", "delta"} {
 		var ls, fs scratch
-		live.search(live.resolve(a.Analyze(q)), func(o uint32) bool { return !live.dead[o] }, &ls)
-		fresh.search(fresh.resolve(a.Analyze(q)), func(uint32) bool { return true }, &fs)
+		live.search(live.resolve(a.Analyze(q), qtfOnce), live.b, func(o uint32) bool { return !live.dead[o] }, &ls, nil)
+		fresh.search(fresh.resolve(a.Analyze(q), qtfOnce), fresh.b, func(uint32) bool { return true }, &fs, nil)
 		lt, ft := ls.top(10, nil), fs.top(10, nil)
 		if len(lt) != len(ft) {
 			t.Fatalf("%q: %d hits live, %d rebuilt", q, len(lt), len(ft))
@@ -128,7 +128,7 @@ func TestBM25TiesGoToTheLowerChunkID(t *testing.T) {
 	}
 	ids := []uint64{30, 10, 20} // chunk ids of ordinals 0, 1, 2
 	var s scratch
-	x.search(x.resolve(a.Analyze("identical")), func(uint32) bool { return true }, &s)
+	x.search(x.resolve(a.Analyze("identical"), qtfOnce), x.b, func(uint32) bool { return true }, &s, nil)
 	top := s.top(2, func(o uint32) uint64 { return ids[o] })
 	if len(top) != 2 || top[0].key != 10 || top[1].key != 20 {
 		t.Errorf("tied top 2 = %+v, want chunk ids 10 then 20", top)

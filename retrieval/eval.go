@@ -80,6 +80,9 @@ type Report struct {
 	MRR10     float64       `json:"mrr@10"`
 	P50       time.Duration `json:"p50_ns"`
 	P95       time.Duration `json:"p95_ns"`
+	// PerQuery holds each judged query's nDCG@10, in query id order (for
+	// paired comparisons of two runs).
+	PerQuery []float64 `json:"-"`
 }
 
 // String formats the report as one line.
@@ -111,7 +114,9 @@ func Evaluate(ctx context.Context, ix *Index, ds *Dataset, mode Mode, topK int) 
 		lat = append(lat, time.Since(t0))
 		ranked := ds.rankedIDs(hits, qid, topK)
 		judged := ds.Qrels[qid]
-		rep.NDCG10 += NDCG(ranked, judged, 10)
+		nd := NDCG(ranked, judged, 10)
+		rep.PerQuery = append(rep.PerQuery, nd)
+		rep.NDCG10 += nd
 		rep.Recall10 += Recall(ranked, judged, 10)
 		rep.Recall100 += Recall(ranked, judged, 100)
 		rep.MRR10 += MRR(ranked, judged, 10)

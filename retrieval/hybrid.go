@@ -21,6 +21,16 @@ type candidate struct {
 	coverage   float64 // idf-weighted fraction of the query terms it contains
 	score      float64 // the final ranking score
 	vec        []float32
+	content    uint64 // hash of the chunk's terms: equal for identical passages
+	// parts lists the chunks of the passage this candidate heads (itself
+	// and the overlapping or adjacent chunks merged into it), by start.
+	parts []part
+}
+
+// part is one chunk of a passage.
+type part struct {
+	id         uint64
+	start, end int
 }
 
 // rrf sets each candidate's score to its weighted reciprocal rank fusion
@@ -106,29 +116,6 @@ func sortCandidates(cs []candidate) {
 		}
 		return cmp.Compare(a.id, b.id)
 	})
-}
-
-// dedupe keeps, among chunks of the same document whose [start,end)
-// ranges overlap, only the first (best ranked). Chunks without a range
-// (start == end) never overlap anything.
-func dedupe(cs []candidate) []candidate {
-	out := cs[:0]
-	kept := make(map[uint64][][2]int)
-	for _, c := range cs {
-		dup := false
-		for _, r := range kept[c.doc] {
-			if c.start < r[1] && r[0] < c.end {
-				dup = true
-				break
-			}
-		}
-		if dup {
-			continue
-		}
-		kept[c.doc] = append(kept[c.doc], [2]int{c.start, c.end})
-		out = append(out, c)
-	}
-	return out
 }
 
 // mmr reorders the first n picks of cs by maximal marginal relevance:

@@ -53,20 +53,50 @@ func TestRRFOrder(t *testing.T) {
 	}
 }
 
-func TestDedupeOverlapping(t *testing.T) {
+func TestPassagesMergeOverlappingAndDropIdentical(t *testing.T) {
 	cs := []candidate{
-		{id: 1, doc: 1, start: 0, end: 100},
-		{id: 2, doc: 1, start: 80, end: 180},   // overlaps 1
-		{id: 3, doc: 2, start: 80, end: 180},   // other document
-		{id: 4, doc: 1, start: 100, end: 200},  // touches 1, overlaps 2 (dropped) only
-		{id: 5, doc: 1, start: 150, end: 160},  // inside 4
-		{id: 6, doc: 3},                        // no range
-		{id: 7, doc: 3},                        // no range: never a duplicate
-		{id: 8, doc: 1, start: 0, end: 1000},   // covers everything kept
-		{id: 9, doc: 2, start: 179, end: 1000}, // overlaps 3 by one byte
+		{id: 1, doc: 1, start: 0, end: 100, content: 1},
+		{id: 2, doc: 1, start: 80, end: 180, content: 2},  // overlaps 1: merged into it
+		{id: 3, doc: 2, start: 80, end: 180, content: 3},  // other document
+		{id: 4, doc: 1, start: 181, end: 300, content: 4}, // follows 2 (a page break): merged, 1's passage is full
+		{id: 5, doc: 1, start: 290, end: 400, content: 5}, // overlaps the full passage: a passage of its own
+		{id: 6, doc: 3, content: 6},                       // no range
+		{id: 7, doc: 3, content: 7},                       // no range: never merged
+		{id: 8, doc: 4, start: 0, end: 100, content: 3},   // same content as 3 (another copy): dropped
+		{id: 9, doc: 2, start: 500, end: 600, content: 9}, // far from 3: its own passage
 	}
-	if got, want := ids(dedupe(cs)), []uint64{1, 3, 4, 6, 7}; !slices.Equal(got, want) {
-		t.Errorf("dedupe kept %v, want %v", got, want)
+	got := passages(cs, 3)
+	want := [][]uint64{{1, 2, 4}, {3}, {5}, {6}, {7}, {9}}
+	if len(got) != len(want) {
+		t.Fatalf("%d passages, want %d", len(got), len(want))
+	}
+	for i, p := range got {
+		var ids []uint64
+		for _, x := range p.parts {
+			ids = append(ids, x.id)
+		}
+		if !slices.Equal(ids, want[i]) {
+			t.Errorf("passage %d has chunks %v, want %v", i, ids, want[i])
+		}
+	}
+	if got[0].start != 0 || got[0].end != 300 {
+		t.Errorf("merged passage spans [%d,%d), want [0,300)", got[0].start, got[0].end)
+	}
+}
+
+func TestDiversifyDemotesRepeatedDocuments(t *testing.T) {
+	cs := []candidate{
+		{id: 1, doc: 1, score: 1}, {id: 2, doc: 1, score: 0.95}, {id: 3, doc: 1, score: 0.5},
+		{id: 4, doc: 2, score: 0.9}, {id: 5, doc: 3, score: 0.3},
+	}
+	// With a penalty of 0.1 × the best score, 2 (0.95 − 0.1) falls behind
+	// the other document's 4 (0.9); 3 (0.5 − 0.2) ties with 5 and, being
+	// ranked first, stays first.
+	if got, want := ids(diversify(cs, 5, 0.1)), []uint64{1, 4, 2, 3, 5}; !slices.Equal(got, want) {
+		t.Errorf("diversify: %v, want %v", got, want)
+	}
+	if got, want := ids(diversify(cs, 5, 0.01)), []uint64{1, 2, 4, 3, 5}; !slices.Equal(got, want) {
+		t.Errorf("a small penalty keeps a clearly better document's passages: %v, want %v", got, want)
 	}
 }
 

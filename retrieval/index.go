@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"sync"
@@ -17,8 +18,12 @@ type Chunk struct {
 	Owner      uint64 // 0 = the shared library
 	Start, End int    // byte offsets in the document text, for de-duplicating overlapping chunks
 	Text       string // analysed (and embedded) when Terms (or Vector) is nil, or Terms are not Current
-	Terms      Terms  // optional pre-analysed terms (see Analyze)
-	Vector     []float32
+	// Title is the identity of the chunk's document (see Identity): its
+	// title and file name, scored as a field of all its chunks. It is read
+	// from the first chunk of a document the index sees.
+	Title  string
+	Terms  Terms // optional pre-analysed terms (see Analyze)
+	Vector []float32
 }
 
 // Mode selects the lists a search ranks by.
@@ -44,6 +49,9 @@ type Query struct {
 // Hit is one search result.
 type Hit struct {
 	ChunkID, DocumentID uint64
+	// Chunks are the chunks of the passage, in document order: ChunkID
+	// (the best) and the overlapping or adjacent chunks merged into it.
+	Chunks []uint64
 	// Score ranks the hits: in hybrid mode the fused score (max-normalised
 	// BM25 plus weighted max-normalised cosine with the built-in embedder,
 	// RRF otherwise), the BM25 score in keyword mode, the cosine
@@ -84,6 +92,8 @@ type Index struct {
 	owners []uint64
 	vecs   [][]float32          // by ordinal: unit vector (shared with chromem), nil if none
 	docs   map[uint64]*docEntry // document id → its chunks
+	dt     docTable             // document slots and lengths
+	ids    identities           // document titles by term
 	pool   sync.Pool            // *scratch
 	nLive  int
 }
@@ -92,12 +102,14 @@ type Index struct {
 type chunkMeta struct {
 	id, doc, owner uint64
 	start, end     int
+	content        uint64 // hash of the chunk's terms (identical passages)
 }
 
 // docEntry lists the live chunk ordinals of one document.
 type docEntry struct {
 	owner uint64
 	ords  []uint32
+	slot  uint32 // in Index.dt
 }
 
 // NewIndex returns an empty index that embeds with e (the built-in
@@ -191,16 +203,20 @@ func (ix *Index) add(ctx context.Context, chunks []Chunk, owned bool) error {
 	byOwner := make(map[uint64][]vectorItem)
 	for i, c := range chunks {
 		ord := first + uint32(i)
-		ix.meta = append(ix.meta, chunkMeta{id: c.ID, doc: c.DocumentID, owner: c.Owner, start: c.Start, end: c.End})
+		ix.meta = append(ix.meta, chunkMeta{id: c.ID, doc: c.DocumentID, owner: c.Owner, start: c.Start, end: c.End,
+			content: maphash.Bytes(ix.kw.seed, terms[i])})
 		ix.owners = append(ix.owners, c.Owner)
 		ix.vecs = append(ix.vecs, vecs[i])
 		ix.byID[c.ID] = ord
 		d := ix.docs[c.DocumentID]
 		if d == nil {
-			d = &docEntry{owner: c.Owner}
+			d = &docEntry{owner: c.Owner, slot: ix.dt.alloc()}
 			ix.docs[c.DocumentID] = d
+			ix.ids.add(d.slot, ix.identityHashes(c.Title))
 		}
 		d.ords = append(d.ords, ord)
+		ix.dt.of = append(ix.dt.of, d.slot)
+		ix.dt.grow(d.slot, ix.kw.docLen[ord])
 		ix.nLive++
 		if vecs[i] != nil {
 			byOwner[c.Owner] = append(byOwner[c.Owner], vectorItem{id: c.ID, doc: c.DocumentID, vec: vecs[i]})
@@ -370,6 +386,8 @@ func (ix *Index) DeleteDocument(docID uint64, terms ...Terms) {
 		ix.forget(ord, t)
 	}
 	delete(ix.docs, docID)
+	ix.dt.release(d.slot)
+	ix.ids.remove(d.slot)
 	// chromem's Delete by ids cannot fail for an existing collection.
 	_ = ix.vec.remove(context.Background(), d.owner, ids)
 	ix.maybeCompact()
@@ -383,6 +401,8 @@ func (ix *Index) removeOrd(ord uint32) {
 		d.ords = slices.DeleteFunc(d.ords, func(o uint32) bool { return o == ord })
 		if len(d.ords) == 0 {
 			delete(ix.docs, m.doc)
+			ix.dt.release(d.slot)
+			ix.ids.remove(d.slot)
 		}
 	}
 	// chromem's Delete by ids cannot fail for an existing collection.
@@ -391,6 +411,9 @@ func (ix *Index) removeOrd(ord uint32) {
 
 // forget marks ord dead in the keyword index and drops its id and vector.
 func (ix *Index) forget(ord uint32, terms Terms) {
+	if !ix.kw.dead[ord] {
+		ix.dt.shrink(ix.dt.of[ord], ix.kw.docLen[ord])
+	}
 	ix.kw.remove(ord, terms)
 	ix.vecs[ord] = nil
 	delete(ix.byID, ix.meta[ord].id)
@@ -412,6 +435,7 @@ func (ix *Index) compact() {
 	meta := make([]chunkMeta, 0, ix.nLive)
 	owners := make([]uint64, 0, ix.nLive)
 	vecs := make([][]float32, 0, ix.nLive)
+	of := make([]uint32, 0, ix.nLive)
 	for ord, m := range ix.meta {
 		if ix.kw.dead[ord] {
 			continue
@@ -420,9 +444,10 @@ func (ix *Index) compact() {
 		meta = append(meta, m)
 		owners = append(owners, m.owner)
 		vecs = append(vecs, ix.vecs[ord])
+		of = append(of, ix.dt.of[ord])
 	}
 	ix.kw.compact(remap)
-	ix.meta, ix.owners, ix.vecs = meta, owners, vecs
+	ix.meta, ix.owners, ix.vecs, ix.dt.of = meta, owners, vecs, of
 	for ord, m := range meta {
 		ix.byID[m.id] = uint32(ord)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -45,7 +46,8 @@ func TestFilterOwnDocumentsAmongMany(t *testing.T) {
 	const user = 7
 	for d := range 3 {
 		for c := range 5 {
-			chunks = append(chunks, Chunk{ID: id, DocumentID: uint64(1 + d), Owner: user, Start: c * 400, End: c*400 + 400, Text: gen.text(400)})
+			// Gaps between the chunks, so that each is a passage of its own.
+			chunks = append(chunks, Chunk{ID: id, DocumentID: uint64(1 + d), Owner: user, Start: c * 500, End: c*500 + 400, Text: gen.text(400)})
 			id++
 		}
 	}
@@ -187,7 +189,7 @@ func TestRebuildFromTermsAndVectors(t *testing.T) {
 		for _, mode := range allModes {
 			q := Query{Text: gen.query(3), TopK: 10, Mode: mode, Filter: Filter{Owners: []uint64{uint64(i % 3), 0}}, Diversify: i%2 == 0}
 			a, b := search(t, orig, q), search(t, rebuilt, q)
-			if !slices.Equal(a, b) {
+			if !reflect.DeepEqual(a, b) {
 				t.Fatalf("%s %q: original %v, rebuilt %v", mode, q.Text, a, b)
 			}
 		}
@@ -230,26 +232,30 @@ func TestAddReplacesAndValidates(t *testing.T) {
 	}
 }
 
-func TestDedupeInSearch(t *testing.T) {
+// TestPassagesInSearch: overlapping and adjacent chunks of a document come
+// back as one passage (the best chunk first in ChunkID, all of them in
+// Chunks, in document order), and a chunk with the same content as a
+// better one (a second copy of the document) is not returned again.
+func TestPassagesInSearch(t *testing.T) {
 	ix := NewIndex(nil, Options{})
 	text := "the compressor surge margin depends on blade loading"
 	addAll(t, ix, []Chunk{
 		{ID: 1, DocumentID: 1, Start: 0, End: 100, Text: text},
-		{ID: 2, DocumentID: 1, Start: 50, End: 150, Text: text + " again"},
+		{ID: 2, DocumentID: 1, Start: 50, End: 150, Text: text + " in the turbine"},
 		{ID: 3, DocumentID: 1, Start: 150, End: 250, Text: "blade loading and surge"},
 		{ID: 4, DocumentID: 2, Start: 0, End: 100, Text: text},
+		{ID: 5, DocumentID: 1, Start: 900, End: 1000, Text: "surge margin far away in the document"},
 	})
 	for _, mode := range allModes {
 		hits := search(t, ix, Query{Text: "compressor surge margin blade loading", TopK: 10, Mode: mode})
-		var got []uint64
-		for _, h := range hits {
-			got = append(got, h.ChunkID)
+		if len(hits) != 2 {
+			t.Fatalf("%s: got %+v, want 2 passages", mode, hits)
 		}
-		if slices.Contains(got, 1) && slices.Contains(got, 2) {
-			t.Errorf("%s: overlapping chunks 1 and 2 both returned: %v", mode, got)
+		if !slices.Equal(hits[0].Chunks, []uint64{1, 2, 3}) || !slices.Contains([]uint64{1, 2}, hits[0].ChunkID) {
+			t.Errorf("%s: first passage %d with chunks %v, want chunks [1 2 3] led by 1 or 2", mode, hits[0].ChunkID, hits[0].Chunks)
 		}
-		if len(got) != 3 {
-			t.Errorf("%s: got %v, want 3 hits (one of 1/2, plus 3 and 4)", mode, got)
+		if hits[1].ChunkID != 5 || !slices.Equal(hits[1].Chunks, []uint64{5}) {
+			t.Errorf("%s: second passage %d %v, want chunk 5 alone", mode, hits[1].ChunkID, hits[1].Chunks)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"docent/store"
 )
@@ -119,6 +120,9 @@ func loadInto(ctx context.Context, db *store.DB, ix *Index) (int, error) {
 			c := &cs[i]
 			rcs[i] = Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner,
 				Start: c.Start, End: c.End, Terms: Terms(c.Terms), Vector: c.Vector, Text: c.Text}
+			if i == 0 || cs[i-1].DocumentID != c.DocumentID {
+				rcs[i].Title = Identity(c.Title, c.Filename)
+			}
 			if len(c.Terms) > 0 && !rcs[i].Terms.Current() {
 				stale++
 			}
@@ -154,7 +158,7 @@ func reanalyse(ctx context.Context, db *store.DB, ix *Index) error {
 		if Terms(c.Terms).Current() || len(c.Terms) == 0 {
 			return nil
 		}
-		buf = append(buf, Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner,
+		buf = append(buf, Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner, Title: Identity(c.Title, c.Filename),
 			Start: c.Start, End: c.End, Text: c.Text, Vector: slices.Clone(c.Vector)})
 		if len(buf) < batch {
 			return nil
@@ -213,6 +217,9 @@ func (l *Library) Add(ctx context.Context, doc *store.Document, chunks []store.C
 		c := &chunks[i]
 		rcs[i] = Chunk{ID: c.ID(), DocumentID: doc.ID, Owner: doc.Owner, Start: c.Start, End: c.End,
 			Terms: Terms(c.Terms), Vector: vectors[c.TextHash]}
+	}
+	if len(rcs) > 0 {
+		rcs[0].Title = Identity(doc.Title, doc.Filename)
 	}
 	// The store has the document now; an index failure here would only be
 	// a bug, and a restart rebuilds the index from the store.
@@ -346,17 +353,22 @@ type SearchRequest struct {
 	Diversify   bool
 }
 
-// Result is a hit with its passage and document, ready to show or cite.
+// Result is a passage with its document, ready to show or cite. A
+// passage is one chunk, or several overlapping or adjacent chunks of a
+// document merged (see Hit.Chunks).
 type Result struct {
 	DocumentID uint64
 	Filename   string
-	ChunkIndex int
-	Page       int // page where the passage starts (from 1), 0 without pages
-	EndPage    int // page where it ends
-	Headings   []string
-	Score      float64
-	Text       string
-	BelowFloor bool
+	Title      string // the document's title
+	ChunkIndex int    // the best matching chunk of the passage
+	// ChunkIndexes are the passage's chunks in document order.
+	ChunkIndexes []int
+	Page         int // page where the passage starts (from 1), 0 without pages
+	EndPage      int // page where it ends
+	Headings     []string
+	Score        float64
+	Text         string
+	BelowFloor   bool
 }
 
 // Search finds the passages best matching r among the documents v may read
@@ -381,9 +393,9 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]uint64, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ChunkID
+	var ids []uint64
+	for _, h := range hits {
+		ids = append(ids, h.Chunks...)
 	}
 	chunks, err := l.db.ChunksByID(ctx, ids)
 	if err != nil {
@@ -393,25 +405,74 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 	for i := range chunks {
 		byID[chunks[i].ID()] = &chunks[i]
 	}
-	names := map[uint64]string{}
+	docs := map[uint64]*store.Document{}
 	out := make([]Result, 0, len(hits))
 	for _, h := range hits {
-		c := byID[h.ChunkID]
-		if c == nil {
+		parts := make([]*store.Chunk, 0, len(h.Chunks))
+		for _, id := range h.Chunks {
+			if c := byID[id]; c != nil {
+				parts = append(parts, c)
+			}
+		}
+		best := byID[h.ChunkID]
+		if best == nil || len(parts) == 0 {
 			continue // deleted since the search
 		}
-		name, ok := names[c.DocumentID]
+		d, ok := docs[best.DocumentID]
 		if !ok {
-			d, err := l.db.Document(ctx, v, c.DocumentID)
-			if err != nil {
-				continue
+			if doc, err := l.db.Document(ctx, v, best.DocumentID); err == nil {
+				d = &doc
 			}
-			name, names[c.DocumentID] = d.Filename, d.Filename
+			docs[best.DocumentID] = d
 		}
-		out = append(out, Result{DocumentID: c.DocumentID, Filename: name, ChunkIndex: c.Index, Page: c.Page, EndPage: c.Page,
-			Headings: c.Headings, Score: h.Score, Text: c.Text, BelowFloor: h.BelowFloor})
+		if d == nil {
+			continue
+		}
+		res := Result{DocumentID: d.ID, Filename: d.Filename, Title: d.Title, ChunkIndex: best.Index,
+			Page: parts[0].Page, EndPage: parts[len(parts)-1].Page, Headings: parts[0].Headings,
+			Score: h.Score, Text: joinParts(parts), BelowFloor: h.BelowFloor}
+		for _, c := range parts {
+			res.ChunkIndexes = append(res.ChunkIndexes, c.Index)
+		}
+		out = append(out, res)
 	}
 	return out, nil
+}
+
+// joinParts returns the text of a passage of several chunks, in document
+// order: each chunk's text continues where the previous one ended (the
+// overlap written once), a chunk that follows without overlap starts a
+// new paragraph.
+func joinParts(parts []*store.Chunk) string {
+	if len(parts) == 1 {
+		return parts[0].Text
+	}
+	var b strings.Builder
+	b.WriteString(parts[0].Text)
+	end := parts[0].End
+	for _, c := range parts[1:] {
+		switch body := chunkBody(c); {
+		case c.End <= end:
+			continue // inside what is written
+		case c.Start < end && end-c.Start <= len(body) && utf8.RuneStart(body[end-c.Start]) && len(body) == c.End-c.Start:
+			b.WriteString(body[end-c.Start:])
+		default:
+			b.WriteString("\n\n")
+			b.WriteString(c.Text)
+		}
+		end = max(end, c.End)
+	}
+	return b.String()
+}
+
+// chunkBody is a chunk's text without the heading path line that the
+// chunker puts in front of the body of a section's chunks.
+func chunkBody(c *store.Chunk) string {
+	if len(c.Headings) == 0 {
+		return c.Text
+	}
+	_, body, _ := strings.Cut(c.Text, "\n")
+	return body
 }
 
 // IndexedDocuments returns the ids of the documents in the in-memory index,

@@ -109,3 +109,80 @@ func (c *countingEmbedder) Embed(ctx context.Context, texts []string) ([][]float
 	c.texts += len(texts)
 	return c.Embedder.Embed(ctx, texts)
 }
+
+// TestLibraryOneCopyOfIdenticalContent: the same file in a user's space and
+// in the shared library fills one source slot, not two.
+func TestLibraryOneCopyOfIdenticalContent(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, t.TempDir(), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	lib := NewLibrary(db, NewBuiltin(0), LibraryOptions{})
+	texts := []string{"Travel policy: the hotel limit in Geneva is 210 euros per night.", "Meals abroad are reimbursed up to 60 euros a day."}
+	for i, owner := range []uint64{store.Shared, 5} {
+		d := store.Document{Owner: owner, Filename: "policy.txt", SHA256: fmt.Sprintf("%064x", i+1)}
+		if _, _, err := db.CreateDocument(ctx, &d); err != nil {
+			t.Fatal(err)
+		}
+		chunks := []store.Chunk{{Text: texts[0], Start: 0, End: 64}, {Text: texts[1], Start: 200, End: 250}}
+		if err := lib.Add(ctx, &d, chunks, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := lib.Search(ctx, store.Viewer{UserID: 5}, SearchRequest{Text: "hotel limit Geneva euros", TopK: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range res {
+		seen[r.Text]++
+	}
+	for text, n := range seen {
+		if n > 1 {
+			t.Errorf("%q returned %d times: %+v", text, n, res)
+		}
+	}
+	if seen[texts[0]] != 1 {
+		t.Errorf("the answer is missing: %+v", res)
+	}
+}
+
+// TestLibraryMergedPassage: a chunk that overlaps the best one is not
+// hidden but joined to it: one passage with the overlap written once, its
+// pages and chunks, and the document's title.
+func TestLibraryMergedPassage(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, t.TempDir(), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	lib := NewLibrary(db, NewBuiltin(0), LibraryOptions{})
+	doc := "Location: Belen, New Mexico. The pilot was landing on runway 21 with light winds. " +
+		"The probable cause of this accident was the pilot's loss of directional control during landing."
+	cut := strings.Index(doc, "The pilot")
+	d := store.Document{Owner: store.Shared, Filename: "ntsb-report.pdf", Title: "Aviation Accident Final Report", SHA256: fmt.Sprintf("%064x", 1)}
+	if _, _, err := db.CreateDocument(ctx, &d); err != nil {
+		t.Fatal(err)
+	}
+	chunks := []store.Chunk{
+		{Text: doc[:cut+20], Start: 0, End: cut + 20, Page: 1},
+		{Text: doc[cut:], Start: cut, End: len(doc), Page: 2},
+	}
+	if err := lib.Add(ctx, &d, chunks, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := lib.Search(ctx, store.Viewer{}, SearchRequest{Text: "What was the probable cause of the accident in Belen, New Mexico?", TopK: 3})
+	if err != nil || len(res) != 1 {
+		t.Fatalf("search: %+v %v", res, err)
+	}
+	r := res[0]
+	if r.Text != doc {
+		t.Errorf("passage text %q, want the document once", r.Text)
+	}
+	if r.Page != 1 || r.EndPage != 2 || len(r.ChunkIndexes) != 2 || r.Title != "Aviation Accident Final Report" {
+		t.Errorf("passage %+v", r)
+	}
+}

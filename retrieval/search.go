@@ -19,7 +19,13 @@ const (
 	DefaultFloorCosine    = 0.35
 	DefaultFeedbackDocs   = 3
 	DefaultFeedbackWeight = 3.0
-	DefaultScoreWeight    = 1.0
+	DefaultScoreWeight    = 0.5
+	DefaultLongQuery      = 12
+	DefaultLongB          = 0.75
+	DefaultDocWeight      = 0.5
+	DefaultTitleWeight    = 0.5
+	DefaultMaxMerge       = 3
+	DefaultDocPenalty     = 0.1
 )
 
 // Options tune an Index. The zero value means the defaults; a field left
@@ -55,6 +61,29 @@ type Options struct {
 	// Other embedders use reciprocal rank fusion (RRFK, KeywordWeight,
 	// VectorWeight).
 	ScoreWeight float64
+	// LongQuery is the number of distinct terms from which a question is
+	// long — a passage rather than a question, such as an argument to
+	// answer or a paper to match (DefaultLongQuery; negative: never). In a
+	// long question a term counts as often as it occurs (a word a passage
+	// repeats is what it is about), and BM25 normalises lengths with LongB
+	// (DefaultLongB); in a short one a repeated term counts once
+	// (repetition there is mostly inflection merged by the stemmer).
+	LongQuery int
+	LongB     float64
+	// DocWeight is how much a chunk's whole document adds to its keyword
+	// score (see docscore.go; DefaultDocWeight, negative disables).
+	DocWeight float64
+	// TitleWeight is the weight of a question term found in a document's
+	// identity (title and file name) relative to its idf, added to each of
+	// the document's chunks the question reaches (see identity.go;
+	// DefaultTitleWeight, negative disables).
+	TitleWeight float64
+	// MaxMerge is the most chunks merged into one passage
+	// (DefaultMaxMerge); DocPenalty demotes each further passage of a
+	// document already in the results by this share of the best score
+	// (DefaultDocPenalty, negative disables). See passages.go.
+	MaxMerge   int
+	DocPenalty float64
 }
 
 // withDefaults fills zero fields with the defaults.
@@ -73,8 +102,18 @@ func (o Options) withDefaults() Options {
 	def(&o.FloorCoverage, DefaultFloorCoverage)
 	def(&o.FeedbackWeight, DefaultFeedbackWeight)
 	def(&o.ScoreWeight, DefaultScoreWeight)
+	def(&o.LongB, DefaultLongB)
+	def(&o.DocWeight, DefaultDocWeight)
+	def(&o.TitleWeight, DefaultTitleWeight)
+	def(&o.DocPenalty, DefaultDocPenalty)
 	if o.Depth <= 0 {
 		o.Depth = DefaultDepth
+	}
+	if o.MaxMerge <= 0 {
+		o.MaxMerge = DefaultMaxMerge
+	}
+	if o.LongQuery == 0 {
+		o.LongQuery = DefaultLongQuery
 	}
 	if o.FeedbackDocs == 0 {
 		o.FeedbackDocs = DefaultFeedbackDocs
@@ -167,13 +206,29 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 	s := ix.scratch()
 	defer ix.pool.Put(s)
 	defer s.reset()
-	qt := ix.kw.resolve(qterms)
-	ix.kw.search(qt, func(ord uint32) bool {
+	long := ix.opt.LongQuery > 0 && qterms.Len() >= ix.opt.LongQuery
+	qtf, b := qtfOnce, ix.opt.B
+	if long {
+		qtf, b = qtfRaw, ix.opt.LongB
+	}
+	qt := ix.kw.resolve(qterms, qtf)
+	var dp *docPass
+	if ix.opt.DocWeight > 0 {
+		dp = ix.dt.pass(ix.opt.K1, b)
+	}
+	ix.kw.search(qt, b, func(ord uint32) bool {
 		if ix.kw.dead[ord] || !vis.allowsOwner(ix.owners[ord]) {
 			return false
 		}
 		return vis.docs == nil || vis.allows(ix.owners[ord], ix.meta[ord].doc)
-	}, s)
+	}, s, dp)
+	if dp != nil {
+		dp.blend(s, ix.opt.DocWeight)
+	}
+	if ix.opt.TitleWeight > 0 {
+		ix.ids.score(qt, s, len(ix.dt.len))
+		ix.ids.blend(s, ix.dt.of, ix.opt.TitleWeight)
+	}
 	var top []scored
 	if q.Mode != ModeVector {
 		top = s.top(depth, func(ord uint32) uint64 { return ix.meta[ord].id })
@@ -232,7 +287,7 @@ func (l *candidateList) get(ix *Index, ord uint32) *candidate {
 		m := ix.meta[ord]
 		i = len(l.cs)
 		l.at[ord] = i
-		l.cs = append(l.cs, candidate{ord: ord, id: m.id, doc: m.doc, owner: m.owner, start: m.start, end: m.end, vec: ix.vecs[ord]})
+		l.cs = append(l.cs, candidate{ord: ord, id: m.id, doc: m.doc, owner: m.owner, start: m.start, end: m.end, vec: ix.vecs[ord], content: m.content})
 	}
 	return &l.cs[i]
 }
@@ -313,9 +368,11 @@ func (ix *Index) rank(q Query, cs []candidate, qvec []float32) []Hit {
 			rrf(cs, ix.opt.RRFK, ix.opt.KeywordWeight, ix.opt.VectorWeight)
 		}
 	}
-	cs = dedupe(cs)
+	cs = passages(cs, ix.opt.MaxMerge)
 	if q.Diversify {
 		cs = mmr(cs[:min(len(cs), max(3*q.TopK, 30))], q.TopK, ix.opt.MMRLambda)
+	} else {
+		cs = diversify(cs[:min(len(cs), max(3*q.TopK, 30))], q.TopK, ix.opt.DocPenalty)
 	}
 	cs = cs[:min(len(cs), q.TopK)]
 	hits := make([]Hit, len(cs))
@@ -327,8 +384,12 @@ func (ix *Index) rank(q Query, cs []candidate, qvec []float32) []Hit {
 		if c.hasCos {
 			c.cos = float64(dot(qvec, c.vec))
 		}
+		chunks := make([]uint64, len(c.parts))
+		for j, p := range c.parts {
+			chunks[j] = p.id
+		}
 		hits[i] = Hit{
-			ChunkID: c.id, DocumentID: c.doc, Score: c.score,
+			ChunkID: c.id, DocumentID: c.doc, Score: c.score, Chunks: chunks,
 			KeywordRank: c.kwRank, VectorRank: c.vecRank,
 			Coverage: c.coverage, Cosine: c.cos,
 			BelowFloor: ix.opt.FloorCoverage >= 0 && belowFloor(c, ix.opt.FloorCoverage, ix.opt.FloorCosine),

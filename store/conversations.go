@@ -29,8 +29,10 @@ const (
 type Source struct {
 	DocumentID uint64  `json:"document_id"`
 	Filename   string  `json:"filename"`
+	Title      string  `json:"title,omitempty"`
 	ChunkIndex int     `json:"chunk_index"`
 	Page       int     `json:"page,omitempty"`
+	EndPage    int     `json:"end_page,omitempty"`
 	Score      float64 `json:"score"`
 	Text       string  `json:"text"`
 }

@@ -517,8 +517,10 @@ func (db *DB) ChunksByID(ctx context.Context, ids []uint64) ([]Chunk, error) {
 // in-memory indexes need it at start-up.
 type IndexedChunk struct {
 	Chunk
-	Owner  uint64
-	Vector []float32
+	Owner uint64
+	// Title and Filename are the document's.
+	Title, Filename string
+	Vector          []float32
 }
 
 // ForEachChunk calls fn for every chunk of every ready document, in one
@@ -548,7 +550,7 @@ func (db *DB) ForEachChunk(ctx context.Context, fn func(*IndexedChunk) error) er
 			if err != nil {
 				return fmt.Errorf("chunk %d of document %d: %w", ch.Index, ch.DocumentID, err)
 			}
-			ic = IndexedChunk{Chunk: ch, Owner: doc.Owner, Vector: vec}
+			ic = IndexedChunk{Chunk: ch, Owner: doc.Owner, Title: doc.Title, Filename: doc.Filename, Vector: vec}
 			return fn(&ic)
 		})
 	})
@@ -608,7 +610,7 @@ func (db *DB) IndexChunks(ctx context.Context, size int, fn func([]IndexedChunk)
 				arena = append(arena, terms...)
 				ch.Terms = arena[len(arena)-len(terms) : len(arena) : len(arena)]
 			}
-			batch = append(batch, IndexedChunk{Chunk: ch, Owner: doc.Owner, Vector: vec})
+			batch = append(batch, IndexedChunk{Chunk: ch, Owner: doc.Owner, Title: doc.Title, Filename: doc.Filename, Vector: vec})
 			if len(batch) == size {
 				if err := flush(); err != nil {
 					return err

@@ -105,7 +105,7 @@ func (c *askCmd) local(ctx context.Context, g *Globals, stream func(string)) (an
 		out.Model = ""
 	}
 	for _, p := range a.Sources {
-		out.Sources = append(out.Sources, source{DocumentID: p.DocumentID, Filename: p.Filename, ChunkIndex: p.ChunkIndex, Page: p.Page, Score: p.Score, Text: p.Text})
+		out.Sources = append(out.Sources, sourceOf(p))
 	}
 	return out, nil
 }

@@ -122,7 +122,13 @@ func indexDataset(ctx context.Context, db *store.DB, lib *retrieval.Library, ds 
 		g.Go(func() error {
 			// Each record is its own document even when two have the same text.
 			sum := sha256.Sum256([]byte(rec.ID + "\x00" + rec.Title + "\n" + rec.Text))
-			d := store.Document{Owner: store.Shared, Filename: rec.ID, ContentType: "text/plain; charset=utf-8",
+			// A record has no file name: its title stands in for one, so
+			// the document's identity field is the title alone.
+			name := rec.Title
+			if name == "" {
+				name = rec.ID
+			}
+			d := store.Document{Owner: store.Shared, Filename: name, Title: rec.Title, ContentType: "text/plain; charset=utf-8",
 				Format: "text", SHA256: hex.EncodeToString(sum[:]), Size: int64(len(rec.Title) + 1 + len(rec.Text))}
 			if _, _, err := db.CreateDocument(ctx, &d); err != nil {
 				return err

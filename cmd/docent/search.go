@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"docent/chat"
 	"docent/retrieval"
 	"docent/store"
 )
@@ -27,10 +28,18 @@ type searchCmd struct {
 type source struct {
 	DocumentID uint64  `json:"document_id"`
 	Filename   string  `json:"filename"`
+	Title      string  `json:"title,omitempty"`
 	ChunkIndex int     `json:"chunk_index"`
 	Page       int     `json:"page,omitempty"`
+	EndPage    int     `json:"end_page,omitempty"`
 	Score      float64 `json:"score"`
 	Text       string  `json:"text"`
+}
+
+// sourceOf is the CLI form of a passage.
+func sourceOf(p chat.Passage) source {
+	return source{DocumentID: p.DocumentID, Filename: p.Filename, Title: p.Title, ChunkIndex: p.ChunkIndex,
+		Page: p.Page, EndPage: p.EndPage, Score: p.Score, Text: p.Text}
 }
 
 func (c *searchCmd) Run(ctx context.Context, g *Globals) error {
@@ -76,7 +85,7 @@ func (c *searchCmd) local(ctx context.Context, g *Globals) ([]source, error) {
 	}
 	out := make([]source, len(res))
 	for i, r := range res {
-		out[i] = source{DocumentID: r.DocumentID, Filename: r.Filename, ChunkIndex: r.ChunkIndex, Page: r.Page, Score: r.Score, Text: r.Text}
+		out[i] = sourceOf(chat.PassagesFrom([]retrieval.Result{r})[0])
 	}
 	return out, nil
 }

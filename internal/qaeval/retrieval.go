@@ -44,7 +44,7 @@ func (c *Corpus) EvalRetrieval(ctx context.Context, qs []Question, s Search) (Re
 	lat := make([]time.Duration, 0, len(qs))
 	for _, q := range qs {
 		t0 := time.Now()
-		res, err := c.Library.Search(ctx, store.Viewer{UserID: store.Shared}, retrieval.SearchRequest{Text: q.Question, TopK: s.TopK, Mode: s.Mode})
+		res, err := c.Library.Search(ctx, viewerAll, retrieval.SearchRequest{Text: q.Question, TopK: s.TopK, Mode: s.Mode})
 		if err != nil {
 			return rep, fmt.Errorf("question %q: %w", q.Question, err)
 		}
@@ -80,6 +80,9 @@ func (c *Corpus) EvalRetrieval(ctx context.Context, qs []Question, s Search) (Re
 	rep.P50 = median(lat)
 	return rep, nil
 }
+
+// viewerAll reads the shared library, where a Corpus puts its documents.
+var viewerAll = store.Viewer{UserID: store.Shared}
 
 // firstHit returns the 1-based rank of the first result from one of q's
 // source files (with pages, on one of its labelled pages), 0 if none.

@@ -1,0 +1,91 @@
+package retrieval
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Passages. The ranked chunks become the passages a search returns:
+//
+//   - A chunk with the same content as a better one (the same file in a
+//     user's space and in the shared library, a repeated page) is left out.
+//   - Chunks of one document that overlap or follow one another are merged
+//     into one passage, up to MaxMerge chunks, at the rank of the best: the
+//     chunk that states an answer is never hidden behind the overlapping
+//     one that ranked higher, and a stretch of text takes one place.
+//   - Unless Query.Diversify asks for maximal marginal relevance, each
+//     further passage of a document already in the results is demoted by
+//     DocPenalty times the best score, so that near-ties go to other
+//     documents while a document with clearly better passages keeps them.
+
+// adjacentGap is the most bytes between two chunks that still follow one
+// another (a page break or a line break).
+const adjacentGap = 2
+
+// passages merges the ranked candidates cs into passages (see above),
+// keeping the order of their best chunks.
+func passages(cs []candidate, maxMerge int) []candidate {
+	out := cs[:0:0]
+	seen := make(map[uint64]bool, len(cs))
+	byDoc := make(map[uint64][]int)
+	for _, c := range cs {
+		if seen[c.content] {
+			continue
+		}
+		seen[c.content] = true
+		if i, ok := mergeable(out, byDoc[c.doc], c, maxMerge); ok {
+			p := &out[i]
+			p.parts = append(p.parts, part{c.id, c.start, c.end})
+			slices.SortFunc(p.parts, func(a, b part) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.id, b.id)) })
+			p.start, p.end = min(p.start, c.start), max(p.end, c.end)
+			continue
+		}
+		c.parts = []part{{c.id, c.start, c.end}}
+		byDoc[c.doc] = append(byDoc[c.doc], len(out))
+		out = append(out, c)
+	}
+	return out
+}
+
+// mergeable returns the passage among out[at...] that c overlaps or
+// follows, if it has room for one more chunk.
+func mergeable(out []candidate, at []int, c candidate, maxMerge int) (int, bool) {
+	if c.start == c.end {
+		return 0, false // no range: nothing to merge with
+	}
+	for _, i := range at {
+		p := &out[i]
+		if p.start == p.end || len(p.parts) >= maxMerge {
+			continue
+		}
+		if c.start <= p.end+adjacentGap && p.start <= c.end+adjacentGap {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// diversify picks n passages from cs greedily by score minus penalty × the
+// best score for every passage of the same document picked before.
+func diversify(cs []candidate, n int, penalty float64) []candidate {
+	if len(cs) < 2 || penalty <= 0 {
+		return cs
+	}
+	top := cs[0].score
+	rest := slices.Clone(cs)
+	out := make([]candidate, 0, len(cs))
+	picked := map[uint64]int{}
+	for len(out) < n && len(rest) > 0 {
+		best, bestVal := 0, 0.0
+		for i, c := range rest {
+			v := c.score - penalty*top*float64(picked[c.doc])
+			if i == 0 || v > bestVal {
+				best, bestVal = i, v
+			}
+		}
+		out = append(out, rest[best])
+		picked[rest[best].doc]++
+		rest = slices.Delete(rest, best, best+1)
+	}
+	return append(out, rest...)
+}

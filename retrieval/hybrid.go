@@ -21,7 +21,8 @@ type candidate struct {
 	coverage   float64 // idf-weighted fraction of the query terms it contains
 	score      float64 // the final ranking score
 	vec        []float32
-	content    uint64 // hash of the chunk's terms: equal for identical passages
+	content    uint64  // hash of the chunk's terms: equal for identical passages
+	named      float64 // weight of the question terms its document's identity has
 	// parts lists the chunks of the passage this candidate heads (itself
 	// and the overlapping or adjacent chunks merged into it), by start.
 	parts []part

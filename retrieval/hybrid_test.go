@@ -100,6 +100,22 @@ func TestDiversifyDemotesRepeatedDocuments(t *testing.T) {
 	}
 }
 
+func TestDiversifySparesTheNamedDocument(t *testing.T) {
+	cs := []candidate{
+		{id: 1, doc: 1, score: 1, named: 2}, {id: 2, doc: 1, score: 0.95, named: 2},
+		{id: 3, doc: 2, score: 0.9, named: 1}, {id: 4, doc: 2, score: 0.85, named: 1},
+	}
+	// Document 1's identity matches the question best: its passages keep
+	// their places; document 2's second passage is still demoted.
+	if got, want := ids(diversify(cs, 4, 0.2)), []uint64{1, 2, 3, 4}; !slices.Equal(got, want) {
+		t.Errorf("diversify: %v, want %v", got, want)
+	}
+	cs[2].named, cs[3].named = 2, 2 // a tie names no document
+	if got, want := ids(diversify(cs, 4, 0.2)), []uint64{1, 3, 2, 4}; !slices.Equal(got, want) {
+		t.Errorf("diversify with a tie: %v, want %v", got, want)
+	}
+}
+
 func TestMMRDemotesNearDuplicates(t *testing.T) {
 	a := []float32{1, 0, 0}
 	b := []float32{0.99, 0.141, 0}

@@ -17,6 +17,10 @@ import (
 //     further passage of a document already in the results is demoted by
 //     DocPenalty times the best score, so that near-ties go to other
 //     documents while a document with clearly better passages keeps them.
+//     The document the question names (its identity matches the question
+//     better than any other's) is exempt: a question about "the Northwind
+//     Standard plan" wants depth from that booklet, not its twin's
+//     parallel page.
 
 // adjacentGap is the most bytes between two chunks that still follow one
 // another (a page break or a line break).
@@ -66,11 +70,14 @@ func mergeable(out []candidate, at []int, c candidate, maxMerge int) (int, bool)
 }
 
 // diversify picks n passages from cs greedily by score minus penalty × the
-// best score for every passage of the same document picked before.
+// best score for every passage of the same document picked before — except
+// for the document the question names: the one whose identity matches the
+// question better than any other's.
 func diversify(cs []candidate, n int, penalty float64) []candidate {
 	if len(cs) < 2 || penalty <= 0 {
 		return cs
 	}
+	named := namedDocument(cs)
 	top := cs[0].score
 	rest := slices.Clone(cs)
 	out := make([]candidate, 0, len(cs))
@@ -78,7 +85,10 @@ func diversify(cs []candidate, n int, penalty float64) []candidate {
 	for len(out) < n && len(rest) > 0 {
 		best, bestVal := 0, 0.0
 		for i, c := range rest {
-			v := c.score - penalty*top*float64(picked[c.doc])
+			v := c.score
+			if c.doc != named {
+				v -= penalty * top * float64(picked[c.doc])
+			}
 			if i == 0 || v > bestVal {
 				best, bestVal = i, v
 			}
@@ -88,4 +98,24 @@ func diversify(cs []candidate, n int, penalty float64) []candidate {
 		rest = slices.Delete(rest, best, best+1)
 	}
 	return append(out, rest...)
+}
+
+// namedDocument returns the document among cs whose identity matches the
+// question with the most weight, if no other matches as much; else 0.
+func namedDocument(cs []candidate) uint64 {
+	var doc uint64
+	best, second := 0.0, 0.0
+	for _, c := range cs {
+		switch {
+		case c.doc == doc:
+		case c.named > best:
+			doc, best, second = c.doc, c.named, best
+		case c.named > second:
+			second = c.named
+		}
+	}
+	if best > second {
+		return doc
+	}
+	return 0
 }

@@ -25,7 +25,7 @@ const (
 	DefaultDocWeight      = 0.5
 	DefaultTitleWeight    = 0.5
 	DefaultMaxMerge       = 3
-	DefaultDocPenalty     = 0.1
+	DefaultDocPenalty     = 0.2
 )
 
 // Options tune an Index. The zero value means the defaults; a field left
@@ -81,7 +81,8 @@ type Options struct {
 	// MaxMerge is the most chunks merged into one passage
 	// (DefaultMaxMerge); DocPenalty demotes each further passage of a
 	// document already in the results by this share of the best score
-	// (DefaultDocPenalty, negative disables). See passages.go.
+	// (DefaultDocPenalty, negative disables), except the document the
+	// question names. See passages.go.
 	MaxMerge   int
 	DocPenalty float64
 }
@@ -266,7 +267,11 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 		total += t.floor
 	}
 	for i := range cl.cs {
-		cl.cs[i].coverage = coverage(s.mask[cl.cs[i].ord], qt, total)
+		c := &cl.cs[i]
+		c.coverage = coverage(s.mask[c.ord], qt, total)
+		if slot := ix.dt.of[c.ord]; int(slot) < len(s.tacc) {
+			c.named = float64(s.tacc[slot])
+		}
 	}
 	return cl.cs, nil
 }

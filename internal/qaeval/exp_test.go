@@ -106,6 +106,9 @@ func folderSet(t *testing.T, dir string) expSet {
 	}}
 }
 
+// expGrid adds the whole decision grid to the variants (DOCENT_EXP=grid).
+var expGrid = os.Getenv("DOCENT_EXP") == "grid"
+
 type expVariant struct {
 	name string
 	opt  retrieval.Options

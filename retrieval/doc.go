@@ -37,8 +37,13 @@
 //
 // Okapi BM25 with the Lucene idf ln(1+(N−df+0.5)/(df+0.5)), k1 = 1.5 and
 // b = 0.5 (best on the SciFact train split and on train + Cranfield; the
-// plateau is flat, ±0.003 nDCG@10). A term repeated in the question counts
-// once. Filters are checked for every posting while scoring, so a
+// plateau is flat, ±0.003 nDCG@10). In a question of fewer than 12
+// distinct terms a repeated term counts once (repetition there is mostly
+// inflection merged by the stemmer). A longer question is a passage — an
+// argument to answer, a paper to match — and its terms count as often as
+// they occur, with b = 0.75 (CISI, whose queries are half whole papers:
+// nDCG@10 0.33 → 0.41; no short-question set changes; EVAL.md). Filters
+// are checked for every posting while scoring, so a
 // restrictive filter never starves the result list. Tried and left out
 // (EVAL.md): query-term frequency, idf powers, BM25+, other idf forms, a
 // lighter stemmer, hyphenated compounds as terms, ordered/unordered term
@@ -46,6 +51,37 @@
 // first-line field boost (+0.001 to +0.005, but a chunk's first line is a
 // heading only when its document has headings) and RM3 feedback (helps
 // Cranfield, hurts SciFact).
+//
+// # Document identity and document evidence
+//
+// A question often names what its answer's document is about (a company,
+// a product, a paper) while the passage that answers it says "the
+// Company" or "we". Two signals carry the document into every passage's
+// keyword score (identity.go, docscore.go):
+//
+//   - Identity: the document's title (metadata title when meaningful, else
+//     its first heading or the largest text of a PDF's first page; see
+//     ingest.DocumentTitle) and its file name made readable
+//     ("aapl-20230701-10q.pdf" → "aapl 2023 07 01 10q") form a field of
+//     every chunk: each question term found there adds 0.5 × its idf
+//     (TitleWeight) to each of the document's chunks the question reaches,
+//     and counts as covered for the relevance floor.
+//   - Evidence: every document is also scored as a whole with BM25 (term
+//     frequencies summed over its chunks), and a chunk gets 0.5 × the best
+//     chunk score × its document's score over the best document's
+//     (DocWeight). With one chunk per document this changes nothing.
+//
+// # Passages
+//
+// The ranked chunks become passages (passages.go): a chunk with the same
+// content as a better one is left out (the same file in a user's space and
+// in the shared library); chunks of one document that overlap or follow
+// one another are merged into one passage of up to 3 chunks, at the best
+// one's rank (an overlapping chunk that states the answer is never
+// hidden); then each further passage of a document already in the results
+// is demoted by 0.2 × the best score (DocPenalty), except the document the
+// question names (the one whose identity matches it best), so near-ties go
+// to other documents while a named document keeps its depth.
 //
 // # The built-in embedder
 //
@@ -77,7 +113,8 @@
 // (Depth = 100) gets its cosine with it; no scan of all vectors is made
 // (all vector features come from the query's words, so a chunk without
 // any of them could only enter through hashing noise). The two are fused
-// by score: bm25/max bm25 + 1.0·cos/max cos over the candidates, which
+// by score: bm25/max bm25 + 0.5·cos/max cos over the candidates (1.0
+// before the document signals; 0.5 is best over all shared sets), which
 // keeps how far apart candidates are (rank fusion, RRF with k = 10…60, did
 // less well on SciFact train and Cranfield). This adds +0.004 ± 0.003
 // nDCG@10 on SciFact train and +0.024 ± 0.005 on Cranfield (paired
@@ -99,9 +136,9 @@
 // float32 vectors chromem holds, much faster than its exhaustive scan
 // (PERF.md).
 //
-// After fusion, overlapping chunks of one document ([Start,End) ranges
-// intersect) count once, at the best rank; Query.Diversify reorders by
-// maximal marginal relevance (λ = 0.7) on the stored vectors.
+// After fusion the chunks become passages (above); Query.Diversify
+// reorders them by maximal marginal relevance (λ = 0.7) on the stored
+// vectors instead of the document penalty.
 //
 // # Filters and owners
 //

@@ -44,6 +44,10 @@ type Query struct {
 	Mode      Mode      // ModeHybrid when empty
 	Filter    Filter
 	Diversify bool // reorder by maximal marginal relevance (MMR)
+	// Chunks asks for the best chunks as they are: no passages merged,
+	// no identical content dropped, no diversity (for measuring the
+	// index itself).
+	Chunks bool
 }
 
 // Hit is one search result.

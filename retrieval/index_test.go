@@ -257,6 +257,10 @@ func TestPassagesInSearch(t *testing.T) {
 		if hits[1].ChunkID != 5 || !slices.Equal(hits[1].Chunks, []uint64{5}) {
 			t.Errorf("%s: second passage %d %v, want chunk 5 alone", mode, hits[1].ChunkID, hits[1].Chunks)
 		}
+		raw := search(t, ix, Query{Text: "compressor surge margin blade loading", TopK: 10, Mode: mode, Chunks: true})
+		if len(raw) != 5 {
+			t.Errorf("%s: Chunks gives %d hits, want all 5 chunks", mode, len(raw))
+		}
 	}
 }
 

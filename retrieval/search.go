@@ -373,10 +373,16 @@ func (ix *Index) rank(q Query, cs []candidate, qvec []float32) []Hit {
 			rrf(cs, ix.opt.RRFK, ix.opt.KeywordWeight, ix.opt.VectorWeight)
 		}
 	}
-	cs = passages(cs, ix.opt.MaxMerge)
-	if q.Diversify {
+	switch {
+	case q.Chunks:
+		for i := range cs {
+			cs[i].parts = []part{{cs[i].id, cs[i].start, cs[i].end}}
+		}
+	case q.Diversify:
+		cs = passages(cs, ix.opt.MaxMerge)
 		cs = mmr(cs[:min(len(cs), max(3*q.TopK, 30))], q.TopK, ix.opt.MMRLambda)
-	} else {
+	default:
+		cs = passages(cs, ix.opt.MaxMerge)
 		cs = diversify(cs[:min(len(cs), max(3*q.TopK, 30))], q.TopK, ix.opt.DocPenalty)
 	}
 	cs = cs[:min(len(cs), q.TopK)]

@@ -90,7 +90,7 @@ func (c *benchCmd) serve(ctx context.Context, g *Globals) error {
 	}
 	vecHits := make([][]uint64, len(queries))
 	vector, err := timeQueries(queries, func(j int) error {
-		hits, err := lib.Index().Search(ctx, retrieval.Query{Vector: qvecs[j], TopK: 10, Mode: retrieval.ModeVector})
+		hits, err := lib.Index().Search(ctx, retrieval.Query{Vector: qvecs[j], TopK: 10, Mode: retrieval.ModeVector, Chunks: true})
 		vecHits[j] = vecHits[j][:0]
 		for _, h := range hits {
 			vecHits[j] = append(vecHits[j], h.ChunkID)
@@ -102,7 +102,7 @@ func (c *benchCmd) serve(ctx context.Context, g *Globals) error {
 	}
 	sp.VectorP50ms, sp.VectorP99ms = percentile(vector, 50), percentile(vector, 99)
 
-	col, spans, err := chromemCollection(ctx, db)
+	col, err := chromemCollection(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -114,22 +114,15 @@ func (c *benchCmd) serve(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	// Recall: docent's vector top 10 against chromem-go's exact ranking,
-	// with overlapping passages of one document counted once as docent
-	// does.
+	// Recall: docent's vector top 10 chunks (before they become passages)
+	// against chromem-go's exact ranking.
 	for i, qv := range qvecs {
-		res, err := col.QueryEmbedding(ctx, qv, min(40, col.Count()), nil, nil)
+		res, err := col.QueryEmbedding(ctx, qv, min(10, col.Count()), nil, nil)
 		if err != nil {
 			return err
 		}
-		var kept []uint64
 		for _, r := range res {
 			id, _ := strconv.ParseUint(r.ID, 10, 64)
-			if len(kept) < 10 && !slices.ContainsFunc(kept, func(k uint64) bool { return spans[k].overlaps(spans[id]) }) {
-				kept = append(kept, id)
-			}
-		}
-		for _, id := range kept {
 			wanted++
 			if slices.Contains(vecHits[i], id) {
 				found++
@@ -196,36 +189,24 @@ func percentile(lat []time.Duration, p int) float64 {
 }
 
 // chromemCollection puts every stored vector into one raw chromem-go
-// collection, as a plain chromem-go application would hold them, and
-// returns where each passage lies in its document.
-func chromemCollection(ctx context.Context, db *store.DB) (*chromem.Collection, map[uint64]span, error) {
+// collection, as a plain chromem-go application would hold them.
+func chromemCollection(ctx context.Context, db *store.DB) (*chromem.Collection, error) {
 	col, err := chromem.NewDB().CreateCollection("bench", nil, func(context.Context, string) ([]float32, error) {
 		return nil, errors.New("vectors are always given")
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	spans := map[uint64]span{}
 	err = db.IndexChunks(ctx, 4096, func(cs []store.IndexedChunk) error {
 		docs := make([]chromem.Document, len(cs))
 		for i, c := range cs {
 			docs[i] = chromem.Document{ID: strconv.FormatUint(c.ID(), 10), Embedding: c.Vector,
 				Metadata: map[string]string{"d": strconv.FormatUint(c.DocumentID, 10)}}
-			spans[c.ID()] = span{c.DocumentID, c.Start, c.End}
 		}
 		return col.AddDocuments(ctx, docs, runtime.NumCPU())
 	})
-	return col, spans, err
+	return col, err
 }
-
-// span is where a passage lies: its document and byte range.
-type span struct {
-	doc        uint64
-	start, end int
-}
-
-// overlaps reports whether two passages of one document share text.
-func (s span) overlaps(o span) bool { return s.doc == o.doc && s.start < o.end && o.start < s.end }
 
 // procStatus returns a memory figure of this process in MB: VmRSS (the
 // resident set size), RssAnon or RssFile (Linux; 0 elsewhere).

@@ -22,6 +22,7 @@ type evalCmd struct {
 	Dataset       string   `arg:"" type:"existingdir" help:"A BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv), or a folder of documents with a questions file (qa.jsonl)."`
 	Questions     string   `name:"questions" type:"path" help:"Questions file of a document folder (JSON Lines: question, source_files, optional source_pages); default DIR/qa.jsonl."`
 	Conversations string   `name:"conversations" type:"path" help:"Evaluate answers instead: a file of conversations over the document folder (JSON Lines: {\"turns\": [{\"question\", \"source_file\", \"answer\"}]})."`
+	Include       []string `name:"include" help:"Only ingest files of a document folder matching this glob (repeatable), e.g. '*.pdf'."`
 	Exclude       []string `name:"exclude" help:"Glob of files of a document folder not to ingest (repeatable), e.g. SOURCE.md."`
 	Verbose       bool     `name:"verbose" short:"v" help:"With --conversations: print every turn (question, search, answer, verdicts)."`
 	Split         string   `name:"split" default:"test" help:"Which qrels file to judge with (BEIR)."`

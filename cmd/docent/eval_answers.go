@@ -50,7 +50,7 @@ func (c *evalCmd) runAnswers(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	corpus, err := qaeval.Open(ctx, c.Dataset, qaeval.Options{Embedder: emb, Exclude: c.Exclude})
+	corpus, err := qaeval.Open(ctx, c.Dataset, qaeval.Options{Embedder: emb, Include: c.Include, Exclude: c.Exclude})
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func (c *evalCmd) runDocQA(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	corpus, err := qaeval.Open(ctx, c.Dataset, qaeval.Options{Embedder: emb})
+	corpus, err := qaeval.Open(ctx, c.Dataset, qaeval.Options{Embedder: emb, Include: c.Include, Exclude: c.Exclude})
 	if err != nil {
 		return err
 	}

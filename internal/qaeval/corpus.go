@@ -20,9 +20,10 @@ type Options struct {
 	Embedder retrieval.Embedder // nil: the built-in embedder
 	Index    retrieval.Options
 	Chunking ingest.ChunkOptions
-	// Exclude lists globs of files not to ingest besides the question
-	// files (*.jsonl are never ingested).
-	Exclude []string
+	// Include, when set, ingests only the files matching one of these
+	// globs; Exclude lists globs of files not to ingest besides the
+	// question files (*.jsonl are never ingested).
+	Include, Exclude []string
 }
 
 // Corpus is a folder of files ingested into a temporary data directory.
@@ -73,7 +74,7 @@ func (c *Corpus) ingest(ctx context.Context, dir string, opt Options) error {
 	}
 	start := time.Now()
 	sum, err := pipe.IngestFolder(ctx, os.DirFS(dir), ingest.FolderOptions{
-		Exclude: append([]string{"*.jsonl"}, opt.Exclude...), Workers: 2})
+		Include: opt.Include, Exclude: append([]string{"*.jsonl"}, opt.Exclude...), Workers: 2})
 	if err != nil {
 		return fmt.Errorf("ingest %s: %w", dir, err)
 	}

@@ -227,9 +227,11 @@ function answer(msg, live = false) {
   };
 }
 
-// place names where a source comes from: "guide.pdf, page 3".
+// place names where a source comes from: "Camping Guide — guide.pdf, pages 3–4".
 function place(s) {
-  return s.page ? `${s.filename}, page ${s.page}` : s.filename;
+  const name = s.title && s.title !== s.filename ? `${s.title} — ${s.filename}` : s.filename;
+  if (s.end_page && s.end_page > s.page) return `${name}, pages ${s.page}–${s.end_page}`;
+  return s.page ? `${name}, page ${s.page}` : name;
 }
 
 /** openSource shows cited passage n, with the part the answer quotes marked. */

@@ -41,7 +41,8 @@ async function search() {
     h("li", { class: r.below_floor ? "result weak" : "result" },
       h("p", { class: "where" },
         h("button", { type: "button", class: "link name", onclick: () => openDocument(r.document_id, r.chunk_index, query) }, r.filename),
-        r.page ? ` · page ${r.page}` : "",
+        r.title && r.title !== r.filename ? ` · ${r.title}` : "",
+        r.page ? (r.end_page > r.page ? ` · pages ${r.page}–${r.end_page}` : ` · page ${r.page}`) : "",
         (r.headings || []).length ? ` · ${r.headings.join(" › ")}` : "",
         h("span", { class: "score", title: "Relevance score" }, r.score.toFixed(3))),
       h("p", { class: "passage" }, highlighted(r.text, termSpans(r.text, words))))));

@@ -75,10 +75,10 @@
 //
 // The ranked chunks become passages (passages.go): a chunk with the same
 // content as a better one is left out (the same file in a user's space and
-// in the shared library); chunks of one document that overlap or follow
-// one another are merged into one passage of up to 3 chunks, at the best
-// one's rank (an overlapping chunk that states the answer is never
-// hidden); then each further passage of a document already in the results
+// in the shared library); chunks of one document that overlap, or follow
+// one another across a page break, are merged into one passage of up to 3
+// chunks, at the best one's rank (an overlapping chunk that states the
+// answer is never hidden; chunks of different sections are never merged); then each further passage of a document already in the results
 // is demoted by 0.2 × the best score (DocPenalty), except the document the
 // question names (the one whose identity matches it best), so near-ties go
 // to other documents while a named document keeps its depth.

@@ -13,16 +13,18 @@ type candidate struct {
 	id, doc    uint64
 	owner      uint64
 	start, end int
-	kwRank     int     // 1-based rank in the BM25 list, 0 if absent
-	kwScore    float64 // BM25 score
-	vecRank    int     // 1-based rank in the vector list, 0 if absent
-	cos        float64 // cosine with the query vector, when hasCos
-	hasCos     bool
-	coverage   float64 // idf-weighted fraction of the query terms it contains
-	score      float64 // the final ranking score
-	vec        []float32
-	content    uint64  // hash of the chunk's terms: equal for identical passages
-	named      float64 // weight of the question terms its document's identity has
+	// firstPage and lastPage are the pages the passage spans (0 without).
+	firstPage, lastPage int
+	kwRank              int     // 1-based rank in the BM25 list, 0 if absent
+	kwScore             float64 // BM25 score
+	vecRank             int     // 1-based rank in the vector list, 0 if absent
+	cos                 float64 // cosine with the query vector, when hasCos
+	hasCos              bool
+	coverage            float64 // idf-weighted fraction of the query terms it contains
+	score               float64 // the final ranking score
+	vec                 []float32
+	content             uint64  // hash of the chunk's terms: equal for identical passages
+	named               float64 // weight of the question terms its document's identity has
 	// parts lists the chunks of the passage this candidate heads (itself
 	// and the overlapping or adjacent chunks merged into it), by start.
 	parts []part

@@ -55,15 +55,15 @@ func TestRRFOrder(t *testing.T) {
 
 func TestPassagesMergeOverlappingAndDropIdentical(t *testing.T) {
 	cs := []candidate{
-		{id: 1, doc: 1, start: 0, end: 100, content: 1},
-		{id: 2, doc: 1, start: 80, end: 180, content: 2},  // overlaps 1: merged into it
-		{id: 3, doc: 2, start: 80, end: 180, content: 3},  // other document
-		{id: 4, doc: 1, start: 181, end: 300, content: 4}, // follows 2 (a page break): merged, 1's passage is full
-		{id: 5, doc: 1, start: 290, end: 400, content: 5}, // overlaps the full passage: a passage of its own
+		{id: 1, doc: 1, start: 0, end: 100, content: 1, firstPage: 1, lastPage: 1},
+		{id: 2, doc: 1, start: 80, end: 180, content: 2, firstPage: 1, lastPage: 1},  // overlaps 1: merged into it
+		{id: 3, doc: 2, start: 80, end: 180, content: 3},                             // other document
+		{id: 4, doc: 1, start: 181, end: 300, content: 4, firstPage: 2, lastPage: 2}, // follows 2 across a page break: merged, 1's passage is full
+		{id: 5, doc: 1, start: 290, end: 400, content: 5, firstPage: 2, lastPage: 2}, // overlaps the full passage: a passage of its own
 		{id: 6, doc: 3, content: 6},                       // no range
 		{id: 7, doc: 3, content: 7},                       // no range: never merged
 		{id: 8, doc: 4, start: 0, end: 100, content: 3},   // same content as 3 (another copy): dropped
-		{id: 9, doc: 2, start: 500, end: 600, content: 9}, // far from 3: its own passage
+		{id: 9, doc: 2, start: 181, end: 300, content: 9}, // follows 3 without a page break (another section): its own passage
 	}
 	got := passages(cs, 3)
 	want := [][]uint64{{1, 2, 4}, {3}, {5}, {6}, {7}, {9}}

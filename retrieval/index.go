@@ -16,7 +16,8 @@ type Chunk struct {
 	ID         uint64 // globally unique chunk id
 	DocumentID uint64
 	Owner      uint64 // 0 = the shared library
-	Start, End int    // byte offsets in the document text, for de-duplicating overlapping chunks
+	Start, End int    // byte offsets in the document text, for merging overlapping chunks into passages
+	Page       int    // the page the chunk is on (0 without pages): chunks across a page break are merged
 	Text       string // analysed (and embedded) when Terms (or Vector) is nil, or Terms are not Current
 	// Title is the identity of the chunk's document (see Identity): its
 	// title and file name, scored as a field of all its chunks. It is read
@@ -106,6 +107,7 @@ type Index struct {
 type chunkMeta struct {
 	id, doc, owner uint64
 	start, end     int
+	page           int
 	content        uint64 // hash of the chunk's terms (identical passages)
 }
 
@@ -207,7 +209,7 @@ func (ix *Index) add(ctx context.Context, chunks []Chunk, owned bool) error {
 	byOwner := make(map[uint64][]vectorItem)
 	for i, c := range chunks {
 		ord := first + uint32(i)
-		ix.meta = append(ix.meta, chunkMeta{id: c.ID, doc: c.DocumentID, owner: c.Owner, start: c.Start, end: c.End,
+		ix.meta = append(ix.meta, chunkMeta{id: c.ID, doc: c.DocumentID, owner: c.Owner, start: c.Start, end: c.End, page: c.Page,
 			content: maphash.Bytes(ix.kw.seed, terms[i])})
 		ix.owners = append(ix.owners, c.Owner)
 		ix.vecs = append(ix.vecs, vecs[i])

@@ -240,11 +240,11 @@ func TestPassagesInSearch(t *testing.T) {
 	ix := NewIndex(nil, Options{})
 	text := "the compressor surge margin depends on blade loading"
 	addAll(t, ix, []Chunk{
-		{ID: 1, DocumentID: 1, Start: 0, End: 100, Text: text},
-		{ID: 2, DocumentID: 1, Start: 50, End: 150, Text: text + " in the turbine"},
-		{ID: 3, DocumentID: 1, Start: 150, End: 250, Text: "blade loading and surge"},
-		{ID: 4, DocumentID: 2, Start: 0, End: 100, Text: text},
-		{ID: 5, DocumentID: 1, Start: 900, End: 1000, Text: "surge margin far away in the document"},
+		{ID: 1, DocumentID: 1, Start: 0, End: 100, Page: 1, Text: text},
+		{ID: 2, DocumentID: 1, Start: 50, End: 150, Page: 1, Text: text + " in the turbine"},
+		{ID: 3, DocumentID: 1, Start: 151, End: 250, Page: 2, Text: "blade loading and surge"}, // after a page break
+		{ID: 4, DocumentID: 2, Start: 0, End: 100, Page: 1, Text: text},
+		{ID: 5, DocumentID: 1, Start: 900, End: 1000, Page: 9, Text: "surge margin far away in the document"},
 	})
 	for _, mode := range allModes {
 		hits := search(t, ix, Query{Text: "compressor surge margin blade loading", TopK: 10, Mode: mode})

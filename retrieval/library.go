@@ -118,7 +118,7 @@ func loadInto(ctx context.Context, db *store.DB, ix *Index) (int, error) {
 		rcs := make([]Chunk, len(cs))
 		for i := range cs {
 			c := &cs[i]
-			rcs[i] = Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner,
+			rcs[i] = Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner, Page: c.Page,
 				Start: c.Start, End: c.End, Terms: Terms(c.Terms), Vector: c.Vector, Text: c.Text}
 			if i == 0 || cs[i-1].DocumentID != c.DocumentID {
 				rcs[i].Title = Identity(c.Title, c.Filename)
@@ -159,7 +159,7 @@ func reanalyse(ctx context.Context, db *store.DB, ix *Index) error {
 			return nil
 		}
 		buf = append(buf, Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner, Title: Identity(c.Title, c.Filename),
-			Start: c.Start, End: c.End, Text: c.Text, Vector: slices.Clone(c.Vector)})
+			Start: c.Start, End: c.End, Page: c.Page, Text: c.Text, Vector: slices.Clone(c.Vector)})
 		if len(buf) < batch {
 			return nil
 		}
@@ -215,7 +215,7 @@ func (l *Library) Add(ctx context.Context, doc *store.Document, chunks []store.C
 	rcs := make([]Chunk, len(chunks))
 	for i := range chunks {
 		c := &chunks[i]
-		rcs[i] = Chunk{ID: c.ID(), DocumentID: doc.ID, Owner: doc.Owner, Start: c.Start, End: c.End,
+		rcs[i] = Chunk{ID: c.ID(), DocumentID: doc.ID, Owner: doc.Owner, Start: c.Start, End: c.End, Page: c.Page,
 			Terms: Terms(c.Terms), Vector: vectors[c.TextHash]}
 	}
 	if len(rcs) > 0 {

@@ -9,10 +9,12 @@ import (
 //
 //   - A chunk with the same content as a better one (the same file in a
 //     user's space and in the shared library, a repeated page) is left out.
-//   - Chunks of one document that overlap or follow one another are merged
-//     into one passage, up to MaxMerge chunks, at the rank of the best: the
-//     chunk that states an answer is never hidden behind the overlapping
-//     one that ranked higher, and a stretch of text takes one place.
+//   - Chunks of one document that overlap, or follow one another across a
+//     page break, are merged into one passage, up to MaxMerge chunks, at the
+//     rank of the best: the chunk that states an answer is never hidden
+//     behind the overlapping one that ranked higher, an answer that runs
+//     onto the next page comes whole, and a stretch of text takes one
+//     place. Chunks of different sections are never merged.
 //   - Unless Query.Diversify asks for maximal marginal relevance, each
 //     further passage of a document already in the results is demoted by
 //     DocPenalty times the best score, so that near-ties go to other
@@ -22,8 +24,8 @@ import (
 //     Standard plan" wants depth from that booklet, not its twin's
 //     parallel page.
 
-// adjacentGap is the most bytes between two chunks that still follow one
-// another (a page break or a line break).
+// adjacentGap is the most bytes between two chunks on consecutive pages
+// that still follow one another (the page break).
 const adjacentGap = 2
 
 // passages merges the ranked candidates cs into passages (see above),
@@ -42,6 +44,7 @@ func passages(cs []candidate, maxMerge int) []candidate {
 			p.parts = append(p.parts, part{c.id, c.start, c.end})
 			slices.SortFunc(p.parts, func(a, b part) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.id, b.id)) })
 			p.start, p.end = min(p.start, c.start), max(p.end, c.end)
+			p.firstPage, p.lastPage = min(p.firstPage, c.firstPage), max(p.lastPage, c.lastPage)
 			continue
 		}
 		c.parts = []part{{c.id, c.start, c.end}}
@@ -52,7 +55,7 @@ func passages(cs []candidate, maxMerge int) []candidate {
 }
 
 // mergeable returns the passage among out[at...] that c overlaps or
-// follows, if it has room for one more chunk.
+// joins across a page break, if it has room for one more chunk.
 func mergeable(out []candidate, at []int, c candidate, maxMerge int) (int, bool) {
 	if c.start == c.end {
 		return 0, false // no range: nothing to merge with
@@ -62,7 +65,12 @@ func mergeable(out []candidate, at []int, c candidate, maxMerge int) (int, bool)
 		if p.start == p.end || len(p.parts) >= maxMerge {
 			continue
 		}
-		if c.start <= p.end+adjacentGap && p.start <= c.end+adjacentGap {
+		if c.start < p.end && p.start < c.end {
+			return i, true // overlap
+		}
+		after := c.start >= p.end && c.start <= p.end+adjacentGap && c.firstPage == p.lastPage+1
+		before := p.start >= c.end && p.start <= c.end+adjacentGap && p.firstPage == c.lastPage+1
+		if c.firstPage > 0 && (after || before) {
 			return i, true
 		}
 	}

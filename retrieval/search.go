@@ -292,7 +292,8 @@ func (l *candidateList) get(ix *Index, ord uint32) *candidate {
 		m := ix.meta[ord]
 		i = len(l.cs)
 		l.at[ord] = i
-		l.cs = append(l.cs, candidate{ord: ord, id: m.id, doc: m.doc, owner: m.owner, start: m.start, end: m.end, vec: ix.vecs[ord], content: m.content})
+		l.cs = append(l.cs, candidate{ord: ord, id: m.id, doc: m.doc, owner: m.owner, start: m.start, end: m.end, vec: ix.vecs[ord], content: m.content,
+			firstPage: m.page, lastPage: m.page})
 	}
 	return &l.cs[i]
 }

@@ -70,6 +70,7 @@ type Pipeline struct {
 	mu       sync.Mutex
 	incoming map[string]bool // temporary uploads being received
 	queue    []uint64
+	running  map[uint64]bool // taken by a worker, not finished yet
 	wake     chan struct{}
 	waiters  map[uint64][]chan struct{}
 	progress map[uint64][2]int
@@ -93,6 +94,7 @@ func NewPipeline(db *store.DB, ix Indexer, spool string, opt Options) (*Pipeline
 		incoming: map[string]bool{},
 		wake:     make(chan struct{}, 1),
 		waiters:  map[uint64][]chan struct{}{},
+		running:  map[uint64]bool{},
 		progress: map[uint64][2]int{},
 	}, nil
 }
@@ -238,6 +240,7 @@ func (p *Pipeline) next(ctx context.Context) (uint64, bool) {
 		if len(p.queue) > 0 {
 			id := p.queue[0]
 			p.queue = p.queue[1:]
+			p.running[id] = true
 			more := len(p.queue) > 0
 			p.mu.Unlock()
 			if more { // let another worker take the rest
@@ -414,6 +417,7 @@ func (p *Pipeline) Progress(id uint64) (done, total int, ok bool) {
 func (p *Pipeline) finished(id uint64) {
 	p.mu.Lock()
 	delete(p.progress, id)
+	delete(p.running, id)
 	ws := p.waiters[id]
 	delete(p.waiters, id)
 	p.mu.Unlock()
@@ -423,15 +427,18 @@ func (p *Pipeline) finished(id uint64) {
 }
 
 // Wait blocks until document id is ready or failed (or ctx is done) and
-// returns it.
+// returns it. A document its worker is still finishing counts as not done
+// yet: the store says ready when its transaction commits, a moment before
+// the search index has it, and a caller that waited must find it.
 func (p *Pipeline) Wait(ctx context.Context, id uint64) (store.Document, error) {
 	for {
 		ch := make(chan struct{})
 		p.mu.Lock()
 		p.waiters[id] = append(p.waiters[id], ch)
+		running := p.running[id]
 		p.mu.Unlock()
 		d, err := p.db.DocumentByID(ctx, id)
-		if err != nil || d.Status == store.StatusReady || d.Status == store.StatusFailed {
+		if err != nil || !running && (d.Status == store.StatusReady || d.Status == store.StatusFailed) {
 			return d, err
 		}
 		select {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -249,5 +250,59 @@ func TestUnexplainedFailuresKeepInternalsOutOfTheDocument(t *testing.T) {
 	docs, _ := db.OwnedDocuments(ctx, store.Shared)
 	if len(docs) != 1 || docs[0].Folder != "/srv/lib" || docs[0].Path != "/srv/lib/a.md" || strings.Contains(docs[0].Error, "10.1.2.3") {
 		t.Errorf("folder document: %+v", docs)
+	}
+}
+
+// slowIndexer commits like the Library (the store says ready) and then
+// holds the document back from the index until released.
+type slowIndexer struct {
+	Indexer
+	committed chan struct{}
+	release   chan struct{}
+}
+
+func (s slowIndexer) Add(ctx context.Context, d *store.Document, chunks []store.Chunk, progress func(int, int)) error {
+	err := s.Indexer.Add(ctx, d, chunks, progress)
+	close(s.committed)
+	<-s.release
+	return err
+}
+
+// Wait returns only once the document is searchable, not when the store's
+// transaction commits a moment before the index has it: a client that
+// uploaded with ?wait=true and searches at once finds its document.
+func TestWaitReturnsOnceTheDocumentIsSearchable(t *testing.T) {
+	_, db, lib := testPipeline(t)
+	slow := slowIndexer{Indexer: lib, committed: make(chan struct{}), release: make(chan struct{})}
+	p, err := NewPipeline(db, slow, filepath.Join(db.Dir(), "uploads"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, p)
+	var once sync.Once
+	release := func() { once.Do(func() { close(slow.release) }) }
+	t.Cleanup(release) // before the pipeline's cleanup waits for its worker
+	ctx := context.Background()
+	d, _, err := p.Submit(ctx, spooled(t, p, "notes.md", []byte("# Notes\n\nThe review is on Friday.\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-slow.committed
+	if stored, _ := db.DocumentByID(ctx, d.ID); stored.Status != store.StatusReady {
+		t.Fatalf("the store says %s after the commit", stored.Status)
+	}
+	waited := make(chan store.Document, 1)
+	go func() {
+		d, _ := p.Wait(ctx, d.ID)
+		waited <- d
+	}()
+	select {
+	case d := <-waited:
+		t.Fatalf("Wait returned %s before the worker finished", d.Status)
+	case <-time.After(200 * time.Millisecond):
+	}
+	release()
+	if d := <-waited; d.Status != store.StatusReady {
+		t.Errorf("after the worker finished: %s", d.Status)
 	}
 }

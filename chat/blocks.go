@@ -163,6 +163,9 @@ func nextLine(lines []string) string {
 // Minno, Inc. San Francisco 255 Closure Permanent"); and it does not end
 // a sentence. A row is a block of its own.
 func isRow(line string) bool {
+	if isRecord(line) {
+		return true
+	}
 	if strings.HasSuffix(line, ".") {
 		return false
 	}
@@ -175,6 +178,22 @@ func isRow(line string) bool {
 	}
 	last := fields[len(fields)-1]
 	return nums >= 2 && (3*nums >= len(fields) || strings.IndexFunc(last, unicode.IsLetter) < 0 && strings.IndexFunc(last, unicode.IsDigit) >= 0)
+}
+
+// isRecord reports whether line is a spreadsheet row as the CSV loader
+// writes it: three or more "header: value" fields separated by "; ".
+func isRecord(line string) bool {
+	fields := strings.Split(line, "; ")
+	if len(fields) < 3 {
+		return false
+	}
+	labelled := 0
+	for _, f := range fields {
+		if label, _, ok := strings.Cut(f, ": "); ok && label != "" && !strings.Contains(label, ". ") {
+			labelled++
+		}
+	}
+	return 2*labelled > len(fields)
 }
 
 // isCellContinuation reports whether a line after a table row continues

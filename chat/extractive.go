@@ -182,13 +182,32 @@ func contextStart(question string, own []string) int {
 // orderedTerms returns the distinct search terms of text in the order they
 // first occur.
 func orderedTerms(text string) []string {
+	measure := measureWord(text)
 	var out []string
 	forEachTerm(text, func(t []byte) {
-		if !slices.Contains(out, string(t)) {
+		if !slices.Contains(out, string(t)) && string(t) != measure {
 			out = append(out, string(t))
 		}
 	})
 	return out
+}
+
+// measureWord returns the word after "how" in a question that asks for a
+// quantity ("far" in "How far from water…", "long" in "How long should…"):
+// the answer's kind (a number) stands for it, and as a term it would match
+// only chance uses of the word.
+func measureWord(question string) string {
+	w := questionWords(question)
+	for i := 0; i+1 < len(w); i++ {
+		if w[i] != "how" {
+			continue
+		}
+		switch w[i+1] {
+		case "far", "long", "much", "many", "old", "often", "big", "large", "high", "tall", "deep", "wide", "heavy", "soon", "late", "early":
+			return w[i+1]
+		}
+	}
+	return ""
 }
 
 // answerCandidates returns the sentences of the passages' text blocks,
@@ -508,7 +527,7 @@ const headingCredit = 0.5
 const prefixMatch = 0.7
 
 // matchTerm returns how well term matches t: 1 when equal, prefixMatch
-// when they share a long prefix, else 0.
+// when they share a long prefix or one is the other's plural, else 0.
 func matchTerm(term string, t []byte) float64 {
 	switch {
 	case term == string(t):

@@ -10,17 +10,23 @@ import (
 	"docent/store"
 )
 
+// emptyLibrary returns a library over a fresh store.
+func emptyLibrary(t *testing.T) (*Library, *store.DB) {
+	t.Helper()
+	db, err := store.Open(context.Background(), t.TempDir(), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return NewLibrary(db, NewBuiltin(0), LibraryOptions{}), db
+}
+
 // libraryWithDocs returns a loaded library over a store holding n small
 // documents of owner 1.
 func libraryWithDocs(t *testing.T, n int) (*Library, *store.DB) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, t.TempDir(), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	lib := NewLibrary(db, NewBuiltin(0), LibraryOptions{})
+	lib, db := emptyLibrary(t)
 	for i := range n {
 		d := store.Document{Owner: 1, Filename: fmt.Sprintf("d%d.txt", i), SHA256: fmt.Sprintf("%064x", i+1)}
 		db.CreateDocument(ctx, &d)
@@ -114,12 +120,7 @@ func (c *countingEmbedder) Embed(ctx context.Context, texts []string) ([][]float
 // in the shared library fills one source slot, not two.
 func TestLibraryOneCopyOfIdenticalContent(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, t.TempDir(), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	lib := NewLibrary(db, NewBuiltin(0), LibraryOptions{})
+	lib, db := emptyLibrary(t)
 	texts := []string{"Travel policy: the hotel limit in Geneva is 210 euros per night.", "Meals abroad are reimbursed up to 60 euros a day."}
 	for i, owner := range []uint64{store.Shared, 5} {
 		d := store.Document{Owner: owner, Filename: "policy.txt", SHA256: fmt.Sprintf("%064x", i+1)}
@@ -154,12 +155,7 @@ func TestLibraryOneCopyOfIdenticalContent(t *testing.T) {
 // pages and chunks, and the document's title.
 func TestLibraryMergedPassage(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, t.TempDir(), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	lib := NewLibrary(db, NewBuiltin(0), LibraryOptions{})
+	lib, db := emptyLibrary(t)
 	doc := "Location: Belen, New Mexico. The pilot was landing on runway 21 with light winds. " +
 		"The probable cause of this accident was the pilot's loss of directional control during landing."
 	cut := strings.Index(doc, "The pilot")

@@ -42,15 +42,11 @@ func (c *evalCmd) runAnswers(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	emb, err := c.embedder()
-	if err != nil {
-		return err
-	}
 	engine, err := c.engine()
 	if err != nil {
 		return err
 	}
-	corpus, err := qaeval.Open(ctx, c.Dataset, qaeval.Options{Embedder: emb, Include: c.Include, Exclude: c.Exclude})
+	corpus, emb, err := c.openFolder(ctx)
 	if err != nil {
 		return err
 	}

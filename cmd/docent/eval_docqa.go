@@ -24,6 +24,17 @@ type docQAResult struct {
 	Mode         string   `json:"mode"`
 }
 
+// openFolder ingests the document folder through the real pipeline into a
+// temporary store, with the configured embedder.
+func (c *evalCmd) openFolder(ctx context.Context) (*qaeval.Corpus, retrieval.Embedder, error) {
+	emb, err := c.embedder()
+	if err != nil {
+		return nil, nil, err
+	}
+	corpus, err := qaeval.Open(ctx, c.Dataset, qaeval.Options{Embedder: emb, Include: c.Include, Exclude: c.Exclude})
+	return corpus, emb, err
+}
+
 // runDocQA ingests the folder through the real pipeline into a temporary
 // data directory, asks every question and reports hits by source file
 // (and page).
@@ -32,11 +43,7 @@ func (c *evalCmd) runDocQA(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return fmt.Errorf("%w (a document folder needs a questions file; a BEIR folder needs corpus.jsonl)", err)
 	}
-	emb, err := c.embedder()
-	if err != nil {
-		return err
-	}
-	corpus, err := qaeval.Open(ctx, c.Dataset, qaeval.Options{Embedder: emb, Include: c.Include, Exclude: c.Exclude})
+	corpus, emb, err := c.openFolder(ctx)
 	if err != nil {
 		return err
 	}

@@ -109,12 +109,12 @@ func TestReadmeWalkthroughRunsAsWritten(t *testing.T) {
 		t.Fatalf("the walk-through failed: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{
-		`"username":"ann"`,                // registered, and /auth/me answers
-		`"filename":"camping-guide.pdf"`,  // uploaded
-		"added 5, updated 0, unchanged 2", // the folder through the server, the two uploads recognised
-		`"title":"Camping trip"`,          // renamed
-		"48 hours before departure [1]",   // docent ask's cited answer
-		"[1] trip-planning.docx",          // and its source
+		`"username":"ann"`,                              // registered, and /auth/me answers
+		`"filename":"camping-guide.pdf"`,                // uploaded
+		"added 5, updated 0, unchanged 2",               // the folder through the server, the two uploads recognised
+		`"title":"Camping trip"`,                        // renamed
+		"48 hours before departure [1]",                 // docent ask's cited answer
+		"[1] Planning a club trip — trip-planning.docx", // and its source, titled
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the walk-through's output lacks %q:\n%s", want, out.String())

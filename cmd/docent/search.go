@@ -102,14 +102,21 @@ func viewerFor(ctx context.Context, db *store.DB, name string) (store.Viewer, er
 	return store.Viewer{UserID: u.ID, Admin: u.IsAdmin()}, nil
 }
 
-// printSources lists passages as "[n] file, page p (score)" with a snippet.
+// printSources lists passages as "[n] title — file, page p (score)" with
+// a snippet; the title is left out when it only repeats the file name.
 func printSources(w io.Writer, sources []source, withScore bool) {
 	if len(sources) == 0 {
 		fmt.Fprintln(w, "no passages found")
 	}
 	for i, s := range sources {
 		where := s.Filename
-		if s.Page > 0 {
+		if s.Title != "" && !strings.EqualFold(s.Title, retrieval.ReadableName(s.Filename)) {
+			where = s.Title + " — " + where
+		}
+		switch {
+		case s.EndPage > s.Page && s.Page > 0:
+			where += fmt.Sprintf(", pages %d–%d", s.Page, s.EndPage)
+		case s.Page > 0:
 			where += fmt.Sprintf(", page %d", s.Page)
 		}
 		if withScore {

@@ -96,6 +96,7 @@ var authzRules = map[string]authzRule{
 		body: map[string]string{"content": "What is the zorblax reactor access code?"}},
 	"POST /api/v1/documents":              {access: authzUser, own: 201, writes: true},
 	"GET /api/v1/documents":               {access: authzUser, own: 200},
+	"GET /api/v1/watches":                 {access: authzUser, own: 200},
 	"GET /api/v1/documents/{id}":          {access: authzUser, id: "document", foreign: 404, shared: 200, own: 200},
 	"GET /api/v1/documents/{id}/chunks":   {access: authzUser, id: "document", foreign: 404, shared: 200, own: 200},
 	"DELETE /api/v1/documents/{id}":       {access: authzUser, id: "document", foreign: 404, shared: 403, own: 204, writes: true},

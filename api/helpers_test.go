@@ -61,6 +61,7 @@ type envDeps struct {
 	chat     *chat.Engine
 	log      *slog.Logger // nil: discarded
 	fetcher  Fetcher      // nil: the default, which refuses private addresses
+	watches  func() []ingest.WatchStatus
 }
 
 // startEnv starts a server over a fresh store, with a running ingest
@@ -87,7 +88,7 @@ func startEnv(tb testing.TB, cfg Config, d envDeps) *testEnv {
 	if err := pipe.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: d.log, Ingest: pipe, Library: lib, Chat: d.chat, Fetcher: d.fetcher})
+	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: d.log, Ingest: pipe, Library: lib, Chat: d.chat, Fetcher: d.fetcher, Watches: d.watches})
 	tb.Cleanup(srv.Wait)
 	srv.SetReady()
 	hs := httptest.NewServer(srv.Handler())

@@ -75,6 +75,8 @@ func (s *Server) routes() []route {
 			responses: map[int]string{http.StatusCreated: "DocumentList", http.StatusAccepted: "DocumentList"}},
 		{method: "GET", pattern: "/api/v1/documents", summary: "Own documents and the shared library, newest first", access: accessUser,
 			handler: s.listDocuments, responses: ok("DocumentList")},
+		{method: "GET", pattern: "/api/v1/watches", summary: "Watched folders feeding the caller's documents, with their progress (docent serve --watch)", access: accessUser,
+			handler: s.listWatches, responses: ok("WatchList")},
 		{method: "GET", pattern: "/api/v1/documents/{id}", summary: "A document", access: accessUser,
 			handler: s.getDocument, responses: ok("Document")},
 		{method: "GET", pattern: "/api/v1/documents/{id}/chunks", summary: "A document's chunks as indexed", access: accessUser,

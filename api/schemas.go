@@ -86,6 +86,10 @@ func schemas() obj {
 		"EventStream": obj{"type": "string", "description": "text/event-stream: event sources {sources}, delta {content}..., then done {assistant_message} or error {detail}"},
 		"Upload":      object([]string{"file"}, obj{"file": arrayOf(obj{"type": "string", "format": "binary"})}),
 		"UploadURL":   object([]string{"url"}, obj{"url": str(), "workspace_id": integer()}),
+		"Watch": object([]string{"folder", "mode", "files", "pending", "failed", "passes", "syncing"}, obj{
+			"folder": str(), "owner": integer(), "mode": enum("inotify", "polling"), "files": integer(), "pending": integer(),
+			"failed": integer(), "passes": integer(), "last_sync": timestamp(), "syncing": boolean(), "error": str()}),
+		"WatchList": arrayOf(ref("Watch")),
 		"Document": object([]string{"id", "filename", "content_type", "size", "sha256", "status", "chunks", "shared", "created_at"}, obj{
 			"id": integer(), "filename": str(), "content_type": str(), "size": integer(), "sha256": str(),
 			"status": enum("queued", "processing", "ready", "failed"), "error": str(), "chunks": integer(),

@@ -49,6 +49,8 @@ type Deps struct {
 	// Fetcher downloads documents uploaded by URL (default: an
 	// ingest.Fetcher with the upload limit that refuses private addresses).
 	Fetcher Fetcher
+	// Watches, if set, reports the watched folders (docent serve --watch).
+	Watches func() []ingest.WatchStatus
 }
 
 // Server serves docent's HTTP API.
@@ -62,6 +64,7 @@ type Server struct {
 	ready   atomic.Bool
 	ingest  Ingest
 	fetcher Fetcher
+	watches func() []ingest.WatchStatus
 	library Library
 	chat    Chat
 
@@ -92,7 +95,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s := &Server{
 		cfg: cfg, db: d.DB, tokens: d.Tokens, hasher: d.Hasher, log: d.Log,
-		ingest: d.Ingest, fetcher: d.Fetcher, library: d.Library, chat: d.Chat,
+		ingest: d.Ingest, fetcher: d.Fetcher, watches: d.Watches, library: d.Library, chat: d.Chat,
 		metrics: newMetrics(),
 	}
 	limited := httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
@@ -101,6 +104,9 @@ func New(cfg Config, d Deps) *Server {
 	s.loginByIP = httprate.NewRateLimiter(cfg.LoginRate, time.Minute, limited)
 	s.loginByAccount = httprate.NewRateLimiter(max(cfg.LoginRate/6, 5), time.Minute, limited)
 	s.registerByIP = httprate.NewRateLimiter(cfg.RegisterRate, time.Minute, limited)
+	if d.Watches != nil {
+		s.metrics.Register(newWatchCollector(d.Watches))
+	}
 	return s
 }
 

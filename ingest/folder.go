@@ -35,6 +35,9 @@ type FolderOptions struct {
 	// Event, if set, is called (from one goroutine at a time) as the walk
 	// finds files and as each file is done.
 	Event func(Event)
+	// Ignore, if set, leaves out the files and folders it matches (see
+	// IgnoreFile); they are not listed.
+	Ignore *Ignore
 }
 
 // Outcome is what happened to one file.
@@ -133,27 +136,7 @@ func (p *Pipeline) IngestFolder(ctx context.Context, fsys fs.FS, opt FolderOptio
 	if opt.Workers == 0 {
 		workers = 2
 	}
-	jobs := make(chan File)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for f := range jobs {
-				record(p.ingestFile(ctx, fsys, f, opt))
-			}
-		}()
-	}
-feed:
-	for _, f := range files {
-		select {
-		case jobs <- f:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
+	eachFile(ctx, files, workers, func(f File) { record(p.ingestFile(ctx, fsys, f, opt)) })
 	if err := ctx.Err(); err != nil {
 		return p.finish(sum, start), err
 	}
@@ -176,17 +159,22 @@ func (p *Pipeline) finish(s Summary, start time.Time) Summary {
 
 // File is a supported file found in a folder.
 type File struct {
-	Path   string // slash path relative to the folder
-	Size   int64
-	Format Format
+	Path    string // slash path relative to the folder
+	Size    int64
+	ModTime time.Time
+	Format  Format
 }
 
 // Scan walks fsys and returns the files to ingest, sorted by path, and the
 // files it skips with the reason: unreadable, over maxBytes or of an
 // unsupported type. Hidden files and folders are passed over silently, and
-// Include/Exclude from opt apply.
+// Include/Exclude and Ignore (by default the folder's .docentignore) from
+// opt apply.
 func Scan(fsys fs.FS, opt FolderOptions, maxBytes int64) (files []File, skipped []FileResult, err error) {
 	record := func(r FileResult) { skipped = append(skipped, r) }
+	if opt.Ignore == nil {
+		opt.Ignore = readIgnore(fsys)
+	}
 	err = fs.WalkDir(fsys, ".", func(rel string, e fs.DirEntry, err error) error {
 		if err != nil {
 			record(FileResult{Path: rel, Outcome: Skipped, Reason: "cannot be read"})
@@ -200,6 +188,12 @@ func Scan(fsys fs.FS, opt FolderOptions, maxBytes int64) (files []File, skipped 
 				return fs.SkipDir
 			}
 			return nil // hidden files are not listed
+		}
+		if rel != "." && opt.Ignore.Match(rel, e.IsDir()) {
+			if e.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
 		}
 		if e.IsDir() || !e.Type().IsRegular() || !selected(rel, opt) {
 			return nil
@@ -218,7 +212,7 @@ func Scan(fsys fs.FS, opt FolderOptions, maxBytes int64) (files []File, skipped 
 			record(FileResult{Path: rel, Outcome: Skipped, Reason: ReasonDetail(err)})
 			return nil
 		}
-		files = append(files, File{Path: rel, Size: info.Size(), Format: format})
+		files = append(files, File{Path: rel, Size: info.Size(), ModTime: info.ModTime(), Format: format})
 		return nil
 	})
 	return files, skipped, err
@@ -351,4 +345,38 @@ func (p *Pipeline) prune(ctx context.Context, files []File, opt FolderOptions, r
 		record(FileResult{Path: strings.TrimPrefix(d.Path, prefix), Outcome: Pruned})
 	}
 	return nil
+}
+
+// readIgnore reads the folder's .docentignore, if any (at most 1 MiB).
+func readIgnore(fsys fs.FS) *Ignore {
+	f, err := fsys.Open(IgnoreFile)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
+	return ParseIgnore(string(b))
+}
+
+// eachFile calls fn for every file, workers at a time, until ctx is done.
+func eachFile(ctx context.Context, files []File, workers int, fn func(File)) {
+	jobs := make(chan File)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for f := range jobs {
+				fn(f)
+			}
+		})
+	}
+feed:
+	for _, f := range files {
+		select {
+		case jobs <- f:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
 }

@@ -58,6 +58,7 @@ export function stop() {
   queue.length = 0;
   fill($("document-rows"));
   fill($("uploads"));
+  fill($("watches"));
 }
 
 /** list is the documents as last fetched. */
@@ -71,15 +72,36 @@ export async function refresh() {
   } catch (err) {
     showError(err, "Listing documents failed");
   }
+  let folders = [];
+  try {
+    folders = await api.get("/api/v1/watches");
+  } catch {
+    // an older server, or a passing error: the list of documents matters more
+  }
   if (!user) return;
   draw();
+  drawWatches(folders);
   for (const [id, row] of watched) {
     const d = docs.find((x) => x.id === id);
     if (d) row.show(d);
   }
   // One timer at most, however many refreshes overlapped.
   clearTimeout(pollTimer);
-  if (docs.some(pending) || uploading || queue.length) pollTimer = setTimeout(refresh, POLL_MS);
+  const syncing = folders.some((w) => w.pending > 0 || w.syncing);
+  if (docs.some(pending) || uploading || queue.length || syncing) pollTimer = setTimeout(refresh, POLL_MS);
+}
+
+// drawWatches shows each watched folder feeding these documents and its progress.
+function drawWatches(folders) {
+  $("watches").hidden = folders.length === 0;
+  fill($("watches"), folders.map((w) => {
+    const state = w.error ? w.error
+      : w.pending > 0 ? `${plural(w.pending, "change")} to index`
+      : w.passes > 0 ? "in sync" : "first scan…";
+    const failed = w.failed > 0 ? `, ${plural(w.failed, "file")} failed` : "";
+    const when = w.last_sync ? ` (checked ${new Date(w.last_sync).toLocaleTimeString()})` : "";
+    return h("li", {}, `Watching ${w.folder}: ${plural(w.files, "file")}, ${state}${failed}${when}`);
+  }));
 }
 
 // draw renders the table of documents.

@@ -28,6 +28,7 @@ type serveCmd struct {
 	RegisterRate    int           `name:"register-rate" env:"DOCENT_REGISTER_RATE" default:"20" help:"Registrations allowed per client IP per minute."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"DOCENT_SHUTDOWN_TIMEOUT" default:"15s" help:"How long in-flight requests may run after SIGINT/SIGTERM."`
 	Pprof           bool          `name:"pprof" env:"DOCENT_PPROF" help:"Serve Go profiles at /debug/pprof/ (admins only)."`
+	Watch           []string      `name:"watch" env:"DOCENT_WATCH" sep:"," help:"Keep a folder indexed: DIR into the shared library, DIR=USER into a user's space (repeatable)."`
 	AllowPrivate    bool          `name:"allow-private-urls" env:"DOCENT_ALLOW_PRIVATE_URLS" help:"Let documents uploaded by URL come from loopback, private and link-local addresses (refused by default)."`
 
 	embedFlags
@@ -79,6 +80,11 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	watchSpecs, err := parseWatches(ctx, db, c.Watch)
+	if err != nil {
+		return err
+	}
+	watches := &watchSet{}
 	engine, err := c.engine()
 	if err != nil {
 		return err
@@ -91,7 +97,7 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		MaxUpload:      maxUpload,
 		Version:        versionString(),
 	}, api.Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: log, Ingest: pipe, Library: lib, Chat: engine,
-		Fetcher: &ingest.Fetcher{MaxBytes: maxUpload, AllowPrivate: c.AllowPrivate}})
+		Fetcher: &ingest.Fetcher{MaxBytes: maxUpload, AllowPrivate: c.AllowPrivate}, Watches: watches.status})
 	srv.Register(latencies.Collectors()...)
 	if c.Pprof {
 		srv.EnableProfiling()
@@ -112,7 +118,13 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	fmt.Fprintf(g.stdout, "docent %s listening on http://%s (data in %s)\n", versionString(), ln.Addr(), g.Data)
 
 	loaded := make(chan error, 1)
-	go func() { loaded <- ready(work, log, <-indexed, pipe, srv) }()
+	go func() {
+		err := ready(work, log, <-indexed, pipe, srv)
+		if err == nil {
+			watches.start(work, pipe, watchSpecs, opts.Workers)
+		}
+		loaded <- err
+	}()
 
 	select {
 	case err := <-served:
@@ -133,6 +145,7 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	defer cancel()
 	err = httpSrv.Shutdown(shutdownCtx)
 	stopWork()
+	watches.wait()
 	pipe.Close()
 	srv.Wait()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {

@@ -72,9 +72,11 @@ func TestFormatsRealFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f1 := wordF1(x.Text, want(t, tc.want)); f1 < 0.95 {
+			f1 := wordF1(x.Text, want(t, tc.want))
+			if f1 < 0.95 {
 				t.Errorf("word F1 %.3f < 0.95; text:\n%s", f1, x.Text)
 			}
+			t.Logf("%s: word F1 %.3f", tc.file, f1)
 			checkResult(t, x, nil)
 		})
 	}

@@ -67,7 +67,7 @@ var authzRules = map[string]authzRule{
 	"GET /assets/{name}":  {access: authzPublic},
 	"GET /health":         {access: authzPublic},
 	"GET /ready":          {access: authzPublic},
-	"GET /metrics":        {access: authzPublic},
+	"GET /metrics":        {access: authzAdmin, foreign: 403, own: 200},
 	"GET /openapi.json":   {access: authzPublic},
 	"GET /docs":           {access: authzPublic},
 	"GET /api/v1/ws":      {access: authzSocket},

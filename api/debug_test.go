@@ -1,7 +1,6 @@
 package api
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,17 +36,15 @@ func TestPprofForAdminsOnly(t *testing.T) {
 
 func TestLatencyHistogramsOnMetrics(t *testing.T) {
 	e := newTestEnv(t, Config{})
+	admin := e.register("admin")
 	l := NewLatencies()
 	e.srv.Register(l.Collectors()...)
 	l.ObserveSearch("hybrid", 3*time.Millisecond)
 	l.ObserveSearch("vector", 40*time.Millisecond)
 	l.ObserveIngest("extract", 200*time.Millisecond)
-	resp, err := http.Get(e.http.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	r := e.do("GET", "/metrics", admin.Token, nil)
+	expect(t, "metrics as admin", r, http.StatusOK)
+	body := r.Body
 	for _, want := range []string{
 		`docent_search_duration_seconds_bucket{mode="hybrid",le="0.005"} 1`,
 		`docent_search_duration_seconds_bucket{mode="vector",le="0.025"} 0`,

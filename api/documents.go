@@ -335,6 +335,9 @@ func bodyError(err error, detail string) error {
 	if errors.As(err, &tooBig) {
 		return errorf(http.StatusRequestEntityTooLarge, "the upload is larger than %s", sizeString(tooBig.Limit))
 	}
+	if errors.Is(err, errBodyTooSlow) {
+		return errSlowBody
+	}
 	return errorf(http.StatusBadRequest, "%s", detail)
 }
 

@@ -67,6 +67,9 @@ func invalidFields(fields []FieldError) error {
 	return &httpError{status: http.StatusUnprocessableEntity, detail: strings.Join(parts, "; "), fields: fields}
 }
 
+// errSlowBody answers a request whose body arrived slower than the floor.
+var errSlowBody = errorf(http.StatusRequestTimeout, "the request body arrived too slowly; send it at a steady pace")
+
 // writeProblem answers with a problem+json body.
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []FieldError) {
 	p := Problem{
@@ -104,6 +107,9 @@ func decodeJSON(r *http.Request, v any) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return errorf(http.StatusRequestEntityTooLarge, "the JSON body is larger than %d bytes", maxJSONBody)
+	}
+	if errors.Is(err, errBodyTooSlow) {
+		return errSlowBody
 	}
 	if err != nil {
 		return errorf(http.StatusBadRequest, "could not read the request body")

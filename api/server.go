@@ -32,6 +32,15 @@ type Config struct {
 	RegisterRate int
 	// MaxUpload is the largest file accepted per upload (default 50 MiB).
 	MaxUpload int64
+	// BodyMinRate and BodyWindow bound how slowly a request body may
+	// arrive: at least BodyMinRate bytes per second within every
+	// BodyWindow (default 1 KiB/s over 30 s windows), else 408.
+	BodyMinRate int64
+	BodyWindow  time.Duration
+	// MetricsToken, when set, is a bearer token that reads /metrics
+	// (a Prometheus scraper's); admins may read it with their own
+	// credentials either way, anyone else gets 401 or 403.
+	MetricsToken string
 	// Version is reported by the root endpoint.
 	Version string
 }
@@ -87,6 +96,12 @@ func New(cfg Config, d Deps) *Server {
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = 50 << 20
 	}
+	if cfg.BodyMinRate <= 0 {
+		cfg.BodyMinRate = defaultBodyMinRate
+	}
+	if cfg.BodyWindow <= 0 {
+		cfg.BodyWindow = defaultBodyWindow
+	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
@@ -124,7 +139,8 @@ func (s *Server) Handler() http.Handler {
 	} else {
 		r.Use(middleware.ClientIPFromRemoteAddr)
 	}
-	r.Use(middleware.RequestID, s.accessLog, s.recoverer, securityHeaders, s.metrics.middleware)
+	r.Use(bodyPace(s.cfg.BodyMinRate, s.cfg.BodyWindow), cleanRequestID, middleware.RequestID,
+		s.accessLog, s.recoverer, securityHeaders, s.metrics.middleware)
 	if len(s.cfg.CORSOrigins) > 0 {
 		r.Use(cors.Handler(cors.Options{
 			AllowedOrigins: s.cfg.CORSOrigins,
@@ -150,7 +166,11 @@ func (s *Server) Handler() http.Handler {
 		}
 		switch rt.access {
 		case accessAdmin:
-			h = s.authenticate(adminOnly(h))
+			guarded := s.authenticate(adminOnly(h))
+			if rt.scrape {
+				guarded = s.scrapeToken(h, guarded)
+			}
+			h = guarded
 		case accessUser:
 			h = s.authenticate(h)
 		}
@@ -180,7 +200,9 @@ type route struct {
 	access          access
 	// scope is the API key scope the route needs: ScopeWrite for routes
 	// that change or delete (a read key gets 403), "" otherwise.
-	scope      store.KeyScope
+	scope store.KeyScope
+	// scrape lets the metrics scrape token through an admin route.
+	scrape     bool
 	handler    http.HandlerFunc
 	middleware []func(http.Handler) http.Handler
 	request    string         // schema of the JSON body, "" if none

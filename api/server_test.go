@@ -104,11 +104,11 @@ func TestPanicBecomesProblem500(t *testing.T) {
 
 func TestMetricsByRoutePattern(t *testing.T) {
 	e := newTestEnv(t, Config{})
-	ann := e.register("ann")
+	admin := e.register("admin")
 	for i := 1; i <= 3; i++ {
-		e.do("GET", sprintf("/api/v1/conversations/%d", 1000+i), ann.Token, nil)
+		e.do("GET", sprintf("/api/v1/conversations/%d", 1000+i), admin.Token, nil)
 	}
-	r := e.do("GET", "/metrics", "", nil)
+	r := e.do("GET", "/metrics", admin.Token, nil)
 	body := string(r.Body)
 	want := `docent_http_requests_total{method="GET",route="/api/v1/conversations/{id}",status="404"} 3`
 	if !strings.Contains(body, want) {

@@ -111,6 +111,9 @@ type loadClient struct {
 	base string
 	http *http.Client
 	rec  *recorder
+	// admin is an admin's token for a remote server ("" in process): it
+	// reads /metrics and activates accounts waiting for approval.
+	admin string
 }
 
 func newLoadClient(base string, rec *recorder) *loadClient {
@@ -367,6 +370,9 @@ func (c *loadClient) stream(ctx context.Context, path, token, question string) (
 func (c *loadClient) metrics(ctx context.Context) map[string]float64 {
 	out := map[string]float64{}
 	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/metrics", nil)
+	if c.admin != "" {
+		req.Header.Set("Authorization", "Bearer "+c.admin)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return out

@@ -123,6 +123,7 @@ func (lt *loadtest) remote(ctx context.Context, base, token string, d time.Durat
 	rep.Target = base
 	rep.Notes = append(rep.Notes, "the server rate-limits registration and login per client IP: start it with --register-rate and --login-rate of at least --users, or 429s are retried and slow the start")
 	lt.cl = newLoadClient(base, lt.rec)
+	lt.cl.admin = token
 	if err := lt.cl.waitReady(ctx); err != nil {
 		return err
 	}

@@ -30,6 +30,8 @@ type serveCmd struct {
 	Pprof           bool          `name:"pprof" env:"DOCENT_PPROF" help:"Serve Go profiles at /debug/pprof/ (admins only)."`
 	Watch           []string      `name:"watch" env:"DOCENT_WATCH" sep:"," help:"Keep a folder indexed: DIR into the shared library, DIR=USER into a user's space (repeatable)."`
 	AllowPrivate    bool          `name:"allow-private-urls" env:"DOCENT_ALLOW_PRIVATE_URLS" help:"Let documents uploaded by URL come from loopback, private and link-local addresses (refused by default)."`
+	MetricsAddr     string        `name:"metrics-addr" env:"DOCENT_METRICS_ADDR" help:"Also serve /metrics on this address (host:port), for a scraper on a private network; the main address serves it only to admins and to --metrics-token."`
+	MetricsToken    string        `name:"metrics-token" env:"DOCENT_METRICS_TOKEN" help:"Bearer token a Prometheus scraper sends to read /metrics (required on --metrics-addr too when set)."`
 
 	embedFlags
 	llmFlags
@@ -95,6 +97,7 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		LoginRate:      c.LoginRate,
 		RegisterRate:   c.RegisterRate,
 		MaxUpload:      maxUpload,
+		MetricsToken:   c.MetricsToken,
 		Version:        versionString(),
 	}, api.Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: log, Ingest: pipe, Library: lib, Chat: engine,
 		Fetcher: &ingest.Fetcher{MaxBytes: maxUpload, AllowPrivate: c.AllowPrivate}, Watches: watches.status})
@@ -107,15 +110,20 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
-	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
+	httpSrv := newHTTPServer(srv.Handler(), log)
+	served := make(chan error, 2) // the API listener and the metrics one
 	go func() { served <- httpSrv.Serve(ln) }()
 	fmt.Fprintf(g.stdout, "docent %s listening on http://%s (data in %s)\n", versionString(), ln.Addr(), g.Data)
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on --metrics-addr %s: %w", c.MetricsAddr, err)
+		}
+		metricsSrv := newHTTPServer(srv.MetricsHandler(), log)
+		defer metricsSrv.Close()
+		go func() { served <- metricsSrv.Serve(mln) }()
+		fmt.Fprintf(g.stdout, "metrics on http://%s/metrics\n", mln.Addr())
+	}
 
 	loaded := make(chan error, 1)
 	go func() {
@@ -152,6 +160,18 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// newHTTPServer serves h with the header and idle bounds every listener
+// shares; request bodies are paced by the API's own middleware.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // indexLoad is the outcome of the start-up index rebuild.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -137,21 +138,23 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// One budget per account, whether it is named by username or email;
-	// unknown names get one budget each.
+	// One count per account, whether it is named by username or email;
+	// unknown names are counted alike, so the answers tell nothing.
 	key := "login:" + strings.ToLower(strings.TrimSpace(req.Username))
 	if u.ID != 0 {
-		key = "account:" + strconv.FormatUint(u.ID, 10)
+		key = accountKey(u.ID)
 	}
-	if s.loginByAccount.RespondOnLimit(w, r, key) {
+	if s.guessing(w, r, key) {
 		return
 	}
 	// Check runs a full bcrypt comparison even for unknown users.
 	if err := s.hasher.Check(u.PasswordHash, req.Password); err != nil || !u.Active {
+		s.guesses.failed(key, clientAddr(r))
 		s.log.InfoContext(r.Context(), "login refused", "client", middleware.GetClientIP(r.Context()))
 		s.fail(w, r, errBadLogin)
 		return
 	}
+	s.guesses.succeeded(key, clientAddr(r))
 	tok, err := s.tokens.Issue(u.ID, u.TokenVersion)
 	if err != nil {
 		s.fail(w, r, err)
@@ -163,6 +166,26 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toUserJSON(currentUser(r.Context())))
+}
+
+// accountKey names a known account in the guess counts.
+func accountKey(id uint64) string { return "account:" + strconv.FormatUint(id, 10) }
+
+// clientAddr is the client address guesses are counted by.
+func clientAddr(r *http.Request) string {
+	return httprate.CanonicalizeIP(middleware.GetClientIP(r.Context()))
+}
+
+// guessing answers 429 with Retry-After when the client's address must
+// still wait before its next password for account is checked.
+func (s *Server) guessing(w http.ResponseWriter, r *http.Request, account string) bool {
+	d := s.guesses.wait(account, clientAddr(r))
+	if d <= 0 {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+	writeProblem(w, r, http.StatusTooManyRequests, "too many wrong passwords from this address; retry after the time in Retry-After", nil)
+	return true
 }
 
 // limitByIP applies limiter keyed by the client IP.

@@ -25,8 +25,9 @@ type Config struct {
 	// TrustedProxies lists CIDRs of reverse proxies whose X-Forwarded-For is
 	// believed; empty means the client IP is the socket's peer.
 	TrustedProxies []string
-	// LoginRate bounds token requests per client IP per minute (default 60);
-	// each account also gets at most LoginRate/6 (min 5) attempts per minute.
+	// LoginRate bounds token requests per client IP per minute (default
+	// 60). Wrong passwords are slowed per account and client address
+	// besides (see guesses), never per account alone.
 	LoginRate int
 	// RegisterRate bounds registrations per client IP per minute (default 20).
 	RegisterRate int
@@ -82,7 +83,9 @@ type Server struct {
 	// conversations orders the exchanges within each conversation.
 	conversations convLocks
 
-	loginByIP, loginByAccount, registerByIP *httprate.RateLimiter
+	loginByIP, registerByIP *httprate.RateLimiter
+	// guesses slows password guessing per account and client address.
+	guesses *guesses
 }
 
 // New returns a Server; it reports not ready until SetReady is called.
@@ -111,13 +114,12 @@ func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, db: d.DB, tokens: d.Tokens, hasher: d.Hasher, log: d.Log,
 		ingest: d.Ingest, fetcher: d.Fetcher, watches: d.Watches, library: d.Library, chat: d.Chat,
-		metrics: newMetrics(),
+		metrics: newMetrics(), guesses: newGuesses(),
 	}
 	limited := httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusTooManyRequests, "too many attempts; retry after the time in Retry-After", nil)
 	})
 	s.loginByIP = httprate.NewRateLimiter(cfg.LoginRate, time.Minute, limited)
-	s.loginByAccount = httprate.NewRateLimiter(max(cfg.LoginRate/6, 5), time.Minute, limited)
 	s.registerByIP = httprate.NewRateLimiter(cfg.RegisterRate, time.Minute, limited)
 	if d.Watches != nil {
 		s.metrics.Register(newWatchCollector(d.Watches))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"docent/internal/auth"
@@ -82,14 +81,15 @@ var errCurrentPassword = &httpError{status: http.StatusForbidden,
 	fields: []FieldError{{Field: "current_password", Message: "is missing or wrong"}}}
 
 // checkCurrentPassword verifies the caller's current password before a
-// password change. Attempts share the account's login budget, so the
-// endpoint is no faster a way to guess than logging in.
+// password change. Wrong ones count with the login's from the same
+// address, so the endpoint is no faster a way to guess than logging in.
 func (s *Server) checkCurrentPassword(w http.ResponseWriter, r *http.Request, req *userUpdate) (limited bool, err error) {
 	u := currentUser(r.Context())
-	if s.loginByAccount.RespondOnLimit(w, r, "account:"+strconv.FormatUint(u.ID, 10)) {
+	if s.guessing(w, r, accountKey(u.ID)) {
 		return true, nil
 	}
 	if req.CurrentPassword == nil || s.hasher.Check(u.PasswordHash, *req.CurrentPassword) != nil {
+		s.guesses.failed(accountKey(u.ID), clientAddr(r))
 		s.log.InfoContext(r.Context(), "password change refused: wrong current password", "user_id", u.ID)
 		return false, errCurrentPassword
 	}

@@ -24,7 +24,7 @@ type serveCmd struct {
 	CORSOrigins     []string      `name:"cors-origins" env:"DOCENT_CORS_ORIGINS" sep:"," help:"Origins allowed to call the API from a browser, comma-separated; none by default (same-origin only)."`
 	TrustedProxies  []string      `name:"trusted-proxies" env:"DOCENT_TRUSTED_PROXIES" sep:"," help:"CIDRs of reverse proxies whose X-Forwarded-For is trusted for the client IP; none by default."`
 	TokenTTL        time.Duration `name:"token-ttl" env:"DOCENT_TOKEN_TTL" default:"30m" help:"Lifetime of access tokens."`
-	LoginRate       int           `name:"login-rate" env:"DOCENT_LOGIN_RATE" default:"60" help:"Login attempts allowed per client IP per minute (per account: a sixth of it, at least 5)."`
+	LoginRate       int           `name:"login-rate" env:"DOCENT_LOGIN_RATE" default:"60" help:"Login attempts allowed per client IP per minute. Wrong passwords also slow down the address that sends them, per account (5 free, then waits from 1 s doubling to 15 min)."`
 	RegisterRate    int           `name:"register-rate" env:"DOCENT_REGISTER_RATE" default:"20" help:"Registrations allowed per client IP per minute."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"DOCENT_SHUTDOWN_TIMEOUT" default:"15s" help:"How long in-flight requests may run after SIGINT/SIGTERM."`
 	Pprof           bool          `name:"pprof" env:"DOCENT_PPROF" help:"Serve Go profiles at /debug/pprof/ (admins only)."`

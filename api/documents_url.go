@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"strings"
 
 	"docent/ingest"
 	"docent/store"
@@ -51,6 +52,7 @@ func (s *Server) uploadURL(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	body.URL = strings.TrimSpace(body.URL)
 	switch {
 	case body.URL == "":
 		s.fail(w, r, invalid("url", "is required: the address of the page or file to fetch"))

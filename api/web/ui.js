@@ -131,6 +131,18 @@ export function formatType(contentType = "") {
       "text/html": "HTML",
       "text/csv": "CSV",
       "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+      "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint",
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+      "application/vnd.oasis.opendocument.text": "OpenDocument text",
+      "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument sheet",
+      "application/vnd.oasis.opendocument.presentation": "OpenDocument slides",
+      "application/epub+zip": "EPUB",
+      "application/rtf": "RTF",
+      "message/rfc822": "E-mail",
+      "application/mbox": "Mailbox",
+      "image/png": "PNG image",
+      "image/jpeg": "JPEG image",
+      "image/tiff": "TIFF image",
     }[t] || t
   );
 }

@@ -201,11 +201,16 @@ func (s *Server) limitByIP(l *httprate.RateLimiter) func(http.Handler) http.Hand
 	}
 }
 
+// errLastAdmin refuses to demote, deactivate or delete the last admin.
+var errLastAdmin = errorf(http.StatusConflict, "this is the last active admin; make another user admin first")
+
 // storeError maps store sentinels to HTTP errors about what.
 func storeError(err error, what string) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return errorf(http.StatusNotFound, "%s not found", what)
+	case errors.Is(err, store.ErrLastAdmin):
+		return errLastAdmin
 	case errors.Is(err, store.ErrConflict):
 		field := "username"
 		if strings.Contains(err.Error(), "email") {

@@ -441,15 +441,13 @@ func (s *Server) documentChunks(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	chunks, err := s.db.Chunks(r.Context(), d.ID)
+	chunks, err := s.db.ChunkPage(r.Context(), d.ID, skip, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	lo := min(skip, len(chunks))
-	hi := lo + min(limit, len(chunks)-lo)
-	out := make([]chunkJSON, 0, hi-lo)
-	for _, c := range chunks[lo:hi] {
+	out := make([]chunkJSON, 0, len(chunks))
+	for _, c := range chunks {
 		cj := chunkJSON{Index: c.Index, Text: c.Text, Page: c.Page, Headings: c.Headings, Start: c.Start, End: c.End, OCR: c.OCR}
 		if c.OCR {
 			cj.OCRConfidence = &c.OCRConfidence

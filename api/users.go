@@ -1,8 +1,6 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -176,13 +174,6 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, invalid("role", `must be "user" or "admin"`))
 		return
 	}
-	demotes := (req.IsActive != nil && !*req.IsActive) || (req.Role != nil && *req.Role != string(store.RoleAdmin))
-	if demotes {
-		if err := s.keepAnAdmin(r.Context(), id); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
 	s.applyUserUpdate(w, r, id, &userUpdate{Password: req.Password, CurrentPassword: req.CurrentPassword}, func(u *store.User) {
 		if req.IsActive != nil {
 			u.SetActive(*req.IsActive)
@@ -206,35 +197,10 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errorf(http.StatusNotFound, "user not found"))
 		return
 	}
-	if err := s.keepAnAdmin(r.Context(), id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	if err := s.library.DeleteUser(r.Context(), id); err != nil {
 		s.fail(w, r, storeError(err, "user"))
 		return
 	}
 	s.log.InfoContext(r.Context(), "user deleted", "user_id", id, "by", me.ID)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// keepAnAdmin refuses to remove or demote the last active admin.
-func (s *Server) keepAnAdmin(ctx context.Context, id uint64) error {
-	target, err := s.db.UserByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, "user not found")
-	}
-	if err != nil || !target.IsAdmin() || !target.Active {
-		return err
-	}
-	users, err := s.db.Users(ctx, 0, 0)
-	if err != nil {
-		return err
-	}
-	for _, u := range users {
-		if u.ID != id && u.IsAdmin() && u.Active {
-			return nil
-		}
-	}
-	return errorf(http.StatusConflict, "this is the last active admin; make another user admin first")
 }

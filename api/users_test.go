@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,5 +185,67 @@ func TestExpiredTokenSaysToLogInAgain(t *testing.T) {
 	_, resp, err := e.wsDial(t.Context(), expired, "query")
 	if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("WebSocket with an expired token: %v %v", err, resp)
+	}
+}
+
+// Finding 4: two admins demoting each other at the same moment left no
+// admin, because the "keep one admin" check ran outside the transaction
+// that changes the user. Now it runs inside it: in every round exactly one
+// demotion wins and the other is refused (409 when it got that far, 401 or
+// 403 when the winner had already taken the loser's rights), and one
+// admin always remains.
+func TestTwoAdminsDemotingEachOtherLeaveOne(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	a, b := e.register("ann"), e.register("bob")
+	expect(t, "make bob admin", e.do("PATCH", sprintf("/api/v1/users/%d", b.ID), a.Token, map[string]string{"role": "admin"}), 200)
+	for round := range 100 {
+		start := make(chan struct{})
+		statuses := make(chan int, 2)
+		for _, c := range []struct {
+			by     account
+			target uint64
+			body   map[string]any
+		}{
+			{a, b.ID, map[string]any{"role": "user"}},
+			{b, a.ID, map[string]any{"is_active": false}},
+		} {
+			go func() {
+				<-start
+				statuses <- e.do("PATCH", sprintf("/api/v1/users/%d", c.target), c.by.Token, c.body).Status
+			}()
+		}
+		close(start)
+		got := []int{<-statuses, <-statuses}
+		slices.Sort(got)
+		if got[0] != 200 || !slices.Contains([]int{401, 403, 409}, got[1]) {
+			t.Fatalf("round %d: the two demotions answered %v, want one 200 and one refusal", round, got)
+		}
+		users, err := e.db.Users(t.Context(), 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		admins := 0
+		for _, u := range users {
+			if u.IsAdmin() && u.Active {
+				admins++
+			}
+		}
+		if admins != 1 {
+			t.Fatalf("round %d: %d active admins", round, admins)
+		}
+		// Put things back: whoever won restores the other.
+		for _, u := range users {
+			if u.IsAdmin() && u.Active {
+				winner, loser := a, b
+				if u.ID == b.ID {
+					winner, loser = b, a
+				}
+				r := e.do("PATCH", sprintf("/api/v1/users/%d", loser.ID), winner.Token, map[string]any{"role": "admin", "is_active": true})
+				expect(t, "restore", r, 200)
+				if u.ID == b.ID {
+					a.Token = e.login("ann", "password-ann") // deactivating revoked her tokens
+				}
+			}
+		}
 	}
 }

@@ -489,6 +489,29 @@ func (db *DB) Chunks(ctx context.Context, id uint64) ([]Chunk, error) {
 	return out, err
 }
 
+// ChunkPage returns at most limit chunks of document id from index skip
+// on, in order, reading only those: a page of a document with 100,000
+// chunks costs what the page holds.
+func (db *DB) ChunkPage(ctx context.Context, id uint64, skip, limit int) ([]Chunk, error) {
+	if skip < 0 || skip >= MaxChunks || limit <= 0 {
+		return nil, nil
+	}
+	out := make([]Chunk, 0, min(limit, 1024))
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		prefix := itob(id)
+		c := tx.Bucket(bucketChunks).Cursor()
+		for k, v := c.Seek(chunkKey(id, skip)); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Next() {
+			ch, err := decodeChunk(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // ChunksByID returns the chunks with the given ids, in the same order;
 // a missing chunk (deleted meanwhile) is left out.
 func (db *DB) ChunksByID(ctx context.Context, ids []uint64) ([]Chunk, error) {

@@ -287,3 +287,39 @@ func TestReembedReplacesEveryVectorAtOnce(t *testing.T) {
 		t.Errorf("progress %v", done)
 	}
 }
+
+// ChunkPage reads the requested window of a document's chunks, in order,
+// and nothing of other documents.
+func TestChunkPage(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	var ids []uint64
+	for _, name := range []string{"a", "b"} {
+		d := Document{Owner: 1, Filename: name, SHA256: sha(name)}
+		if _, _, err := db.CreateDocument(ctx, &d); err != nil {
+			t.Fatal(err)
+		}
+		chunks, vecs := testChunks(name, 30)
+		if err := db.Commit(ctx, &d, chunks, vecs); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.ID)
+	}
+	for _, c := range []struct{ skip, limit, first, n int }{
+		{0, 1, 0, 1}, {0, 100, 0, 30}, {10, 5, 10, 5}, {28, 10, 28, 2}, {30, 10, 0, 0}, {MaxChunks + 5, 10, 0, 0}, {-1, 5, 0, 0},
+	} {
+		got, err := db.ChunkPage(ctx, ids[0], c.skip, c.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != c.n {
+			t.Errorf("skip %d limit %d: %d chunks, want %d", c.skip, c.limit, len(got), c.n)
+			continue
+		}
+		for i, ch := range got {
+			if ch.DocumentID != ids[0] || ch.Index != c.first+i || ch.Text != fmt.Sprintf("a passage %d", c.first+i) {
+				t.Errorf("skip %d limit %d: chunk %d is %d/%d %q", c.skip, c.limit, i, ch.DocumentID, ch.Index, ch.Text)
+			}
+		}
+	}
+}

@@ -28,6 +28,9 @@ var (
 	ErrForbidden = errors.New("not allowed")
 	// ErrLocked means another process holds the data directory.
 	ErrLocked = errors.New("data directory is locked")
+	// ErrLastAdmin means a change would leave no active admin: the last
+	// one cannot be demoted, deactivated or deleted.
+	ErrLastAdmin = errors.New("the last active admin cannot be removed")
 )
 
 // lockedError names the data directory another process holds.

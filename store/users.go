@@ -200,7 +200,8 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 
 // UpdateUser applies fn to the stored user and saves the result in one
 // transaction. Changing the username or email to one another user holds
-// fails with ErrConflict and changes nothing.
+// fails with ErrConflict, and demoting or deactivating the last active
+// admin with ErrLastAdmin; either changes nothing.
 func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*User) error) (User, error) {
 	var u User
 	err := db.update(ctx, func(tx *bolt.Tx) error {
@@ -213,6 +214,11 @@ func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*User) error) (
 			return err
 		}
 		u.ID, u.CreatedAt, u.UpdatedAt = old.ID, old.CreatedAt, db.now()
+		if activeAdmin(&old) && !activeAdmin(&u) {
+			if err := keepAnAdmin(tx, id); err != nil {
+				return err
+			}
+		}
 		if err := claimUnique(tx, &u, &old); err != nil {
 			return err
 		}
@@ -229,7 +235,7 @@ func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*User) error) (
 
 // DeleteUser removes the user, their conversations with all messages,
 // their private documents with chunks and vectors, and their API keys, in
-// one transaction. It
+// one transaction; the last active admin is refused with ErrLastAdmin. It
 // returns the ids of the deleted documents so the caller can drop them from
 // in-memory indexes.
 func (db *DB) DeleteUser(ctx context.Context, id uint64) (docs []uint64, err error) {
@@ -238,6 +244,11 @@ func (db *DB) DeleteUser(ctx context.Context, id uint64) (docs []uint64, err err
 		var u User
 		if err := getJSON(users, itob(id), &u); err != nil {
 			return err
+		}
+		if activeAdmin(&u) {
+			if err := keepAnAdmin(tx, id); err != nil {
+				return err
+			}
 		}
 		if err := deleteUserConversations(tx, id); err != nil {
 			return err
@@ -260,4 +271,27 @@ func (db *DB) DeleteUser(ctx context.Context, id uint64) (docs []uint64, err err
 		return nil, fmt.Errorf("delete user %d: %w", id, err)
 	}
 	return docs, nil
+}
+
+// activeAdmin reports whether u counts towards keeping an admin.
+func activeAdmin(u *User) bool { return u.IsAdmin() && u.Active }
+
+// keepAnAdmin fails with ErrLastAdmin unless an active admin other than
+// user id exists. It runs inside the transaction that would remove id's
+// rights, so two admins demoting each other at once cannot both succeed.
+func keepAnAdmin(tx *bolt.Tx, id uint64) error {
+	c := tx.Bucket(bucketUsers).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if btoi(k) == id {
+			continue
+		}
+		var u User
+		if err := decodeJSON(v, &u); err != nil {
+			return err
+		}
+		if activeAdmin(&u) {
+			return nil
+		}
+	}
+	return ErrLastAdmin
 }

@@ -473,20 +473,7 @@ func deleteOwnedDocuments(tx *bolt.Tx, owner uint64) ([]uint64, error) {
 
 // Chunks returns the chunks of document id in order, without vectors.
 func (db *DB) Chunks(ctx context.Context, id uint64) ([]Chunk, error) {
-	var out []Chunk
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		prefix := itob(id)
-		c := tx.Bucket(bucketChunks).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			ch, err := decodeChunk(k, v)
-			if err != nil {
-				return err
-			}
-			out = append(out, ch)
-		}
-		return nil
-	})
-	return out, err
+	return db.ChunkPage(ctx, id, 0, MaxChunks)
 }
 
 // ChunkPage returns at most limit chunks of document id from index skip

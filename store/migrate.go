@@ -26,6 +26,7 @@ func migrations() []migration {
 			bucketDocs, bucketDocsByOwner, bucketDocsByHash, bucketDocsByPath,
 			bucketChunks, bucketVectors)},
 		{"create API key buckets", createBuckets(bucketKeys, bucketKeysByHash, bucketUserKeys)},
+		{"create invite buckets", createBuckets(bucketInvites, bucketInvitesByHash)},
 	}
 }
 

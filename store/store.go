@@ -28,6 +28,8 @@ var (
 	ErrForbidden = errors.New("not allowed")
 	// ErrLocked means another process holds the data directory.
 	ErrLocked = errors.New("data directory is locked")
+	// ErrInvite means an invite code is unknown, used or expired.
+	ErrInvite = errors.New("invalid invite")
 	// ErrLastAdmin means a change would leave no active admin: the last
 	// one cannot be demoted, deactivated or deleted.
 	ErrLastAdmin = errors.New("the last active admin cannot be removed")
@@ -113,22 +115,24 @@ func (db *DB) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 
 // Bucket names.
 var (
-	bucketMeta         = []byte("meta")
-	bucketUsers        = []byte("users")
-	bucketUsersByName  = []byte("users_by_name")
-	bucketUsersByEmail = []byte("users_by_email")
-	bucketConvs        = []byte("conversations")
-	bucketUserConvs    = []byte("user_convs")
-	bucketMessages     = []byte("messages")
-	bucketDocs         = []byte("documents")
-	bucketDocsByOwner  = []byte("docs_by_owner")
-	bucketDocsByHash   = []byte("docs_by_hash")
-	bucketDocsByPath   = []byte("docs_by_path")
-	bucketChunks       = []byte("chunks")
-	bucketVectors      = []byte("vectors")
-	bucketKeys         = []byte("api_keys")
-	bucketKeysByHash   = []byte("api_keys_by_hash")
-	bucketUserKeys     = []byte("user_keys")
+	bucketMeta          = []byte("meta")
+	bucketUsers         = []byte("users")
+	bucketUsersByName   = []byte("users_by_name")
+	bucketUsersByEmail  = []byte("users_by_email")
+	bucketConvs         = []byte("conversations")
+	bucketUserConvs     = []byte("user_convs")
+	bucketMessages      = []byte("messages")
+	bucketDocs          = []byte("documents")
+	bucketDocsByOwner   = []byte("docs_by_owner")
+	bucketDocsByHash    = []byte("docs_by_hash")
+	bucketDocsByPath    = []byte("docs_by_path")
+	bucketChunks        = []byte("chunks")
+	bucketVectors       = []byte("vectors")
+	bucketKeys          = []byte("api_keys")
+	bucketKeysByHash    = []byte("api_keys_by_hash")
+	bucketUserKeys      = []byte("user_keys")
+	bucketInvites       = []byte("invites")
+	bucketInvitesByHash = []byte("invites_by_hash")
 )
 
 // itob encodes an id as 8 big-endian bytes.

@@ -27,6 +27,9 @@ type User struct {
 	PasswordHash string `json:"password_hash"`
 	Role         Role   `json:"role"`
 	Active       bool   `json:"is_active"`
+	// Pending marks an account registered while registration needs an
+	// admin's approval: inactive until an admin activates it.
+	Pending bool `json:"pending,omitempty"`
 	// TokenVersion is the generation of the user's credentials. Every
 	// credential docent issues records it (access tokens in their "ver"
 	// claim; API keys are to record it the same way) and is refused once it
@@ -51,8 +54,12 @@ func (u *User) SetPassword(hash string) {
 }
 
 // SetActive activates or deactivates u; deactivating revokes every
-// credential, and reactivating does not bring them back.
+// credential, and reactivating does not bring them back. Activating
+// approves an account that was pending.
 func (u *User) SetActive(active bool) {
+	if active {
+		u.Pending = false
+	}
 	if u.Active != active {
 		u.Active = active
 		u.RevokeCredentials()
@@ -63,32 +70,46 @@ func (u *User) SetActive(active bool) {
 func fold(s string) []byte { return []byte(strings.ToLower(strings.TrimSpace(s))) }
 
 // CreateUser stores a new user, assigning its ID and timestamps. The very
-// first user becomes an admin whatever Role says. A username or email already
-// in use (ignoring case) gives an error wrapping ErrConflict that names the field.
+// first user becomes an active admin whatever Role, Active and Pending
+// say. A username or email already in use (ignoring case) gives an error
+// wrapping ErrConflict that names the field.
 func (db *DB) CreateUser(ctx context.Context, u *User) error {
+	return db.update(ctx, func(tx *bolt.Tx) error { return createUser(tx, u, db.now()) })
+}
+
+// CreateFirstUser stores u as CreateUser does if no account exists yet
+// (it becomes the admin), and fails with ErrForbidden otherwise.
+func (db *DB) CreateFirstUser(ctx context.Context, u *User) error {
 	return db.update(ctx, func(tx *bolt.Tx) error {
-		users := tx.Bucket(bucketUsers)
-		if err := claimUnique(tx, u, nil); err != nil {
-			return err
+		if firstKey(tx.Bucket(bucketUsers)) != nil {
+			return fmt.Errorf("not the first account: %w", ErrForbidden)
 		}
-		if firstKey(users) == nil {
-			u.Role = RoleAdmin
-		}
-		if u.Role == "" {
-			u.Role = RoleUser
-		}
-		id, err := users.NextSequence()
-		if err != nil {
-			return err
-		}
-		u.ID = id
-		u.CreatedAt = db.now()
-		u.UpdatedAt = u.CreatedAt
-		if err := putClaims(tx, u); err != nil {
-			return err
-		}
-		return putJSON(users, itob(id), u)
+		return createUser(tx, u, db.now())
 	})
+}
+
+func createUser(tx *bolt.Tx, u *User, now time.Time) error {
+	users := tx.Bucket(bucketUsers)
+	if err := claimUnique(tx, u, nil); err != nil {
+		return err
+	}
+	if firstKey(users) == nil {
+		u.Role, u.Active, u.Pending = RoleAdmin, true, false
+	}
+	if u.Role == "" {
+		u.Role = RoleUser
+	}
+	id, err := users.NextSequence()
+	if err != nil {
+		return err
+	}
+	u.ID = id
+	u.CreatedAt = now
+	u.UpdatedAt = u.CreatedAt
+	if err := putClaims(tx, u); err != nil {
+		return err
+	}
+	return putJSON(users, itob(id), u)
 }
 
 // firstKey returns the first key of b, or nil when b is empty.

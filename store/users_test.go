@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The store keeps an active admin: demoting, deactivating or deleting the
@@ -57,5 +58,55 @@ func TestLastActiveAdminIsKept(t *testing.T) {
 		if (errs[0] == nil) == (errs[1] == nil) || !errors.Is(errors.Join(errs...), ErrLastAdmin) {
 			t.Fatalf("round %d: both demotions at once: %v", round, errs)
 		}
+	}
+}
+
+// An invite registers one active account before it expires; a used,
+// expired, deleted or unknown code is ErrInvite, and a taken name leaves
+// the invite unused.
+func TestInvitesAreSingleUseAndExpire(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	db.now = func() time.Time { return now }
+	admin := User{Username: "admin", Email: "admin@example.com", PasswordHash: "x", Active: true}
+	if err := db.CreateUser(ctx, &admin); err != nil {
+		t.Fatal(err)
+	}
+	inv := Invite{Hash: sha("code-1"), CreatedBy: admin.ID, ExpiresAt: now.Add(time.Hour)}
+	old := Invite{Hash: sha("code-2"), CreatedBy: admin.ID, ExpiresAt: now.Add(time.Minute)}
+	gone := Invite{Hash: sha("code-3"), CreatedBy: admin.ID, ExpiresAt: now.Add(time.Hour)}
+	for _, i := range []*Invite{&inv, &old, &gone} {
+		if err := db.CreateInvite(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	taken := User{Username: "ADMIN", Email: "other@example.com", PasswordHash: "x"}
+	if err := db.CreateUserWithInvite(ctx, &taken, inv.Hash); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a taken name with an invite: %v", err)
+	}
+	ann := User{Username: "ann", Email: "ann@example.com", PasswordHash: "x", Pending: true}
+	if err := db.CreateUserWithInvite(ctx, &ann, inv.Hash); err != nil {
+		t.Fatalf("the invite, unused after the conflict: %v", err)
+	}
+	if u, _ := db.UserByID(ctx, ann.ID); !u.Active || u.Pending || u.IsAdmin() {
+		t.Errorf("ann registered by invite: %+v, want an active user", u)
+	}
+	if err := db.DeleteInvite(ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	for name, hash := range map[string]string{"used": inv.Hash, "expired": old.Hash, "deleted": gone.Hash, "unknown": sha("nope"), "malformed": "zz"} {
+		u := User{Username: "u-" + name, Email: name + "@example.com", PasswordHash: "x"}
+		if err := db.CreateUserWithInvite(ctx, &u, hash); !errors.Is(err, ErrInvite) {
+			t.Errorf("%s invite: %v, want ErrInvite", name, err)
+		}
+	}
+	list, err := db.Invites(ctx)
+	if err != nil || len(list) != 2 || list[1].UsedBy != ann.ID || list[0].UsedBy != 0 {
+		t.Errorf("invites: %+v %v", list, err)
+	}
+	if n, _ := db.CountUsers(ctx); n != 2 {
+		t.Errorf("%d users, want admin and ann", n)
 	}
 }

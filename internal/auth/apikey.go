@@ -26,14 +26,36 @@ const apiKeyShown = 8
 // lists, and the hash under which it is stored. The key itself is shown
 // to its owner once and kept nowhere.
 func NewAPIKey() (key, prefix, hash string, err error) {
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	key, err = randomCode(APIKeyPrefix, 32, apiKeyDigits)
+	if err != nil {
 		return "", "", "", fmt.Errorf("generate API key: %w", err)
 	}
-	digits := new(big.Int).SetBytes(raw[:]).Text(62)
-	digits = strings.Repeat("0", apiKeyDigits-len(digits)) + digits
-	key = APIKeyPrefix + digits
 	return key, key[:len(APIKeyPrefix)+apiKeyShown], HashAPIKey(key), nil
+}
+
+// InvitePrefix starts every invite code.
+const InvitePrefix = "inv_"
+
+// NewInviteCode returns a fresh single-use invite code (InvitePrefix and
+// 22 base-62 characters of 128 random bits) and the hash under which it
+// is stored; the code itself is shown to the admin once.
+func NewInviteCode() (code, hash string, err error) {
+	code, err = randomCode(InvitePrefix, 16, 22)
+	if err != nil {
+		return "", "", fmt.Errorf("generate invite code: %w", err)
+	}
+	return code, HashAPIKey(code), nil
+}
+
+// randomCode is prefix and n random bytes written as digits base-62
+// characters, zero-padded.
+func randomCode(prefix string, n, digits int) (string, error) {
+	raw := make([]byte, n)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	s := new(big.Int).SetBytes(raw).Text(62)
+	return prefix + strings.Repeat("0", digits-len(s)) + s, nil
 }
 
 // HashAPIKey returns the hex SHA-256 of key, under which it is stored and

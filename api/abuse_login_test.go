@@ -94,7 +94,7 @@ func TestLoginDoesNotEnumerateUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{LoginRate: 100000}, Deps{DB: e.db, Tokens: e.tokens, Hasher: hasher, Library: e.srv.library, Ingest: e.srv.ingest, Chat: e.srv.chat})
+	srv := New(Config{LoginRate: 100000, Registration: RegistrationOpen}, Deps{DB: e.db, Tokens: e.tokens, Hasher: hasher, Library: e.srv.library, Ingest: e.srv.ingest, Chat: e.srv.chat})
 	srv.SetReady()
 	// Each failure is forgotten before the next (the clock jumps, under the
 	// guesses' lock): this test times password checks, not waits.

@@ -22,12 +22,13 @@ type userJSON struct {
 	Email     string    `json:"email"`
 	Role      string    `json:"role"`
 	IsActive  bool      `json:"is_active"`
+	Pending   bool      `json:"pending,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func toUserJSON(u *store.User) userJSON {
-	return userJSON{ID: u.ID, Username: u.Username, Email: u.Email, Role: string(u.Role), IsActive: u.Active,
+	return userJSON{ID: u.ID, Username: u.Username, Email: u.Email, Role: string(u.Role), IsActive: u.Active, Pending: u.Pending,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
@@ -46,37 +47,6 @@ func validation(errs ...error) error {
 		}
 	}
 	return invalidFields(fields)
-}
-
-type registerRequest struct {
-	Username string `json:"username"`
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
-func (s *Server) register(w http.ResponseWriter, r *http.Request) {
-	var req registerRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	req.Username, req.Email = strings.TrimSpace(req.Username), strings.TrimSpace(req.Email)
-	if err := validation(auth.ValidateUsername(req.Username), auth.ValidateEmail(req.Email), auth.ValidatePassword(req.Password)); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	hash, err := s.hasher.Hash(req.Password)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	u := store.User{Username: req.Username, Email: req.Email, PasswordHash: hash, Role: store.RoleUser, Active: true}
-	if err := s.db.CreateUser(r.Context(), &u); err != nil {
-		s.fail(w, r, storeError(err, "user"))
-		return
-	}
-	s.log.InfoContext(r.Context(), "user registered", "user_id", u.ID, "role", u.Role)
-	writeJSON(w, http.StatusCreated, toUserJSON(&u))
 }
 
 type tokenRequest struct {
@@ -127,6 +97,10 @@ func readTokenRequest(r *http.Request) (tokenRequest, error) {
 // deactivated accounts, so none can be told apart.
 var errBadLogin = errorf(http.StatusUnauthorized, "incorrect username or password")
 
+// errPending answers the right password of an account that waits for an
+// admin's approval.
+var errPending = errorf(http.StatusForbidden, "this account waits for an admin's approval; log in once an admin has activated it")
+
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	req, err := readTokenRequest(r)
 	if err != nil {
@@ -148,7 +122,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Check runs a full bcrypt comparison even for unknown users.
-	if err := s.hasher.Check(u.PasswordHash, req.Password); err != nil || !u.Active {
+	err = s.hasher.Check(u.PasswordHash, req.Password)
+	if err == nil && u.Pending {
+		// Only the account's own password learns that it waits.
+		s.guesses.succeeded(key, clientAddr(r))
+		s.fail(w, r, errPending)
+		return
+	}
+	if err != nil || !u.Active {
 		s.guesses.failed(key, clientAddr(r))
 		s.log.InfoContext(r.Context(), "login refused", "client", middleware.GetClientIP(r.Context()))
 		s.fail(w, r, errBadLogin)

@@ -79,11 +79,17 @@ var authzRules = map[string]authzRule{
 	"GET /api/v1/users/{id}": {access: authzAdmin, id: "user", foreign: 403, own: 200},
 	"PATCH /api/v1/users/{id}": {access: authzAdmin, id: "user", foreign: 403, own: 200,
 		body: map[string]any{"is_active": true}, writes: true},
-	"DELETE /api/v1/users/{id}":      {access: authzUser, id: "user", foreign: 404, own: 204, writes: true},
-	"GET /api/v1/admin/backup":       {access: authzAdmin, foreign: 403, own: 200},
-	"GET /api/v1/admin/check":        {access: authzAdmin, foreign: 403, own: 200},
-	"GET /debug/pprof/*":             {access: authzAdmin, foreign: 403, own: 404}, // 404: off unless serve --pprof
-	"POST /api/v1/auth/register":     {access: authzPublic},
+	"DELETE /api/v1/users/{id}":     {access: authzUser, id: "user", foreign: 404, own: 204, writes: true},
+	"GET /api/v1/admin/backup":      {access: authzAdmin, foreign: 403, own: 200},
+	"GET /api/v1/admin/check":       {access: authzAdmin, foreign: 403, own: 200},
+	"GET /debug/pprof/*":            {access: authzAdmin, foreign: 403, own: 404}, // 404: off unless serve --pprof
+	"POST /api/v1/auth/register":    {access: authzPublic},
+	"GET /api/v1/auth/registration": {access: authzPublic},
+	"POST /api/v1/users": {access: authzAdmin, foreign: 403, own: 201, writes: true,
+		body: map[string]string{"username": "added-by-admin", "email": "added@example.com", "password": "a-long-password"}},
+	"POST /api/v1/invites":           {access: authzAdmin, foreign: 403, own: 201, writes: true},
+	"GET /api/v1/invites":            {access: authzAdmin, foreign: 403, own: 200},
+	"DELETE /api/v1/invites/{id}":    {access: authzAdmin, id: "invite", foreign: 403, own: 204, writes: true},
 	"POST /api/v1/auth/token":        {access: authzPublic},
 	"GET /api/v1/conversations":      {access: authzUser, own: 200},
 	"POST /api/v1/conversations":     {access: authzUser, own: 201, body: map[string]string{"title": "new"}},
@@ -160,6 +166,7 @@ type authz struct {
 	annWriteKey    string
 	annSpareKey    uint64 // revoked by ann at the end
 	adminReadKey   string
+	invite         uint64   // the admin's invite, withdrawn at the end
 	strangerBodies []string // everything bob and anonymous callers were sent
 	ownerBodies    []string // everything ann was sent
 	uploads        int
@@ -251,6 +258,9 @@ func newAuthz(t *testing.T) *authz {
 	e.do("POST", "/api/v1/keys", a.ann.Token, map[string]string{"name": "spare", "scope": "write"}).JSON(t, &spare)
 	a.annSpareKey = spare.ID
 	a.adminReadKey = e.newKey(a.admin.Token, "admin's read key", "read")
+	var inv inviteJSON
+	e.do("POST", "/api/v1/invites", a.admin.Token, nil).JSON(t, &inv)
+	a.invite = inv.ID
 
 	a.bobConv = e.conversation(a.bob.Token)
 	a.bobDoc = e.ingest(a.bob.Token, file{"bob-notes.md", []byte("# Bob's notes\n\nBob waters the fern on Tuesdays.\n")})[0].ID
@@ -268,6 +278,8 @@ func (a *authz) annID(kind string) uint64 {
 		return a.ann.ID
 	case "key":
 		return a.annReadKey.ID
+	case "invite":
+		return a.invite
 	}
 	return 0
 }
@@ -604,8 +616,13 @@ func (a *authz) ownersMayUseEveryRoute(keys []string) {
 	for _, key := range deletes {
 		rule := authzRules[key]
 		_, pattern, _ := strings.Cut(key, " ")
-		id := map[string]uint64{"conversation": a.annSpareConv, "document": a.annSpareDoc, "key": a.annSpareKey, "user": a.ann.ID}[rule.id]
-		want(t, key+" by its owner", a.send("DELETE", pattern, rule, a.ann.Token, id, false), rule.own)
+		id := map[string]uint64{"conversation": a.annSpareConv, "document": a.annSpareDoc, "key": a.annSpareKey, "user": a.ann.ID,
+			"invite": a.invite}[rule.id]
+		token := a.ann.Token
+		if rule.access == authzAdmin {
+			token = a.admin.Token
+		}
+		want(t, key+" by its owner", a.send("DELETE", pattern, rule, token, id, false), rule.own)
 	}
 }
 

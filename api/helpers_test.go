@@ -66,8 +66,13 @@ type envDeps struct {
 
 // startEnv starts a server over a fresh store, with a running ingest
 // pipeline, reached through the real router.
+// Registration is open unless cfg says otherwise: most tests register
+// several users and use them at once.
 func startEnv(tb testing.TB, cfg Config, d envDeps) *testEnv {
 	tb.Helper()
+	if cfg.Registration == "" {
+		cfg.Registration = RegistrationOpen
+	}
 	db, err := store.Open(context.Background(), tb.TempDir(), store.Options{NoSync: true})
 	if err != nil {
 		tb.Fatal(err)

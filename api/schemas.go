@@ -23,6 +23,7 @@ func schemas() obj {
 	user := object([]string{"id", "username", "email", "role", "is_active", "created_at", "updated_at"}, obj{
 		"id": integer(), "username": str(), "email": obj{"type": "string", "format": "email"},
 		"role": enum("user", "admin"), "is_active": boolean(), "created_at": timestamp(), "updated_at": timestamp(),
+		"pending": obj{"type": "boolean", "description": "registered while registration needs approval, not activated yet"},
 	})
 	apiKey := obj{
 		"id": integer(), "user_id": integer(), "name": str(), "scope": enum("read", "write"),
@@ -33,6 +34,9 @@ func schemas() obj {
 	for k, v := range apiKey {
 		newKey[k] = v
 	}
+	username := obj{"type": "string", "minLength": 3, "maxLength": 50, "pattern": `^[A-Za-z0-9][A-Za-z0-9._-]*$`}
+	invite := obj{"id": integer(), "code": obj{"type": "string", "description": "the code (inv_…), shown only when it is made"},
+		"created_by": integer(), "created_at": timestamp(), "expires_at": timestamp(), "used_by": integer(), "used_at": timestamp()}
 	password := obj{"type": "string", "minLength": 8, "maxLength": 72, "description": "at least 8 characters and at most 72 bytes"}
 	current := obj{"type": "string", "description": "the caller's current password: required with password when changing one's own"}
 	return obj{
@@ -43,10 +47,22 @@ func schemas() obj {
 			"errors": arrayOf(object(nil, obj{"field": str(), "message": str()})),
 		}),
 		"RegisterRequest": object([]string{"username", "email", "password"}, obj{
-			"username": obj{"type": "string", "minLength": 3, "maxLength": 50, "pattern": `^[A-Za-z0-9][A-Za-z0-9._-]*$`},
-			"email":    obj{"type": "string", "format": "email"},
-			"password": password,
+			"username": username, "email": obj{"type": "string", "format": "email"}, "password": password,
+			"invite": obj{"type": "string", "description": "an invite code (inv_…): required in invite mode, skips the wait in approval mode"},
 		}),
+		"UserCreate": object([]string{"username", "email", "password"}, obj{
+			"username": username, "email": obj{"type": "string", "format": "email"}, "password": password, "role": enum("user", "admin"),
+		}),
+		"PendingUser": object([]string{"username", "email", "pending", "detail"}, obj{
+			"username": str(), "email": str(), "role": enum("user"), "is_active": boolean(), "pending": boolean(), "detail": str(),
+		}),
+		"RegistrationInfo": object([]string{"mode", "first_account"}, obj{
+			"mode": enum("open", "approval", "invite", "closed"), "first_account": boolean(),
+		}),
+		"InviteCreate": object(nil, obj{"expires_in": obj{"type": "integer", "minimum": 60, "maximum": 7776000, "default": 604800,
+			"description": "seconds until the code expires"}}),
+		"NewInvite":  object([]string{"id", "code", "expires_at"}, invite),
+		"InviteList": arrayOf(object([]string{"id", "expires_at"}, invite)),
 		"TokenRequest": object([]string{"username", "password"}, obj{
 			"username": str(), "password": str(), "grant_type": enum("password"), "scope": str(),
 		}),

@@ -31,6 +31,8 @@ type Config struct {
 	LoginRate int
 	// RegisterRate bounds registrations per client IP per minute (default 20).
 	RegisterRate int
+	// Registration says who may register (default RegistrationApproval).
+	Registration Registration
 	// MaxUpload is the largest file accepted per upload (default 50 MiB).
 	MaxUpload int64
 	// BodyMinRate and BodyWindow bound how slowly a request body may
@@ -95,6 +97,9 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if cfg.RegisterRate <= 0 {
 		cfg.RegisterRate = 20
+	}
+	if cfg.Registration == "" {
+		cfg.Registration = RegistrationApproval
 	}
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = 50 << 20

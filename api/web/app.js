@@ -64,12 +64,42 @@ function initAuth() {
   });
   onSubmit($("register-form"), async (f) => {
     const username = f.username.value.trim();
-    await api.post("/api/v1/auth/register", { username, email: f.email.value.trim(), password: f.password.value });
+    const body = { username, email: f.email.value.trim(), password: f.password.value };
+    if (f.invite.value.trim()) body.invite = f.invite.value.trim();
+    const made = await api.post("/api/v1/auth/register", body);
+    if (made.pending) {
+      f.reset();
+      selectTab($("tab-login"));
+      $("login-username").value = username;
+      toast("Your account waits for an admin's approval; log in once it is approved.");
+      return;
+    }
     await api.login(username, f.password.value);
     f.reset();
     signedIn(await api.get("/api/v1/auth/me"));
     toast(`Welcome, ${username}. Upload a few documents to start.`);
   });
+}
+
+// registration explains the server's registration mode on the Register
+// form and asks for an invite code where one is needed or helps.
+async function registration() {
+  let info;
+  try {
+    info = await api.get("/api/v1/auth/registration");
+  } catch {
+    return; // the form still works; the server explains a refusal
+  }
+  const closed = info.mode === "closed" && !info.first_account;
+  const invite = !info.first_account && (info.mode === "invite" || info.mode === "approval");
+  $("register-invite-row").hidden = !invite;
+  $("register-invite").required = info.mode === "invite" && !info.first_account;
+  $("register-invite-hint").textContent = info.mode === "invite" ? "(from an admin)" : "(optional: an admin's code skips the wait for approval)";
+  for (const el of $("register-form").querySelectorAll("input, button")) el.disabled = closed;
+  $("register-note").textContent = info.first_account
+    ? "The first account becomes the admin."
+    : { open: "", approval: "New accounts wait for an admin's approval before they can log in.",
+        invite: "Registering needs an invite code from an admin.", closed: "Registration is closed: ask an admin for an account." }[info.mode] || "";
 }
 
 // onSubmit runs action for a form, showing its failure inside the form.
@@ -104,6 +134,7 @@ function signedIn(u) {
 function signedOut() {
   $("app").hidden = true;
   $("auth").hidden = false;
+  registration();
   selectTab($("tab-login"));
   $("login-username").focus();
 }

@@ -1,10 +1,12 @@
 // users.js — the account dialog, where anyone changes their own password
 // (the current one is required, and every other session ends) and manages
 // their API keys (keys.js), and the
-// Users view for admins: every account, activated or deactivated, and a
-// forgotten password set anew.
+// Users view for admins: every account, those waiting for approval first,
+// activated or deactivated, a forgotten password set anew; accounts added
+// and invites made (accounts.js).
 
 import * as api from "./api.js";
+import * as accounts from "./accounts.js";
 import * as keys from "./keys.js";
 import { $, h, fill, ask, toast, showError, openDialog } from "./ui.js";
 
@@ -23,12 +25,23 @@ export function init() {
   });
   $("password-form").addEventListener("submit", changePassword);
   keys.init();
+  accounts.init(refresh);
 }
 
-/** start remembers who is signed in and offers admins the Users view. */
-export function start(u) {
+/**
+ * start remembers who is signed in and offers admins the Users view,
+ * telling them when accounts wait for their approval.
+ */
+export async function start(u) {
   me = u;
   $("users-link").hidden = u.role !== "admin";
+  if (u.role !== "admin") return;
+  try {
+    const waiting = (await api.get("/api/v1/users?limit=1000")).filter((x) => x.pending).length;
+    if (waiting) toast(`${waiting === 1 ? "An account waits" : `${waiting} accounts wait`} for your approval: see Users.`);
+  } catch {
+    // the Users view says it when opened
+  }
 }
 
 /** stop forgets the user (on log out). */
@@ -37,6 +50,7 @@ export function stop() {
   $("users-link").hidden = true;
   fill($("user-rows"));
   keys.stop();
+  accounts.stop();
 }
 
 /** isAdmin reports whether the signed-in user may see the Users view. */
@@ -76,22 +90,35 @@ export async function refresh() {
     showError(err, "Users could not be listed");
     return;
   }
-  fill($("user-rows"), users.map(row));
+  const pending = users.filter((u) => u.pending);
+  $("users-pending").textContent = pending.length
+    ? `${pending.length === 1 ? "1 account waits" : `${pending.length} accounts wait`} for your approval.`
+    : "";
+  fill($("user-rows"), [...pending, ...users.filter((u) => !u.pending)].map(row));
+  accounts.refresh();
+}
+
+function status(u) {
+  if (u.pending) return h("span", { class: "status queued" }, "waiting for approval");
+  return h("span", { class: "status " + (u.is_active ? "ready" : "failed") }, u.is_active ? "active" : "deactivated");
 }
 
 function row(u) {
   const self = u.id === me.id;
+  const toggle = u.pending
+    ? h("button", { type: "button", class: "primary", onclick: () => setActive(u, true), "aria-label": `Approve ${u.username}` }, "Approve")
+    : h("button", { type: "button", class: u.is_active ? "danger" : "", onclick: () => setActive(u, !u.is_active),
+        "aria-label": `${u.is_active ? "Deactivate" : "Activate"} ${u.username}` }, u.is_active ? "Deactivate" : "Activate");
   return h("tr", {},
     h("td", { "data-label": "Name", class: "name" }, u.username, self ? h("span", { class: "badge" }, "you") : null),
     h("td", { "data-label": "Email" }, u.email),
     h("td", { "data-label": "Role" }, u.role),
-    h("td", { "data-label": "Status" }, h("span", { class: "status " + (u.is_active ? "ready" : "failed") }, u.is_active ? "active" : "deactivated")),
+    h("td", { "data-label": "Status" }, status(u)),
     h("td", { class: "actions" },
       self ? h("span", { class: "hint" }, "use Account to change your own password") : [
         h("button", { type: "button", onclick: () => setPassword(u), "aria-label": `Set ${u.username}'s password` }, "Set password"),
         " ",
-        h("button", { type: "button", class: u.is_active ? "danger" : "", onclick: () => setActive(u, !u.is_active),
-          "aria-label": `${u.is_active ? "Deactivate" : "Activate"} ${u.username}` }, u.is_active ? "Deactivate" : "Activate"),
+        toggle,
       ]));
 }
 
@@ -116,6 +143,7 @@ async function setActive(u, active) {
   if (!active && !(await ask({ title: `Deactivate ${u.username}?`, text: "They are signed out at once and cannot log in until activated again. Their documents stay.", ok: "Deactivate", danger: true }))) return;
   try {
     await api.patch(`/api/v1/users/${u.id}`, { is_active: active });
+    if (u.pending) toast(`${u.username} is approved and can log in.`);
   } catch (err) {
     showError(err);
   }

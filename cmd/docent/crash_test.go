@@ -319,7 +319,7 @@ type proc struct {
 func launch(t *testing.T, data, llmURL string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "--data", data, "--addr", "127.0.0.1:0", "--workers", "2",
-		"--llm", "openai", "--llm-model", "fake", "--register-rate", "100000", "--login-rate", "100000")
+		"--llm", "openai", "--llm-model", "fake", "--register-rate", "100000", "--login-rate", "100000", "--registration", "open")
 	cmd.Env = append(os.Environ(), "DOCENT_LOG_LEVEL=info", "OPENAI_BASE_URL="+llmURL)
 	out, addr := listenWatcher()
 	p := &proc{cmd: cmd, logs: &logTail{}, exited: make(chan struct{})}

@@ -132,7 +132,7 @@ func TestIngestThroughServer(t *testing.T) {
 		"a.md":     []byte("# A\n\nAlpha particles are helium nuclei.\n"),
 		"sub/b.md": []byte("# B\n\nBeta particles are electrons.\n"),
 	})
-	s := startServer(t, t.TempDir())
+	s := startServer(t, t.TempDir(), "--registration", "open")
 	call(t, "POST", s.URL+"/api/v1/auth/register", "", map[string]string{"username": "root", "email": "root@example.com", "password": "a-long-password"}, nil)
 	call(t, "POST", s.URL+"/api/v1/auth/register", "", map[string]string{"username": "ann", "email": "ann@example.com", "password": "a-long-password"}, nil)
 	var admin, ann struct {

@@ -26,6 +26,7 @@ type serveCmd struct {
 	TokenTTL        time.Duration `name:"token-ttl" env:"DOCENT_TOKEN_TTL" default:"30m" help:"Lifetime of access tokens."`
 	LoginRate       int           `name:"login-rate" env:"DOCENT_LOGIN_RATE" default:"60" help:"Login attempts allowed per client IP per minute. Wrong passwords also slow down the address that sends them, per account (5 free, then waits from 1 s doubling to 15 min)."`
 	RegisterRate    int           `name:"register-rate" env:"DOCENT_REGISTER_RATE" default:"20" help:"Registrations allowed per client IP per minute."`
+	Registration    string        `name:"registration" env:"DOCENT_REGISTRATION" default:"approval" enum:"open,approval,invite,closed" help:"Who may register: open (anyone, active at once), approval (new accounts wait for an admin to activate them), invite (only with an admin's invite code), closed (admins add accounts). The first account is always the admin."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"DOCENT_SHUTDOWN_TIMEOUT" default:"15s" help:"How long in-flight requests may run after SIGINT/SIGTERM."`
 	Pprof           bool          `name:"pprof" env:"DOCENT_PPROF" help:"Serve Go profiles at /debug/pprof/ (admins only)."`
 	Watch           []string      `name:"watch" env:"DOCENT_WATCH" sep:"," help:"Keep a folder indexed: DIR into the shared library, DIR=USER into a user's space (repeatable)."`
@@ -91,7 +92,12 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	registration, err := api.ParseRegistration(c.Registration)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Config{
+		Registration:   registration,
 		CORSOrigins:    c.CORSOrigins,
 		TrustedProxies: c.TrustedProxies,
 		LoginRate:      c.LoginRate,

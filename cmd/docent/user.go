@@ -21,7 +21,7 @@ type userCmd struct {
 	Add        userAddCmd        `cmd:"" help:"Create an account."`
 	List       userListCmd       `cmd:"" help:"List accounts."`
 	Deactivate userDeactivateCmd `cmd:"" help:"Deactivate an account: it can no longer log in and its tokens stop working."`
-	Activate   userActivateCmd   `cmd:"" help:"Re-activate a deactivated account."`
+	Activate   userActivateCmd   `cmd:"" help:"Activate an account: approve one waiting for approval, or re-activate a deactivated one."`
 	Passwd     userPasswdCmd     `cmd:"" help:"Set an account's password (a forgotten one, too): its earlier tokens stop working."`
 }
 

@@ -1,6 +1,6 @@
 // web.test.js — docent's web page end to end: the real binary, a real
 // browser, one user's whole journey and a second user who must not see
-// the first one's documents.
+// the first one's documents, who waits for the admin's approval first.
 //
 //   npm --prefix api/web/e2e ci && npm --prefix api/web/e2e test
 //
@@ -216,7 +216,19 @@ describe("docent web page", { timeout: 150_000 }, () => {
     await otherForm.getByLabel("Username").fill(bob.username);
     await otherForm.getByLabel("Email").fill(bob.email);
     await otherForm.getByLabel(/^Password/).fill(bob.password);
+    await other.locator("#register-note").getByText("wait for an admin's approval").waitFor();
     await other.getByRole("button", { name: "Create account" }).click();
+    // Registration waits for approval (the default): alice approves bob in the Users view.
+    await other.locator("#toasts").getByText("waits for an admin's approval").waitFor();
+    await other.locator("#login-password").fill(bob.password);
+    await other.locator("#login-form").getByRole("button", { name: "Log in" }).click();
+    await other.locator("#login-form .form-error").getByText("waits for an admin's approval").waitFor();
+    await page.getByRole("link", { name: "Users" }).click();
+    await page.locator("#users-pending").getByText("1 account waits for your approval").waitFor();
+    await shot("users-pending");
+    await page.getByRole("button", { name: "Approve bob" }).click();
+    await page.locator("#toasts").getByText("bob is approved").waitFor();
+    await other.locator("#login-form").getByRole("button", { name: "Log in" }).click();
     await other.locator("#who").getByText("bob").waitFor();
     await other.locator("#documents-empty").waitFor();
     assert.equal(await other.locator("#document-rows tr").count(), 0);

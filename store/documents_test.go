@@ -200,6 +200,7 @@ func TestCommitReplacesOldVersionAtomically(t *testing.T) {
 func TestDeleteUserDeletesPrivateDocuments(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
+	db.CreateUser(ctx, &User{Username: "root", Email: "root@example.com"}) // the admin
 	u := User{Username: "ann", Email: "ann@example.com"}
 	db.CreateUser(ctx, &u)
 	d := Document{Owner: u.ID, Filename: "x", SHA256: sha("x")}

@@ -140,6 +140,7 @@ func TestConversationsScopedOrderedAndCascaded(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	ann, bob := User{Username: "ann", Email: "a@x.io"}, User{Username: "bob", Email: "b@x.io"}
+	db.CreateUser(ctx, &User{Username: "root", Email: "root@x.io"}) // the admin
 	db.CreateUser(ctx, &ann)
 	db.CreateUser(ctx, &bob)
 

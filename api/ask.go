@@ -54,6 +54,11 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	release, ok := s.admitChat(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	x := &exchange{user: u, docIDs: req.DocumentIDs, req: chat.Request{Question: req.Question, TopK: k}}
 	if !wantsStream(r, req.Stream) {
 		ans, err := s.chat.Answer(r.Context(), s.retriever(x), x.req, nil)

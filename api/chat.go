@@ -193,11 +193,18 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	release, ok := s.admitChat(w, r)
+	if !ok {
+		return
+	}
 	x, err := s.startExchange(r.Context(), currentUser(r.Context()), id, req.Content, req.TopK, req.DocumentIDs)
 	if err != nil {
+		release()
 		s.fail(w, r, err)
 		return
 	}
+	unlock := x.done
+	x.done = func() { unlock(); release() }
 	if wantsStream(r, req.Stream) {
 		s.streamAnswer(w, r, x)
 		return
@@ -314,6 +321,11 @@ func (s *Server) analyzeDocument(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errorf(http.StatusConflict, "the document is %s, not ready", d.Status))
 		return
 	}
+	release, ok := s.admitChat(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	chunks, err := s.db.Chunks(r.Context(), d.ID)
 	if err != nil {
 		s.fail(w, r, err)

@@ -48,6 +48,9 @@ func newTestEnvChat(t testing.TB, cfg Config, chatEngine *chat.Engine) *testEnv 
 	if cfg.RegisterRate == 0 {
 		cfg.RegisterRate = 10000
 	}
+	if cfg.ChatRate == 0 { // the limits' own tests set them
+		cfg.ChatRate, cfg.ChatConcurrency = 100000, 1000
+	}
 	if chatEngine == nil {
 		chatEngine, _ = chat.New(chat.Config{})
 	}

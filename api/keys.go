@@ -128,6 +128,7 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, storeError(err, "key"))
 		return
 	}
+	s.dropKeySockets(id)
 	s.log.InfoContext(r.Context(), "API key revoked", "user_id", currentUser(r.Context()).ID, "key_id", id)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -33,6 +33,13 @@ type Config struct {
 	RegisterRate int
 	// Registration says who may register (default RegistrationApproval).
 	Registration Registration
+	// ChatConcurrency bounds the answers one account has written at once,
+	// over HTTP and WebSockets together (default 4); it is also the bound
+	// of chat frames in flight on one WebSocket.
+	ChatConcurrency int
+	// ChatRate bounds one account's questions per minute (default 60,
+	// with bursts of a third of it).
+	ChatRate int
 	// MaxUpload is the largest file accepted per upload (default 50 MiB).
 	MaxUpload int64
 	// BodyMinRate and BodyWindow bound how slowly a request body may
@@ -88,6 +95,10 @@ type Server struct {
 	loginByIP, registerByIP *httprate.RateLimiter
 	// guesses slows password guessing per account and client address.
 	guesses *guesses
+	// chatLimits bounds each account's questions; sockets are the open
+	// WebSockets, closed when their credentials stop holding.
+	chatLimits *chatLimits
+	sockets    sockets
 }
 
 // New returns a Server; it reports not ready until SetReady is called.
@@ -100,6 +111,12 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if cfg.Registration == "" {
 		cfg.Registration = RegistrationApproval
+	}
+	if cfg.ChatConcurrency <= 0 {
+		cfg.ChatConcurrency = defaultChatConcurrency
+	}
+	if cfg.ChatRate <= 0 {
+		cfg.ChatRate = defaultChatRate
 	}
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = 50 << 20
@@ -119,7 +136,7 @@ func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, db: d.DB, tokens: d.Tokens, hasher: d.Hasher, log: d.Log,
 		ingest: d.Ingest, fetcher: d.Fetcher, watches: d.Watches, library: d.Library, chat: d.Chat,
-		metrics: newMetrics(), guesses: newGuesses(),
+		metrics: newMetrics(), guesses: newGuesses(), chatLimits: newChatLimits(cfg.ChatConcurrency, cfg.ChatRate),
 	}
 	limited := httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusTooManyRequests, "too many attempts; retry after the time in Retry-After", nil)

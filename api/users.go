@@ -145,6 +145,7 @@ func (s *Server) applyUserUpdate(w http.ResponseWriter, r *http.Request, id uint
 	if hash != "" {
 		s.log.InfoContext(r.Context(), "password changed; earlier credentials revoked", "user_id", id, "by", currentUser(r.Context()).ID)
 	}
+	s.recheckSockets(id)
 	writeJSON(w, http.StatusOK, toUserJSON(&u))
 }
 
@@ -201,6 +202,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, storeError(err, "user"))
 		return
 	}
+	s.recheckSockets(id)
 	s.log.InfoContext(r.Context(), "user deleted", "user_id", id, "by", me.ID)
 	w.WriteHeader(http.StatusNoContent)
 }

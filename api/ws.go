@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -54,6 +55,20 @@ func (s *Server) websocketChat(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	ctx, revoke := context.WithCancelCause(withCaller(r.Context(), u, key))
+	defer revoke(nil)
+	sk := &socket{ctx: ctx, user: u.ID, revoke: revoke}
+	if key != nil {
+		sk.key = key.ID
+	}
+	s.sockets.add(sk)
+	defer s.sockets.remove(sk)
+	// A revocation between the check above and the registration would
+	// have missed this socket: check once more, now that it is known.
+	if _, err := s.recheck(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	opts := &websocket.AcceptOptions{OriginPatterns: originHosts(s.cfg.CORSOrigins)}
 	if proto != "" {
 		opts.Subprotocols = []string{proto}
@@ -64,14 +79,21 @@ func (s *Server) websocketChat(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(maxJSONBody)
-	ctx, cancel := context.WithCancel(withCaller(r.Context(), u, key))
-	defer cancel()
 	ws := &wsConn{c: c}
 	var streams sync.WaitGroup
 	defer streams.Wait()
-	go s.keepAlive(ctx, c, cancel)
+	go s.keepAlive(ctx, c)
+	go func() { // revoked credentials close the socket with 1008
+		<-ctx.Done()
+		if errors.Is(context.Cause(ctx), errRevoked) {
+			c.Close(websocket.StatusPolicyViolation, "credentials revoked: log in again")
+		}
+	}()
+	inFlight := make(chan struct{}, s.cfg.ChatConcurrency) // chat frames being answered on this connection
 	for {
-		_, data, err := c.Read(ctx)
+		// Reads are not bound to ctx: cancelling a read drops the
+		// connection without a close frame.
+		_, data, err := c.Read(r.Context())
 		if err != nil {
 			return
 		}
@@ -84,9 +106,17 @@ func (s *Server) websocketChat(w http.ResponseWriter, r *http.Request) {
 		case "ping":
 			ws.send(ctx, map[string]string{"type": "pong"})
 		case "chat":
+			release, err := s.admitFrame(u.ID, inFlight)
+			if err != nil {
+				conv, _ := parseID(f.ConversationID)
+				ws.send(ctx, map[string]any{"type": "error", "conversation_id": conv, "detail": err.detail,
+					"retry_after": retryAfter(err.retryAfter)})
+				continue
+			}
 			streams.Add(1)
 			go func() {
 				defer streams.Done()
+				defer release()
 				s.wsChat(ctx, ws, f)
 			}()
 		default:
@@ -95,9 +125,26 @@ func (s *Server) websocketChat(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// admitFrame admits a chat frame within the connection's in-flight bound
+// and the user's chat limits, or says why not; release frees both.
+func (s *Server) admitFrame(user uint64, inFlight chan struct{}) (release func(), err *limitError) {
+	select {
+	case inFlight <- struct{}{}:
+	default:
+		return nil, &limitError{httpError{status: http.StatusTooManyRequests, detail: fmt.Sprintf(
+			"too many questions in flight on this connection (at most %d): wait for an answer first", cap(inFlight))}, time.Second}
+	}
+	done, err := s.chatLimits.admit(user)
+	if err != nil {
+		<-inFlight
+		return nil, err
+	}
+	return func() { done(); <-inFlight }, nil
+}
+
 // keepAlive pings the client every 30 s and drops the connection when it
 // stops answering.
-func (s *Server) keepAlive(ctx context.Context, c *websocket.Conn, cancel func()) {
+func (s *Server) keepAlive(ctx context.Context, c *websocket.Conn) {
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
 	for {
@@ -109,7 +156,7 @@ func (s *Server) keepAlive(ctx context.Context, c *websocket.Conn, cancel func()
 			err := c.Ping(pctx)
 			done()
 			if err != nil {
-				cancel()
+				c.CloseNow()
 				return
 			}
 		}

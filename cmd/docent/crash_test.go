@@ -319,7 +319,8 @@ type proc struct {
 func launch(t *testing.T, data, llmURL string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "--data", data, "--addr", "127.0.0.1:0", "--workers", "2",
-		"--llm", "openai", "--llm-model", "fake", "--register-rate", "100000", "--login-rate", "100000", "--registration", "open")
+		"--llm", "openai", "--llm-model", "fake", "--register-rate", "100000", "--login-rate", "100000", "--registration", "open",
+		"--chat-rate", "1000000", "--chat-concurrency", "1000")
 	cmd.Env = append(os.Environ(), "DOCENT_LOG_LEVEL=info", "OPENAI_BASE_URL="+llmURL)
 	out, addr := listenWatcher()
 	p := &proc{cmd: cmd, logs: &logTail{}, exited: make(chan struct{})}

@@ -47,7 +47,7 @@ func (lt *loadtest) inProcess(ctx context.Context, g *Globals, d time.Duration, 
 	exited := make(chan int, 1)
 	go func() {
 		code := run(srvCtx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn",
-			"--llm", "openai", "--llm-model", "loadtest-fake", "--register-rate", rate, "--login-rate", rate, "--registration", "open",
+			"--llm", "openai", "--llm-model", "loadtest-fake", "--register-rate", rate, "--login-rate", rate, "--registration", "open", "--chat-rate", "1000000", "--chat-concurrency", "1000",
 			"--shutdown-timeout", "30s"}, strings.NewReader(""), out, logs)
 		out.Close()
 		exited <- code

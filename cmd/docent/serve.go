@@ -27,6 +27,8 @@ type serveCmd struct {
 	LoginRate       int           `name:"login-rate" env:"DOCENT_LOGIN_RATE" default:"60" help:"Login attempts allowed per client IP per minute. Wrong passwords also slow down the address that sends them, per account (5 free, then waits from 1 s doubling to 15 min)."`
 	RegisterRate    int           `name:"register-rate" env:"DOCENT_REGISTER_RATE" default:"20" help:"Registrations allowed per client IP per minute."`
 	Registration    string        `name:"registration" env:"DOCENT_REGISTRATION" default:"approval" enum:"open,approval,invite,closed" help:"Who may register: open (anyone, active at once), approval (new accounts wait for an admin to activate them), invite (only with an admin's invite code), closed (admins add accounts). The first account is always the admin."`
+	ChatConcurrency int           `name:"chat-concurrency" env:"DOCENT_CHAT_CONCURRENCY" default:"4" help:"Answers one account may have written at once (HTTP and WebSockets together; also the chat frames in flight on one WebSocket); more get 429 or an error frame."`
+	ChatRate        int           `name:"chat-rate" env:"DOCENT_CHAT_RATE" default:"60" help:"Questions one account may ask per minute (bursts of a third of it); more get 429 or an error frame."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"DOCENT_SHUTDOWN_TIMEOUT" default:"15s" help:"How long in-flight requests may run after SIGINT/SIGTERM."`
 	Pprof           bool          `name:"pprof" env:"DOCENT_PPROF" help:"Serve Go profiles at /debug/pprof/ (admins only)."`
 	Watch           []string      `name:"watch" env:"DOCENT_WATCH" sep:"," help:"Keep a folder indexed: DIR into the shared library, DIR=USER into a user's space (repeatable)."`
@@ -97,14 +99,16 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	srv := api.New(api.Config{
-		Registration:   registration,
-		CORSOrigins:    c.CORSOrigins,
-		TrustedProxies: c.TrustedProxies,
-		LoginRate:      c.LoginRate,
-		RegisterRate:   c.RegisterRate,
-		MaxUpload:      maxUpload,
-		MetricsToken:   c.MetricsToken,
-		Version:        versionString(),
+		Registration:    registration,
+		ChatConcurrency: c.ChatConcurrency,
+		ChatRate:        c.ChatRate,
+		CORSOrigins:     c.CORSOrigins,
+		TrustedProxies:  c.TrustedProxies,
+		LoginRate:       c.LoginRate,
+		RegisterRate:    c.RegisterRate,
+		MaxUpload:       maxUpload,
+		MetricsToken:    c.MetricsToken,
+		Version:         versionString(),
 	}, api.Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: log, Ingest: pipe, Library: lib, Chat: engine,
 		Fetcher: &ingest.Fetcher{MaxBytes: maxUpload, AllowPrivate: c.AllowPrivate}, Watches: watches.status})
 	srv.Register(latencies.Collectors()...)

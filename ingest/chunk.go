@@ -46,6 +46,24 @@ type Chunk struct {
 	Headings []string
 }
 
+// normalized is the chunk size and overlap Split uses: the defaults for
+// zero fields, an overlap of at most half a chunk.
+func (opt ChunkOptions) normalized() (size, overlap int) {
+	size, overlap = opt.Size, opt.Overlap
+	if size <= 0 {
+		size = DefaultChunkSize
+	}
+	switch {
+	case overlap == 0 && opt.Size <= 0:
+		overlap = DefaultChunkOverlap
+	case overlap == 0:
+		overlap = size * DefaultChunkOverlap / DefaultChunkSize
+	case overlap < 0:
+		overlap = 0
+	}
+	return size, min(overlap, size/2)
+}
+
 // Split cuts a document into chunks of at most opt.Size characters.
 //
 // Each section of a structured document is split on its own, so a chunk
@@ -64,31 +82,70 @@ func Split(x *Extracted, opt ChunkOptions) []Chunk {
 	if x == nil {
 		return nil
 	}
-	size, overlap := opt.Size, opt.Overlap
-	if size <= 0 {
-		size = DefaultChunkSize
-	}
-	switch {
-	case overlap == 0 && opt.Size <= 0:
-		overlap = DefaultChunkOverlap
-	case overlap == 0:
-		overlap = size * DefaultChunkOverlap / DefaultChunkSize
-	case overlap < 0:
-		overlap = 0
-	}
-	overlap = min(overlap, size/2)
+	size, overlap := opt.normalized()
 	var chunks []Chunk
 	for _, seg := range segments(x) {
 		sp := splitter{text: x.Text, size: size}
 		sp.split(seg.Start, seg.End, levelPage, levelPage)
+		headings := boundHeadings(seg.Headings)
 		for _, r := range sp.pack(overlap) {
-			c := Chunk{Index: len(chunks), Start: r[0], End: r[1], Headings: seg.Headings}
-			c.Text = withPath(x.Text[r[0]:r[1]], seg.Headings)
+			c := Chunk{Index: len(chunks), Start: r[0], End: r[1], Headings: headings}
+			c.Text = withPath(x.Text[r[0]:r[1]], headings)
 			c.Page = pageAt(x.Pages, r[0])
 			chunks = append(chunks, c)
 		}
 	}
 	return chunks
+}
+
+// Heading path bounds: every chunk of a section repeats its path, so a
+// long heading (a spreadsheet's header row, a heading line of a megabyte)
+// is cut, at a word boundary with "…", and only the innermost levels that
+// fit are kept.
+const (
+	maxHeading     = 200
+	maxHeadingPath = 300
+)
+
+// boundHeadings is headings within maxHeading bytes each and
+// maxHeadingPath in all (the innermost levels first); it returns headings
+// itself when they fit.
+func boundHeadings(headings []string) []string {
+	total := 0
+	for _, h := range headings {
+		total += len(h)
+	}
+	if total <= maxHeadingPath && !slices.ContainsFunc(headings, func(h string) bool { return len(h) > maxHeading }) {
+		return headings
+	}
+	var out []string
+	total = 0
+	for i := len(headings) - 1; i >= 0; i-- {
+		h := clip(headings[i], maxHeading)
+		if total+len(h) > maxHeadingPath && len(out) > 0 {
+			break
+		}
+		out = append(out, h)
+		total += len(h)
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// clip cuts s to at most n bytes, at a space when there is one in its
+// second half, ending with "…".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if sp := strings.LastIndexByte(s[:cut], ' '); sp > cut/2 {
+		cut = sp
+	}
+	return strings.TrimRight(s[:cut], " ") + "…"
 }
 
 // withPath puts the heading path line in front of body. When body starts

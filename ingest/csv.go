@@ -4,14 +4,19 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 )
 
+// maxCSVHeader is the longest column name repeated on every row; a longer
+// one is cut at a word boundary with "…" (it is written once per cell).
+const maxCSVHeader = 64
+
 // parseCSV renders a table as one line per row, "header: value; header:
-// value", so that each row is searchable on its own. The delimiter (comma,
+// value", so that each row is searchable on its own. Column names are cut
+// to maxCSVHeader bytes, and the rows count against the text budget as
+// they are written. The delimiter (comma,
 // semicolon or tab) is guessed from the first line; ragged rows are fine
 // (cells beyond the header are named "column N"), empty cells are left
 // out, and malformed quoting is read leniently.
@@ -39,11 +44,14 @@ func parseCSV(ctx context.Context, s string, lim Limits) (*Extracted, error) {
 		}
 		if header == nil {
 			header = trimAll(rec)
+			for i, h := range header {
+				header[i] = clip(h, maxCSVHeader)
+			}
 			continue
 		}
 		writeRow(&b, header, rec)
-		if int64(b.Len()) > lim.MaxExtracted {
-			return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
+		if err := lim.checkText(int64(b.Len())); err != nil {
+			return nil, err
 		}
 	}
 	if b.Len() == 0 { // only a header: keep it as text

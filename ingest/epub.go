@@ -72,8 +72,8 @@ func extractEPUB(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*E
 		}
 		off := b.Len()
 		b.WriteString(ch.Text)
-		if int64(b.Len()) > lim.MaxExtracted {
-			return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
+		if err := lim.checkText(int64(b.Len())); err != nil {
+			return nil, err
 		}
 		label := pkg.labels[href]
 		if label == "" {

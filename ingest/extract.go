@@ -38,6 +38,12 @@ const (
 	DefaultMaxBytes     = 64 << 20
 	DefaultMaxExtracted = 64 << 20
 	DefaultTimeout      = 2 * time.Minute
+	// DefaultTextPerByte and DefaultMinText make the text budget: a file
+	// of n bytes may become at most max(3n, 1 MiB) bytes of text (a byte
+	// of passage text costs about 7 bytes of store: text, analysed terms,
+	// vector, pages).
+	DefaultTextPerByte = 3
+	DefaultMinText     = 1 << 20
 )
 
 // Limits bound the work Extract does on one file. A zero field takes its
@@ -56,6 +62,53 @@ type Limits struct {
 	// OCR reads scanned pages and images: Tesseract's languages, the
 	// programs to run and the bounds of each page.
 	OCR OCR
+	// TextPerByte and MinText bound the cost of a file by its size: its
+	// text, and the passages made of it, may hold at most
+	// max(TextPerByte·size, MinText) bytes (defaults 3 and 1 MiB). Every
+	// loader reports its text against this budget as it goes (checkText),
+	// so a small file that would expand (a CSV whose header is repeated on
+	// every row, a zip of repeated text) stops early with a clear reason.
+	TextPerByte int64
+	MinText     int64
+
+	// textBudget is the budget of the file being extracted (set by Extract).
+	textBudget int64
+}
+
+// TextBudget is how many bytes of text (and of passages) a file of size
+// bytes may become: max(TextPerByte·size, MinText), never more than
+// MaxExtracted.
+func (l Limits) TextBudget(size int64) int64 {
+	l = l.withDefaults()
+	return min(l.MaxExtracted, max(l.TextPerByte*max(size, 0), l.MinText))
+}
+
+// checkText is what a loader calls as its text grows to n bytes: an error
+// wrapping ErrTooLarge, with a reason that says why, once n is over the
+// file's text budget (or MaxExtracted).
+func (l Limits) checkText(n int64) error {
+	budget := l.textBudget
+	if budget <= 0 {
+		budget = l.withDefaults().MaxExtracted
+	}
+	if n <= budget {
+		return nil
+	}
+	return &userError{err: ErrTooLarge, msg: fmt.Sprintf(
+		"the file's text would be larger than %s, the most a file of its size may hold (%d times its size, at least %s): "+
+			"split it into smaller files or remove repeated content",
+		byteSize(budget), l.withDefaults().TextPerByte, byteSize(l.withDefaults().MinText))}
+}
+
+// byteSize renders a byte count for people.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func (l Limits) withDefaults() Limits {
@@ -67,6 +120,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.Timeout <= 0 {
 		l.Timeout = DefaultTimeout
+	}
+	if l.TextPerByte <= 0 {
+		l.TextPerByte = DefaultTextPerByte
+	}
+	if l.MinText <= 0 {
+		l.MinText = DefaultMinText
 	}
 	return l
 }
@@ -125,6 +184,7 @@ func Extract(ctx context.Context, f Format, r io.ReaderAt, size int64, lim Limit
 	if size < 0 {
 		return nil, ErrCorrupt
 	}
+	lim.textBudget = lim.TextBudget(size)
 	// OCR has its own time bounds (per page), so PDFs and images apply
 	// lim.Timeout to the rest themselves.
 	tctx, cancel := context.WithTimeout(ctx, lim.Timeout)
@@ -145,8 +205,8 @@ func Extract(ctx context.Context, f Format, r io.ReaderAt, size int64, lim Limit
 		return nil, err
 	}
 	x.Format = f
-	if int64(len(x.Text)) > lim.MaxExtracted {
-		return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
+	if err := lim.checkText(int64(len(x.Text))); err != nil {
+		return nil, err
 	}
 	return x, nil
 }

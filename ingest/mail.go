@@ -67,8 +67,9 @@ func extractMail(ctx context.Context, f Format, r io.ReaderAt, size int64, lim L
 		}
 		sb.heading(1, subject)
 		sb.write(text)
-		if written += int64(len(text)); written > lim.MaxExtracted {
-			return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
+		written += int64(len(text))
+		if err := lim.checkText(written); err != nil {
+			return nil, err
 		}
 		if x.Title == "" && f == EML {
 			x.Title = subject

@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -154,8 +153,8 @@ func (w *odfWriter) end(local string) {
 				w.odtRow = append(w.odtRow, v)
 			}
 			w.col++
-			if w.written += int64(len(v)); w.written > w.lim.MaxExtracted {
-				w.err = fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, w.lim.MaxExtracted)
+			w.written += int64(len(v))
+			if w.err = w.lim.checkText(w.written); w.err != nil {
 				return
 			}
 		}

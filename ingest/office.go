@@ -125,10 +125,7 @@ func (p *pagesBuilder) add(text string) error {
 	start := p.b.Len()
 	p.b.WriteString(Normalize(text))
 	p.pages = append(p.pages, Span{N: len(p.pages) + 1, Start: start, End: p.b.Len()})
-	if int64(p.b.Len()) > p.lim.MaxExtracted {
-		return fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, p.lim.MaxExtracted)
-	}
-	return nil
+	return p.lim.checkText(int64(p.b.Len()))
 }
 
 func (p *pagesBuilder) extracted(title string) *Extracted {
@@ -197,8 +194,9 @@ func (t *tableWriter) endRow(times int) error {
 	}
 	for range min(max(times, 1), maxRepeat) {
 		t.sb.write(line + "\n")
-		if t.written += int64(len(line) + 1); t.written > t.lim.MaxExtracted {
-			return fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, t.lim.MaxExtracted)
+		t.written += int64(len(line) + 1)
+		if err := t.lim.checkText(t.written); err != nil {
+			return err
 		}
 	}
 	return nil

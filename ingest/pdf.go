@@ -91,8 +91,8 @@ func (p *pdfText) assemble(lim Limits) (*Extracted, error) {
 			sp.OCR, sp.Confidence = true, conf
 		}
 		x.Pages = append(x.Pages, sp)
-		if int64(b.Len()) > lim.MaxExtracted {
-			return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
+		if err := lim.checkText(int64(b.Len())); err != nil {
+			return nil, err
 		}
 	}
 	x.Text = b.String()
@@ -164,8 +164,9 @@ func readPDF(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (out *p
 			}
 			out.scans = append(out.scans, scan)
 		}
-		if total += len(text); int64(total) > lim.MaxExtracted {
-			return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
+		total += len(text)
+		if err := lim.checkText(int64(total)); err != nil {
+			return nil, err
 		}
 	}
 	if failed == len(pages) {

@@ -331,6 +331,9 @@ func (p *Pipeline) process(ctx context.Context, d *store.Document, r io.ReaderAt
 	if len(parts) == 0 {
 		return ErrEmpty
 	}
+	if err := p.checkPassages(parts, size); err != nil {
+		return err
+	}
 	chunks := make([]store.Chunk, len(parts))
 	for i, c := range parts {
 		chunks[i] = store.Chunk{Text: c.Text, Start: c.Start, End: c.End, Page: c.Page, Headings: c.Headings}
@@ -350,6 +353,23 @@ func (p *Pipeline) process(ctx context.Context, d *store.Document, r io.ReaderAt
 		p.indexAttachments(ctx, d, x.Attachments)
 	}
 	return err
+}
+
+// checkPassages holds a document's passages to its file's text budget:
+// their text with the heading paths stored beside it, the overlap between
+// neighbours not counted. Every loader's output passes here.
+func (p *Pipeline) checkPassages(parts []Chunk, size int64) error {
+	var n int64
+	for _, c := range parts {
+		n += int64(len(c.Text))
+		for _, h := range c.Headings {
+			n += int64(len(h))
+		}
+	}
+	chunk, overlap := p.opt.Chunking.normalized()
+	lim := p.opt.Limits
+	lim.textBudget = lim.TextBudget(size)
+	return lim.checkText(n * int64(chunk-overlap) / int64(chunk))
 }
 
 func (p *Pipeline) observe(stage string, start time.Time) {

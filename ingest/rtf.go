@@ -70,8 +70,8 @@ func parseRTF(ctx context.Context, b []byte, lim Limits) (*Extracted, error) {
 		if i&0xFFFF == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if int64(out.Len()) > lim.MaxExtracted {
-			return nil, fmt.Errorf("%w: extracted text over %d bytes", ErrTooLarge, lim.MaxExtracted)
+		if err := lim.checkText(int64(out.Len())); err != nil {
+			return nil, err
 		}
 		c := b[i]
 		if skipBytes > 0 && c != '{' && c != '}' {

@@ -57,7 +57,7 @@ type Config struct {
 
 // Deps are the services the handlers call.
 type Deps struct {
-	DB     *store.DB
+	DB     store.Store
 	Tokens *auth.Tokens
 	Hasher *auth.Hasher
 	Log    *slog.Logger
@@ -75,7 +75,7 @@ type Deps struct {
 // Server serves docent's HTTP API.
 type Server struct {
 	cfg     Config
-	db      *store.DB
+	db      store.Store
 	tokens  *auth.Tokens
 	hasher  *auth.Hasher
 	log     *slog.Logger

@@ -20,13 +20,19 @@ type Searcher interface {
 	Search(ctx context.Context, v store.Viewer, r retrieval.SearchRequest) ([]retrieval.Result, error)
 }
 
+// DocumentCounter tells whether a user can see any document at all
+// (store.Store does).
+type DocumentCounter interface {
+	HasDocuments(ctx context.Context, userID uint64) (bool, error)
+}
+
 // LibraryRetriever searches a library on behalf of one viewer: the
 // retriever of the chat API, docent ask and docent eval alike.
 type LibraryRetriever struct {
 	Library Searcher
 	// DB, when set, is asked whether the viewer can read any document when
 	// a search finds nothing at all; then Retrieve returns ErrNoDocuments.
-	DB          *store.DB
+	DB          DocumentCounter
 	Viewer      store.Viewer
 	DocumentIDs []uint64 // restrict the search to these documents; nil: all the viewer may read
 }

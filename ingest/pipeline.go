@@ -25,6 +25,18 @@ type Indexer interface {
 	Delete(ctx context.Context, v store.Viewer, id uint64) (store.Document, error)
 }
 
+// Store is what a Pipeline needs of docent's store (store.Store has all
+// of it): document records and their status.
+type Store interface {
+	CreateDocument(ctx context.Context, d *store.Document) (existing store.Document, dup bool, err error)
+	DocumentByID(ctx context.Context, id uint64) (store.Document, error)
+	DocumentByPath(ctx context.Context, owner uint64, path string) (store.Document, error)
+	OwnedDocuments(ctx context.Context, owner uint64) ([]store.Document, error)
+	DocumentsWithStatus(ctx context.Context, statuses ...store.Status) ([]store.Document, error)
+	SetStatus(ctx context.Context, id uint64, status store.Status, msg string) error
+	DeleteDocumentByID(ctx context.Context, id uint64) error
+}
+
 // Upload is a file handed to the pipeline.
 type Upload struct {
 	Owner      uint64 // store.Shared for the shared library
@@ -62,7 +74,7 @@ type Options struct {
 // until they are indexed, so documents left queued or processing by a crash
 // are processed again at the next start.
 type Pipeline struct {
-	db    *store.DB
+	db    Store
 	ix    Indexer
 	spool string
 	opt   Options
@@ -79,7 +91,7 @@ type Pipeline struct {
 
 // NewPipeline returns a pipeline that keeps uploads in spool (created if
 // needed) and indexes them with ix. Call Start to run its workers.
-func NewPipeline(db *store.DB, ix Indexer, spool string, opt Options) (*Pipeline, error) {
+func NewPipeline(db Store, ix Indexer, spool string, opt Options) (*Pipeline, error) {
 	if opt.Workers <= 0 {
 		opt.Workers = 2
 	}

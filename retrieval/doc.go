@@ -1,9 +1,14 @@
 // Package retrieval finds the passages that answer a question. It owns the
 // embedders (built-in, Ollama, OpenAI-compatible), the in-memory vector index
 // (chromem-go), the BM25 keyword index, their fusion, filters, and the
-// evaluation metrics. It imports no other docent package: the store feeds
-// it chunks (with persisted Terms and vectors at start-up) and keeps the
-// truth; the Index is rebuilt from it.
+// evaluation metrics. The Index itself knows nothing of the store. The
+// Library, which keeps an Index in step with docent's store, imports
+// package store for its record types (Document, Chunk, Viewer) and reads
+// and writes through the small Store interface declared beside it, which
+// every backend (bbolt, PostgreSQL) satisfies: the store feeds it chunks
+// (with persisted Terms and vectors at start-up) and keeps the truth; the
+// Index is rebuilt from it. store is the only docent package retrieval
+// imports.
 //
 // # Data model
 //

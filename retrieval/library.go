@@ -18,12 +18,36 @@ import (
 // than the one configured; `docent reindex` re-embeds them.
 var ErrEmbedderChanged = errors.New("the index was built with another embedder")
 
+// Store is what a Library needs of docent's store (store.Store has all
+// of it): reading chunks and vectors to build the index, committing and
+// deleting documents, and the documents a search result names.
+type Store interface {
+	IndexInfo(ctx context.Context) (store.IndexInfo, error)
+	SetIndexInfo(ctx context.Context, info store.IndexInfo) error
+	IndexChunks(ctx context.Context, size int, fn func([]store.IndexedChunk) error) error
+	ForEachChunk(ctx context.Context, fn func(*store.IndexedChunk) error) error
+	CachedVectors(ctx context.Context, hashes [][16]byte) (map[[16]byte][]float32, error)
+	Commit(ctx context.Context, d *store.Document, chunks []store.Chunk, vectors map[[16]byte][]float32) error
+	DeleteDocument(ctx context.Context, v store.Viewer, id uint64) (store.Document, error)
+	OwnedDocuments(ctx context.Context, owner uint64) ([]store.Document, error)
+	DeleteUser(ctx context.Context, id uint64) ([]uint64, error)
+	Chunks(ctx context.Context, id uint64) ([]store.Chunk, error)
+	ChunksByID(ctx context.Context, ids []uint64) ([]store.Chunk, error)
+	Document(ctx context.Context, v store.Viewer, id uint64) (store.Document, error)
+}
+
+// memoryReleaser is a store that can let go of the pages a rebuild read
+// (bbolt's memory map).
+type memoryReleaser interface {
+	ReleaseMemory(ctx context.Context) error
+}
+
 // Library keeps the store and the in-memory Index in step. It is the only
 // writer of chunks and vectors: a document's chunks, terms and vectors are
 // committed to the store in one transaction and then added to the Index,
 // and a deletion leaves both at once. It is safe for concurrent use.
 type Library struct {
-	db        *store.DB
+	db        Store
 	ix        *Index
 	opt       Options
 	batch     int
@@ -50,7 +74,7 @@ type LibraryOptions struct {
 
 // NewLibrary returns a Library over db that embeds with e. Call Load before
 // searching.
-func NewLibrary(db *store.DB, e Embedder, opt LibraryOptions) *Library {
+func NewLibrary(db Store, e Embedder, opt LibraryOptions) *Library {
 	if opt.EmbedBatch <= 0 {
 		opt.EmbedBatch = 64
 	}
@@ -90,12 +114,15 @@ func (l *Library) Load(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	return n, l.db.ReleaseMemory(ctx)
+	if m, ok := l.db.(memoryReleaser); ok {
+		return n, m.ReleaseMemory(ctx)
+	}
+	return n, nil
 }
 
 // loadInto adds every stored chunk of a ready document to ix: the store
 // reads and decodes the next batch while the index adds the previous one.
-func loadInto(ctx context.Context, db *store.DB, ix *Index) (int, error) {
+func loadInto(ctx context.Context, db Store, ix *Index) (int, error) {
 	const batch = 4096
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -151,7 +178,7 @@ func loadInto(ctx context.Context, db *store.DB, ix *Index) (int, error) {
 // come from an older analyser (a store written before an analyser
 // upgrade), so that documents and questions are analysed alike. It is the
 // slow path of a start-up rebuild, taken only when such chunks exist.
-func reanalyse(ctx context.Context, db *store.DB, ix *Index) error {
+func reanalyse(ctx context.Context, db Store, ix *Index) error {
 	const batch = 1024
 	var buf []Chunk
 	err := db.ForEachChunk(ctx, func(c *store.IndexedChunk) error {

@@ -33,17 +33,6 @@ func populated(t *testing.T) (*DB, []Document) {
 	return db, docs
 }
 
-func TestCheckCleanStore(t *testing.T) {
-	db, _ := populated(t)
-	r, err := db.Check(context.Background())
-	if err != nil || !r.OK() {
-		t.Fatalf("clean store: %+v %v", r.Problems, err)
-	}
-	if r.Users != 1 || r.Conversations != 1 || r.Messages != 1 || r.Documents != 2 || r.Chunks != 5 || r.Vectors != 5 {
-		t.Errorf("counts: %+v", r)
-	}
-}
-
 func TestCheckFindsAndRepairFixesDamage(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
@@ -124,14 +113,4 @@ func hasKind(r *CheckReport, kind string) bool {
 		}
 	}
 	return false
-}
-
-func TestCheckListsInterruptedDocuments(t *testing.T) {
-	db := openTest(t)
-	d := Document{Owner: 1, Filename: "x", SHA256: sha("x")}
-	db.CreateDocument(context.Background(), &d)
-	r, _ := db.Check(context.Background())
-	if !r.OK() || len(r.Interrupted) != 1 || r.Interrupted[0] != d.ID {
-		t.Errorf("report %+v", r)
-	}
 }

@@ -151,12 +151,17 @@ func addVectorRef(vb *bolt.Bucket, hash [16]byte, vec []float32) error {
 	if len(vec) == 0 {
 		return errors.New("no vector for a new passage")
 	}
+	return vb.Put(hash[:], encodeVector(1, vec))
+}
+
+// encodeVector is the vector record of vec with refs references.
+func encodeVector(refs uint32, vec []float32) []byte {
 	out := make([]byte, 4+4*len(vec))
-	binary.BigEndian.PutUint32(out, 1)
+	binary.BigEndian.PutUint32(out, refs)
 	for i, f := range vec {
 		binary.LittleEndian.PutUint32(out[4+4*i:], math.Float32bits(f))
 	}
-	return vb.Put(hash[:], out)
+	return out
 }
 
 func dropVectorRef(vb *bolt.Bucket, hash [16]byte) error {
@@ -283,12 +288,7 @@ func (db *DB) Reembed(ctx context.Context, info IndexInfo, batch int, fn func(ct
 				if len(raw) >= 4 {
 					refs = binary.BigEndian.Uint32(raw)
 				}
-				out := make([]byte, 4+4*len(vecs[i]))
-				binary.BigEndian.PutUint32(out, refs)
-				for j, f := range vecs[i] {
-					binary.LittleEndian.PutUint32(out[4+4*j:], math.Float32bits(f))
-				}
-				if err := vb.Put(h[:], out); err != nil {
+				if err := vb.Put(h[:], encodeVector(refs, vecs[i])); err != nil {
 					return err
 				}
 			}

@@ -1,5 +1,12 @@
-// Package store is docent's one source of truth: a single bbolt file holding
-// users, conversations, messages, documents, chunks and their vectors.
+// Package store is docent's one source of truth: users, API keys,
+// conversations, messages, documents, chunks and their vectors.
+//
+// Store is the interface every backend implements, with the behaviour the
+// conformance suite (store/storetest) specifies. This package holds the
+// record types, the interface and the default backend, DB: a single bbolt
+// file in the data directory. store/postgres is the other backend, for
+// several docent replicas sharing one database. A new Store method is
+// added to both backends and to the suite.
 //
 // Every user-visible change is one bbolt transaction, so a crash (even
 // kill -9) leaves either the whole change or none of it. Callers never see

@@ -364,7 +364,7 @@ func (db *DB) Commit(ctx context.Context, d *Document, chunks []Chunk, vectors m
 				return err
 			}
 		}
-		if err := deletePrefix(tx.Bucket(bucketChunks), itob(d.ID)); err != nil { // a retried commit
+		if err := deleteChunks(tx, d.ID); err != nil { // a retried commit
 			return err
 		}
 		if err := putChunks(tx, d.ID, chunks, vectors); err != nil {
@@ -433,6 +433,17 @@ func deleteDocument(tx *bolt.Tx, id uint64) error {
 	if err := getJSON(tx.Bucket(bucketDocs), itob(id), &d); err != nil {
 		return err
 	}
+	if err := deleteChunks(tx, id); err != nil {
+		return err
+	}
+	if err := dropDocumentIndexes(tx, &d); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketDocs).Delete(itob(id))
+}
+
+// deleteChunks removes the chunks of document id and their vector references.
+func deleteChunks(tx *bolt.Tx, id uint64) error {
 	cb, vb := tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
 	prefix := itob(id)
 	c := cb.Cursor()
@@ -448,10 +459,7 @@ func deleteDocument(tx *bolt.Tx, id uint64) error {
 			return err
 		}
 	}
-	if err := dropDocumentIndexes(tx, &d); err != nil {
-		return err
-	}
-	return tx.Bucket(bucketDocs).Delete(prefix)
+	return nil
 }
 
 // deleteOwnedDocuments removes every document of owner, returning their ids.

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Store is what docent keeps: accounts, keys, conversations, documents,
+// chunks and vectors. Two backends implement it with the same behaviour,
+// which the conformance suite in store/storetest specifies: DB (bbolt, one
+// file in the data directory, the default) and store/postgres (a database
+// shared by several docent replicas).
+//
+// Every method that changes something is one transaction: a crash leaves
+// the whole change or none of it. Lookups take the owner of the data and
+// answer ErrNotFound for someone else's records, as for missing ones.
+type Store interface {
+	// CreateUser stores a new user, assigning its ID and timestamps. The
+	// first user becomes an admin; a username or email already in use
+	// (ignoring case) is ErrConflict naming the field.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByID returns the user with id.
+	UserByID(ctx context.Context, id uint64) (User, error)
+	// UserByLogin returns the user whose username or email is login, ignoring case.
+	UserByLogin(ctx context.Context, login string) (User, error)
+	// Users lists users in id order, applying skip and limit.
+	Users(ctx context.Context, skip, limit int) ([]User, error)
+	// CountUsers returns the number of accounts.
+	CountUsers(ctx context.Context) (int, error)
+	// UpdateUser applies fn to the stored user and saves it in one transaction.
+	UpdateUser(ctx context.Context, id uint64, fn func(*User) error) (User, error)
+	// DeleteUser removes the user with their conversations, private
+	// documents and keys, returning the ids of the documents removed.
+	DeleteUser(ctx context.Context, id uint64) ([]uint64, error)
+
+	// CreateKey stores an API key, recording the user's credential generation.
+	CreateKey(ctx context.Context, k *APIKey) error
+	// KeyByHash returns the key with the hex SHA-256 hash, whoever owns it.
+	KeyByHash(ctx context.Context, hash string) (APIKey, error)
+	// Keys lists a user's keys, oldest first.
+	Keys(ctx context.Context, userID uint64) ([]APIKey, error)
+	// AllKeys lists every key, by user and then age.
+	AllKeys(ctx context.Context) ([]APIKey, error)
+	// DeleteKey revokes a key of v's (any key for an admin).
+	DeleteKey(ctx context.Context, v Viewer, id uint64) error
+	// TouchKey records that a key was used at t.
+	TouchKey(ctx context.Context, id uint64, t time.Time) error
+
+	// CreateConversation stores a new conversation of c.UserID.
+	CreateConversation(ctx context.Context, c *Conversation) error
+	// Conversation returns userID's conversation id.
+	Conversation(ctx context.Context, userID, id uint64) (Conversation, error)
+	// Conversations lists userID's conversations, most recently active first.
+	Conversations(ctx context.Context, userID uint64, skip, limit int) ([]Conversation, error)
+	// RenameConversation sets the title of userID's conversation id.
+	RenameConversation(ctx context.Context, userID, id uint64, title string) (Conversation, error)
+	// SetTitleIfEmpty titles an untitled conversation, keeping a title already set.
+	SetTitleIfEmpty(ctx context.Context, userID, id uint64, title string) error
+	// DeleteConversation removes userID's conversation id and its messages.
+	DeleteConversation(ctx context.Context, userID, id uint64) error
+	// AddMessage appends m to userID's conversation m.ConversationID.
+	AddMessage(ctx context.Context, userID uint64, m *Message) error
+	// Messages returns the messages of userID's conversation id, oldest first.
+	Messages(ctx context.Context, userID, id uint64, skip, limit int) ([]Message, error)
+	// RecentMessages returns up to n of the latest messages, oldest first.
+	RecentMessages(ctx context.Context, userID, id uint64, n int) ([]Message, error)
+
+	// CreateDocument stores a new queued document, or returns the owner's
+	// document with the same SHA-256 and dup = true (a failed one is
+	// replaced instead).
+	CreateDocument(ctx context.Context, d *Document) (existing Document, dup bool, err error)
+	// Document returns document id if v may read it.
+	Document(ctx context.Context, v Viewer, id uint64) (Document, error)
+	// DocumentByID returns document id whoever owns it (never for a request).
+	DocumentByID(ctx context.Context, id uint64) (Document, error)
+	// DocumentByPath returns owner's document ingested from path.
+	DocumentByPath(ctx context.Context, owner uint64, path string) (Document, error)
+	// Documents lists the documents userID can see, newest first.
+	Documents(ctx context.Context, userID uint64, skip, limit int) ([]Document, error)
+	// HasDocuments reports whether userID can see any document.
+	HasDocuments(ctx context.Context, userID uint64) (bool, error)
+	// OwnedDocuments lists the documents of exactly owner.
+	OwnedDocuments(ctx context.Context, owner uint64) ([]Document, error)
+	// DocumentsWithStatus lists every document in one of the statuses, oldest first.
+	DocumentsWithStatus(ctx context.Context, statuses ...Status) ([]Document, error)
+	// SetStatus moves a document to status with an optional error message.
+	SetStatus(ctx context.Context, id uint64, status Status, msg string) error
+	// UpdateDocument applies fn to the stored document and saves it.
+	UpdateDocument(ctx context.Context, id uint64, fn func(*Document) error) error
+	// Commit stores a document's chunks and vectors and marks it ready in
+	// one transaction (deleting d.Replaces in the same one).
+	Commit(ctx context.Context, d *Document, chunks []Chunk, vectors map[[16]byte][]float32) error
+	// DeleteDocument removes a document v may write, with its chunks.
+	DeleteDocument(ctx context.Context, v Viewer, id uint64) (Document, error)
+	// DeleteDocumentByID removes a document whoever owns it.
+	DeleteDocumentByID(ctx context.Context, id uint64) error
+	// Chunks returns the chunks of document id in order, without vectors.
+	Chunks(ctx context.Context, id uint64) ([]Chunk, error)
+	// ChunksByID returns the chunks with the given ids, in that order,
+	// leaving out missing ones.
+	ChunksByID(ctx context.Context, ids []uint64) ([]Chunk, error)
+	// ForEachChunk calls fn for every chunk of every ready document.
+	ForEachChunk(ctx context.Context, fn func(*IndexedChunk) error) error
+	// IndexChunks calls fn with batches of the chunks of every ready
+	// document, in chunk id order, as a start-up rebuild needs them.
+	IndexChunks(ctx context.Context, size int, fn func([]IndexedChunk) error) error
+
+	// CachedVectors returns the stored vectors of those hashes that have one.
+	CachedVectors(ctx context.Context, hashes [][16]byte) (map[[16]byte][]float32, error)
+	// IndexInfo returns the embedder that built the stored vectors.
+	IndexInfo(ctx context.Context) (IndexInfo, error)
+	// SetIndexInfo records the embedder that builds the stored vectors.
+	SetIndexInfo(ctx context.Context, info IndexInfo) error
+	// Reembed replaces every stored vector with fn's in one transaction.
+	Reembed(ctx context.Context, info IndexInfo, batch int, fn func(ctx context.Context, texts []string) ([][]float32, error), progress func(done, total int)) error
+
+	// Check verifies the store's invariants; it changes nothing.
+	Check(ctx context.Context) (*CheckReport, error)
+	// Repair runs Check and fixes what can be fixed without losing data.
+	Repair(ctx context.Context) (*CheckReport, error)
+	// SchemaVersion reports how many migrations the store has applied.
+	SchemaVersion(ctx context.Context) (int, error)
+	// Backup writes a consistent snapshot, in the format of a bbolt data
+	// file that Restore and Open read, while requests go on. size, if not
+	// nil, is told the snapshot's size before the first byte.
+	Backup(ctx context.Context, w io.Writer, size func(int64)) (int64, error)
+	// Export calls fn with every record, in the order Import takes them.
+	Export(ctx context.Context, fn func(Record) error) error
+	// Import writes records (as Export gives them) into an empty store,
+	// keeping their ids, in one transaction.
+	Import(ctx context.Context, next func() (Record, error)) error
+	// Close releases the store.
+	Close() error
+}
+
+var _ Store = (*DB)(nil)

@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Record is one item of a store's contents as Export gives it and Import
+// takes it: exactly one field is set. Export gives them in this order:
+// the index info, users, keys, conversations, messages, documents,
+// vectors, chunks — each kind in id order (vectors by hash), the same on
+// every backend, so two stores with the same contents export the same
+// sequence (Digest compares them).
+type Record struct {
+	IndexInfo    *IndexInfo    `json:"index_info,omitempty"`
+	User         *User         `json:"user,omitempty"`
+	Key          *APIKey       `json:"key,omitempty"`
+	Conversation *Conversation `json:"conversation,omitempty"`
+	Message      *Message      `json:"message,omitempty"`
+	Document     *Document     `json:"document,omitempty"`
+	Vector       *Vector       `json:"vector,omitempty"`
+	Chunk        *Chunk        `json:"chunk,omitempty"`
+}
+
+// Vector is a stored passage vector, shared by every chunk whose text has
+// the hash.
+type Vector struct {
+	Hash   [16]byte  `json:"hash"`
+	Values []float32 `json:"values"`
+}
+
+// Kind names the record's kind ("user", "chunk", …).
+func (r *Record) Kind() string {
+	switch {
+	case r.IndexInfo != nil:
+		return "index_info"
+	case r.User != nil:
+		return "user"
+	case r.Key != nil:
+		return "key"
+	case r.Conversation != nil:
+		return "conversation"
+	case r.Message != nil:
+		return "message"
+	case r.Document != nil:
+		return "document"
+	case r.Vector != nil:
+		return "vector"
+	case r.Chunk != nil:
+		return "chunk"
+	}
+	return ""
+}
+
+// ErrNotEmpty means Import was given a store that already holds data.
+var ErrNotEmpty = errors.New("the target store is not empty")
+
+// Digest sums what Export gives: the number of records of each kind and a
+// SHA-256 over all of them. Two stores with the same contents, on any
+// backend, have the same digest.
+type Digest struct {
+	Counts map[string]int `json:"counts"`
+	SHA256 string         `json:"sha256"`
+}
+
+// DigestOf exports s and sums it.
+func DigestOf(ctx context.Context, s Store) (Digest, error) {
+	d := Digest{Counts: map[string]int{}}
+	h := sha256.New()
+	err := s.Export(ctx, func(r Record) error {
+		d.Counts[r.Kind()]++
+		return hashRecord(h, &r)
+	})
+	d.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return d, err
+}
+
+// hashRecord feeds a canonical form of r to h: JSON for the records, raw
+// bytes for vectors and chunks (the bulk of a store).
+func hashRecord(h hash.Hash, r *Record) error {
+	io.WriteString(h, r.Kind())
+	switch {
+	case r.Vector != nil:
+		h.Write(r.Vector.Hash[:])
+		var b [4]byte
+		for _, f := range r.Vector.Values {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(f))
+			h.Write(b[:])
+		}
+		return nil
+	case r.Chunk != nil:
+		h.Write(encodeChunk(r.Chunk))
+		h.Write(binary.BigEndian.AppendUint64(nil, r.Chunk.ID()))
+		return nil
+	}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	h.Write(raw)
+	return nil
+}
+
+// Export calls fn with every record of the store, read in one transaction.
+func (db *DB) Export(ctx context.Context, fn func(Record) error) error {
+	return db.view(ctx, func(tx *bolt.Tx) error {
+		var info IndexInfo
+		if err := getJSON(tx.Bucket(bucketMeta), keyIndexInfo, &info); err == nil {
+			if err := fn(Record{IndexInfo: &info}); err != nil {
+				return err
+			}
+		}
+		steps := []struct {
+			bucket []byte
+			rec    func(v []byte) (Record, error)
+		}{
+			{bucketUsers, func(v []byte) (Record, error) { var u User; return Record{User: &u}, decodeJSON(v, &u) }},
+			{bucketKeys, func(v []byte) (Record, error) { var k APIKey; return Record{Key: &k}, decodeJSON(v, &k) }},
+			{bucketConvs, func(v []byte) (Record, error) { var c Conversation; return Record{Conversation: &c}, decodeJSON(v, &c) }},
+			{bucketMessages, func(v []byte) (Record, error) { var m Message; return Record{Message: &m}, decodeJSON(v, &m) }},
+			{bucketDocs, func(v []byte) (Record, error) { var d Document; return Record{Document: &d}, decodeJSON(v, &d) }},
+		}
+		for _, s := range steps {
+			err := tx.Bucket(s.bucket).ForEach(func(_, v []byte) error {
+				r, err := s.rec(v)
+				if err != nil {
+					return err
+				}
+				return fn(r)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		err := tx.Bucket(bucketVectors).ForEach(func(k, v []byte) error {
+			vec, err := readVector(tx.Bucket(bucketVectors), [16]byte(k))
+			if err != nil {
+				return fmt.Errorf("vector %x: %w", k, err)
+			}
+			return fn(Record{Vector: &Vector{Hash: [16]byte(k), Values: vec}})
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketChunks).ForEach(func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			c, err := decodeChunk(k, v)
+			if err != nil {
+				return err
+			}
+			return fn(Record{Chunk: &c})
+		})
+	})
+}
+
+// Import writes the records next gives (until io.EOF) into this empty
+// store in one transaction, keeping every id; later ids continue after
+// the largest imported. A store that already has users or documents is
+// refused with ErrNotEmpty.
+func (db *DB) Import(ctx context.Context, next func() (Record, error)) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		if firstKey(tx.Bucket(bucketUsers)) != nil || firstKey(tx.Bucket(bucketDocs)) != nil {
+			return ErrNotEmpty
+		}
+		im := importer{tx: tx, max: map[string]uint64{}}
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r, err := next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if err := im.put(&r); err != nil {
+				return fmt.Errorf("import %s: %w", r.Kind(), err)
+			}
+		}
+		return im.finish()
+	})
+}
+
+// importer writes records into one bbolt transaction.
+type importer struct {
+	tx  *bolt.Tx
+	max map[string]uint64 // largest id per bucket, for its sequence
+}
+
+func (im *importer) seen(bucket []byte, id uint64) {
+	im.max[string(bucket)] = max(im.max[string(bucket)], id)
+}
+
+func (im *importer) put(r *Record) error {
+	tx := im.tx
+	switch {
+	case r.IndexInfo != nil:
+		return putJSON(tx.Bucket(bucketMeta), keyIndexInfo, r.IndexInfo)
+	case r.User != nil:
+		im.seen(bucketUsers, r.User.ID)
+		if err := putClaims(tx, r.User); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketUsers), itob(r.User.ID), r.User)
+	case r.Key != nil:
+		k := r.Key
+		im.seen(bucketKeys, k.ID)
+		hk, err := hashKey(k.Hash)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketKeysByHash).Put(hk, itob(k.ID)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketUserKeys).Put(pairKey(k.UserID, k.ID), nil); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketKeys), itob(k.ID), k)
+	case r.Conversation != nil:
+		c := r.Conversation
+		im.seen(bucketConvs, c.ID)
+		if err := tx.Bucket(bucketUserConvs).Put(pairKey(c.UserID, c.ID), nil); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketConvs), itob(c.ID), c)
+	case r.Message != nil:
+		im.seen(bucketMessages, r.Message.ID)
+		return putJSON(tx.Bucket(bucketMessages), pairKey(r.Message.ConversationID, r.Message.ID), r.Message)
+	case r.Document != nil:
+		im.seen(bucketDocs, r.Document.ID)
+		return putDocument(tx, r.Document, nil)
+	case r.Vector != nil:
+		return tx.Bucket(bucketVectors).Put(r.Vector.Hash[:], encodeVector(0, r.Vector.Values))
+	case r.Chunk != nil:
+		c := r.Chunk
+		if err := addVectorRef(tx.Bucket(bucketVectors), c.TextHash, nil); err != nil {
+			return fmt.Errorf("chunk %d of document %d: %w", c.Index, c.DocumentID, err)
+		}
+		return tx.Bucket(bucketChunks).Put(chunkKey(c.DocumentID, c.Index), encodeChunk(c))
+	}
+	return errors.New("empty record")
+}
+
+// finish sets each bucket's sequence past its largest imported id.
+func (im *importer) finish() error {
+	for name, id := range im.max {
+		b := im.tx.Bucket([]byte(name))
+		if b.Sequence() < id {
+			if err := b.SetSequence(id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -33,7 +33,7 @@ func expectNoDocuments(t *testing.T, e *testEnv, u account) {
 
 // spooled lists the half-received uploads in the pipeline's spool.
 func spooled(e *testEnv) []string {
-	entries, _ := os.ReadDir(filepath.Join(e.db.Dir(), "uploads"))
+	entries, _ := os.ReadDir(filepath.Join(e.dir, "uploads"))
 	var out []string
 	for _, en := range entries {
 		if strings.HasPrefix(en.Name(), "incoming-") {
@@ -271,7 +271,7 @@ func TestFilenameTricksAreStoredAsData(t *testing.T) {
 		{`filename="` + strings.Repeat("𝔘", 5000) + `.txt"`, ""},
 		{`filename="` + strings.Repeat("a", 100000) + `.txt"`, ""},
 	}
-	outside := filepath.Dir(e.db.Dir())
+	outside := filepath.Dir(e.dir)
 	before := listFiles(t, outside)
 	for i, c := range cases {
 		h := textproto.MIMEHeader{}
@@ -302,7 +302,7 @@ func TestFilenameTricksAreStoredAsData(t *testing.T) {
 		if slices.Contains(before, f) {
 			continue
 		}
-		rel, _ := filepath.Rel(e.db.Dir(), f)
+		rel, _ := filepath.Rel(e.dir, f)
 		if !strings.HasPrefix(rel, "uploads"+string(filepath.Separator)) && filepath.Dir(rel) != "." {
 			t.Errorf("an upload created %s", f)
 		}

@@ -220,8 +220,10 @@ func problemOf(t *testing.T, what string, r response) Problem {
 	return p
 }
 
-func newAuthz(t *testing.T) *authz {
-	e := newTestEnv(t, Config{})
+func newAuthz(t *testing.T) *authz { return newAuthzOn(t, newTestEnv(t, Config{})) }
+
+// newAuthzOn fills e with ann's, bob's and the admin's data.
+func newAuthzOn(t *testing.T, e *testEnv) *authz {
 	a := &authz{t: t, e: e}
 	a.admin = e.register("admin")
 	a.ann = e.register(marker + "ann")
@@ -284,8 +286,11 @@ func (a *authz) annID(kind string) uint64 {
 	return 0
 }
 
-func TestAuthzMatrix(t *testing.T) {
-	a := newAuthz(t)
+func TestAuthzMatrix(t *testing.T) { testAuthzMatrix(t, newAuthz(t)) }
+
+// testAuthzMatrix calls every route as nobody, as a stranger to ann's
+// data, with read keys and as the owner, over a's server.
+func testAuthzMatrix(t *testing.T, a *authz) {
 	e := a.e
 	keys := routeKeys(t, e)
 	const missing = 987654

@@ -12,6 +12,9 @@ import (
 type convLocks struct {
 	mu    sync.Mutex
 	locks map[uint64]*convLock
+	// shared, when set, holds the conversation across processes too
+	// (taken after the local lock, so one process asks for it once).
+	shared Shared
 }
 
 type convLock struct {
@@ -42,9 +45,18 @@ func (c *convLocks) lock(ctx context.Context, id uint64) (unlock func(), err err
 	}
 	select {
 	case l.ch <- struct{}{}:
-		return func() { <-l.ch; release() }, nil
 	case <-ctx.Done():
 		release()
 		return nil, ctx.Err()
 	}
+	local := func() { <-l.ch; release() }
+	if c.shared == nil {
+		return local, nil
+	}
+	unlockShared, err := c.shared.LockConversation(ctx, id)
+	if err != nil {
+		local()
+		return nil, err
+	}
+	return func() { unlockShared(); local() }, nil
 }

@@ -25,5 +25,10 @@ func (s *Server) readiness(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusServiceUnavailable, "loading the index", nil)
 		return
 	}
+	if ok := s.healthy.Load(); ok != nil && !(*ok)() {
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, r, http.StatusServiceUnavailable, "the store is unreachable or the index is catching up", nil)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -29,7 +29,9 @@ type testEnv struct {
 	t      testing.TB
 	srv    *Server
 	http   *httptest.Server
-	db     *store.DB
+	db     store.Store
+	dir    string // the data directory: the store file (bbolt) and the upload spool
+	lib    *retrieval.Library
 	tokens *auth.Tokens
 }
 
@@ -81,27 +83,47 @@ func startEnv(tb testing.TB, cfg Config, d envDeps) *testEnv {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
+	return startEnvOn(tb, cfg, d, db, db.Dir(), nil)
+}
+
+// startEnvOn starts a server over db (keeping uploads in dir), as docent
+// serve does: a replica of a shared store (shared not nil) follows its
+// change log and coordinates through it.
+func startEnvOn(tb testing.TB, cfg Config, d envDeps, db store.Store, dir string, shared Shared) *testEnv {
+	tb.Helper()
 	tokens, _ := auth.NewTokens(testSecret, d.tokenTTL)
 	hasher, _ := auth.NewHasher(bcrypt.MinCost)
 	lib := retrieval.NewLibrary(db, retrieval.NewBuiltin(0), retrieval.LibraryOptions{})
 	if _, err := lib.Load(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(db.Dir(), "uploads"), d.ingest)
+	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(dir, "uploads"), d.ingest)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(func() { cancel(); pipe.Close() })
+	if lib.Following() {
+		followed := make(chan struct{})
+		go func() { defer close(followed); lib.Follow(ctx, nil) }()
+		tb.Cleanup(func() { cancel(); <-followed })
+		if err := lib.Sync(ctx); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	if err := pipe.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: d.log, Ingest: pipe, Library: lib, Chat: d.chat, Fetcher: d.fetcher, Watches: d.watches})
+	srv := New(cfg, Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: d.log, Ingest: pipe, Library: lib, Chat: d.chat,
+		Fetcher: d.fetcher, Watches: d.watches, Shared: shared})
 	tb.Cleanup(srv.Wait)
 	srv.SetReady()
+	if lib.Following() {
+		srv.SetHealth(lib.Healthy)
+	}
 	hs := httptest.NewServer(srv.Handler())
 	tb.Cleanup(hs.Close)
-	return &testEnv{t: tb, srv: srv, http: hs, db: db, tokens: tokens}
+	return &testEnv{t: tb, srv: srv, http: hs, db: db, dir: dir, lib: lib, tokens: tokens}
 }
 
 // response is a finished request: its status, headers and body.

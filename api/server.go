@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -70,6 +71,21 @@ type Deps struct {
 	Fetcher Fetcher
 	// Watches, if set, reports the watched folders (docent serve --watch).
 	Watches func() []ingest.WatchStatus
+	// Shared is set when several docent processes serve one store
+	// (PostgreSQL): what must hold across all of them goes through it.
+	Shared Shared
+}
+
+// Shared is what several docent processes serving one store coordinate
+// through it (store/postgres implements it): the order of a
+// conversation's exchanges and the counters of the rate limits.
+type Shared interface {
+	// LockConversation waits until no process is answering in
+	// conversation id, and holds it until unlock is called.
+	LockConversation(ctx context.Context, id uint64) (unlock func(), err error)
+	// RateCounter returns a counter of requests kept in the store, for
+	// the rate limit called name.
+	RateCounter(name string) httprate.LimitCounter
 }
 
 // Server serves docent's HTTP API.
@@ -81,6 +97,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	ready   atomic.Bool
+	healthy atomic.Pointer[func() bool]
 	ingest  Ingest
 	fetcher Fetcher
 	watches func() []ingest.WatchStatus
@@ -141,8 +158,17 @@ func New(cfg Config, d Deps) *Server {
 	limited := httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusTooManyRequests, "too many attempts; retry after the time in Retry-After", nil)
 	})
-	s.loginByIP = httprate.NewRateLimiter(cfg.LoginRate, time.Minute, limited)
-	s.registerByIP = httprate.NewRateLimiter(cfg.RegisterRate, time.Minute, limited)
+	counter := func(string) httprate.Option { return httprate.WithNoop() }
+	if d.Shared != nil {
+		s.conversations.shared = d.Shared
+		counter = func(name string) httprate.Option { return httprate.WithLimitCounter(d.Shared.RateCounter(name)) }
+	}
+	unavailable := httprate.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
+		s.log.ErrorContext(r.Context(), "rate limit counter failed", "err", err)
+		writeProblem(w, r, http.StatusServiceUnavailable, "the service is unavailable; retry shortly", nil)
+	})
+	s.loginByIP = httprate.NewRateLimiter(cfg.LoginRate, time.Minute, limited, unavailable, counter("login-ip"))
+	s.registerByIP = httprate.NewRateLimiter(cfg.RegisterRate, time.Minute, limited, unavailable, counter("register-ip"))
 	if d.Watches != nil {
 		s.metrics.Register(newWatchCollector(d.Watches))
 	}
@@ -152,8 +178,13 @@ func New(cfg Config, d Deps) *Server {
 // Wait blocks until background work started by requests has finished.
 func (s *Server) Wait() { s.background.Wait() }
 
-// SetReady marks the index as loaded: /ready answers 200 from now on.
+// SetReady marks the index as loaded: /ready answers 200 from now on
+// (while healthy, if SetHealth gave a check).
 func (s *Server) SetReady() { s.ready.Store(true) }
+
+// SetHealth gives /ready a check that must pass too: a replica whose
+// shared store is unreachable answers 503 until it has caught up again.
+func (s *Server) SetHealth(ok func() bool) { s.healthy.Store(&ok) }
 
 // Handler returns the root handler with all middleware and routes.
 func (s *Server) Handler() http.Handler {

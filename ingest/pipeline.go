@@ -67,6 +67,10 @@ type Options struct {
 	// Observe, if set, is told how long each stage took ("extract",
 	// "chunk", "index") for metrics.
 	Observe func(stage string, d time.Duration)
+	// JobLease is how long a job of a shared store (JobQueue) stays with
+	// this process without a heartbeat: a process that dies loses its
+	// jobs to the others within it (default 15 s).
+	JobLease time.Duration
 }
 
 // Pipeline turns uploads into indexed documents in the background:
@@ -78,6 +82,10 @@ type Pipeline struct {
 	ix    Indexer
 	spool string
 	opt   Options
+	// jobs is set when the store keeps uploads and the ingest queue
+	// itself, shared by several processes (jobs.go).
+	jobs   JobQueue
+	worker string
 
 	mu       sync.Mutex
 	incoming map[string]bool // temporary uploads being received
@@ -98,17 +106,24 @@ func NewPipeline(db Store, ix Indexer, spool string, opt Options) (*Pipeline, er
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
+	if opt.JobLease <= 0 {
+		opt.JobLease = 15 * time.Second
+	}
 	if err := os.MkdirAll(spool, 0o700); err != nil {
 		return nil, fmt.Errorf("create upload spool: %w", err)
 	}
-	return &Pipeline{
+	p := &Pipeline{
 		db: db, ix: ix, spool: spool, opt: opt,
 		incoming: map[string]bool{},
 		wake:     make(chan struct{}, 1),
 		waiters:  map[uint64][]chan struct{}{},
 		running:  map[uint64]bool{},
 		progress: map[uint64][2]int{},
-	}, nil
+	}
+	if q, ok := db.(JobQueue); ok {
+		p.jobs, p.worker = q, workerName()
+	}
+	return p, nil
 }
 
 // TempFile creates a file in the spool directory for an incoming upload.
@@ -139,6 +154,10 @@ func (p *Pipeline) spoolPath(id uint64) string {
 // Start re-queues documents a crash left queued or processing and runs the
 // workers until ctx is done. Wait for them with Close.
 func (p *Pipeline) Start(ctx context.Context) error {
+	if p.jobs != nil {
+		p.startShared(ctx)
+		return nil
+	}
 	left, err := p.db.DocumentsWithStatus(ctx, store.StatusQueued, store.StatusProcessing)
 	if err != nil {
 		return err
@@ -220,6 +239,9 @@ func (p *Pipeline) Submit(ctx context.Context, up Upload) (store.Document, bool,
 		SHA256: up.SHA256, Path: up.SourcePath, Folder: up.Folder, Replaces: up.Replaces, Status: store.StatusQueued,
 	}
 	defer p.Discard(up.TempPath) // renamed into the spool, or not wanted
+	if p.jobs != nil {
+		return p.submitShared(ctx, &d, up.TempPath)
+	}
 	existing, dup, err := p.db.CreateDocument(ctx, &d)
 	if err != nil {
 		return store.Document{}, false, err
@@ -463,6 +485,9 @@ func (p *Pipeline) finished(id uint64) {
 // yet: the store says ready when its transaction commits, a moment before
 // the search index has it, and a caller that waited must find it.
 func (p *Pipeline) Wait(ctx context.Context, id uint64) (store.Document, error) {
+	if p.jobs != nil {
+		return p.waitShared(ctx, id)
+	}
 	for {
 		ch := make(chan struct{})
 		p.mu.Lock()

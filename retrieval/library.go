@@ -53,6 +53,10 @@ type Library struct {
 	batch     int
 	storeOnly bool
 	observe   func(Mode, time.Duration)
+	// feed is set when the store is shared by several processes: the
+	// index then follows the store's change log (follow.go).
+	feed   store.ChangeFeed
+	follow followState
 
 	// write serialises commit+add against delete, so a document deleted
 	// while it was being committed can never reappear in the Index.
@@ -78,8 +82,12 @@ func NewLibrary(db Store, e Embedder, opt LibraryOptions) *Library {
 	if opt.EmbedBatch <= 0 {
 		opt.EmbedBatch = 64
 	}
-	return &Library{db: db, ix: NewIndex(e, opt.Index), opt: opt.Index, batch: opt.EmbedBatch, storeOnly: opt.StoreOnly,
+	l := &Library{db: db, ix: NewIndex(e, opt.Index), opt: opt.Index, batch: opt.EmbedBatch, storeOnly: opt.StoreOnly,
 		observe: opt.ObserveSearch}
+	if feed, ok := db.(store.ChangeFeed); ok && !opt.StoreOnly {
+		l.feed = feed
+	}
+	return l
 }
 
 // Index returns the in-memory index (for statistics and consistency checks).
@@ -110,7 +118,7 @@ func (l *Library) Load(ctx context.Context) (int, error) {
 	if err := l.CheckEmbedder(ctx); err != nil {
 		return 0, err
 	}
-	n, err := loadInto(ctx, l.db, l.ix)
+	n, err := loadInto(ctx, l.db, l.ix, l.snapshot(&l.follow))
 	if err != nil {
 		return n, err
 	}
@@ -120,9 +128,10 @@ func (l *Library) Load(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// loadInto adds every stored chunk of a ready document to ix: the store
-// reads and decodes the next batch while the index adds the previous one.
-func loadInto(ctx context.Context, db Store, ix *Index) (int, error) {
+// loadInto adds every stored chunk of a ready document to ix, as read
+// reads them (IndexChunks, or a change-log snapshot): the store reads and
+// decodes the next batch while the index adds the previous one.
+func loadInto(ctx context.Context, db Store, ix *Index, read func(ctx context.Context, size int, fn func([]store.IndexedChunk) error) error) (int, error) {
 	const batch = 4096
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -141,7 +150,7 @@ func loadInto(ctx context.Context, db Store, ix *Index) (int, error) {
 		}
 		added <- err
 	}()
-	err := db.IndexChunks(ctx, batch, func(cs []store.IndexedChunk) error {
+	err := read(ctx, batch, func(cs []store.IndexedChunk) error {
 		rcs := make([]Chunk, len(cs))
 		for i := range cs {
 			c := &cs[i]
@@ -217,6 +226,12 @@ func (l *Library) Add(ctx context.Context, doc *store.Document, chunks []store.C
 	}
 	if err := l.recordEmbedder(ctx, vectors); err != nil {
 		return err
+	}
+	if l.feed != nil { // the index follows the store's change log
+		if err := l.db.Commit(ctx, doc, chunks, vectors); err != nil {
+			return err
+		}
+		return l.Sync(ctx)
 	}
 	l.write.Lock()
 	defer l.write.Unlock()
@@ -317,6 +332,13 @@ func (l *Library) recordEmbedder(ctx context.Context, vectors map[[16]byte][]flo
 
 // Delete removes document id (if v may) from the store and the index.
 func (l *Library) Delete(ctx context.Context, v store.Viewer, id uint64) (store.Document, error) {
+	if l.feed != nil {
+		d, err := l.db.DeleteDocument(ctx, v, id)
+		if err != nil {
+			return d, err
+		}
+		return d, l.Sync(ctx)
+	}
 	l.write.Lock()
 	defer l.write.Unlock()
 	terms, err := l.storedTerms(ctx, id)
@@ -335,6 +357,12 @@ func (l *Library) Delete(ctx context.Context, v store.Viewer, id uint64) (store.
 // documents from the store (one transaction) and the documents from the
 // index.
 func (l *Library) DeleteUser(ctx context.Context, userID uint64) error {
+	if l.feed != nil {
+		if _, err := l.db.DeleteUser(ctx, userID); err != nil {
+			return err
+		}
+		return l.Sync(ctx)
+	}
 	l.write.Lock()
 	defer l.write.Unlock()
 	owned, err := l.db.OwnedDocuments(ctx, userID)
@@ -523,8 +551,8 @@ func (l *Library) IndexedDocuments() []uint64 {
 func (l *Library) Verify(ctx context.Context, queries []string) ([]string, error) {
 	l.write.Lock()
 	defer l.write.Unlock()
-	fresh := NewIndex(l.ix.Embedder(), l.opt)
-	if _, err := loadInto(ctx, l.db, fresh); err != nil {
+	fresh, err := l.freshIndex(ctx)
+	if err != nil {
 		return nil, err
 	}
 	var diffs []string

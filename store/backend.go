@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 )
@@ -135,3 +136,45 @@ type Store interface {
 }
 
 var _ Store = (*DB)(nil)
+
+// Change is one committed change to the chunks a search index holds, as a
+// store shared by several processes logs them (ChangeFeed).
+type Change struct {
+	// Seq orders changes: a reader that has seen Seq has seen every
+	// change before it.
+	Seq        uint64
+	DocumentID uint64
+	// Added means the change wrote the document's chunks (read them with
+	// ChangedChunks); otherwise it removed the document.
+	Added bool
+	// Reload means every vector changed (docent reindex): rebuild the index.
+	Reload bool
+	// Removed holds the stored terms of the chunks the change took out of
+	// the document, in chunk order (for the keyword statistics).
+	Removed [][]byte
+}
+
+// ErrChangesPruned means the change log no longer reaches back to the
+// sequence number asked for: the reader must rebuild from a snapshot.
+var ErrChangesPruned = errors.New("the change log no longer holds the changes asked for")
+
+// ChangeFeed is a store that several docent processes share
+// (store/postgres): each keeps its in-memory index equal to the store by
+// loading a snapshot and then applying the change log from there.
+type ChangeFeed interface {
+	// IndexSnapshot is IndexChunks, reading one snapshot and returning the
+	// sequence number of the last change it holds.
+	IndexSnapshot(ctx context.Context, size int, fn func([]IndexedChunk) error) (seq uint64, err error)
+	// LastChange returns the sequence number of the latest committed change.
+	LastChange(ctx context.Context) (uint64, error)
+	// Changes returns up to limit changes after seq, in order, or
+	// ErrChangesPruned.
+	Changes(ctx context.Context, after uint64, limit int) ([]Change, error)
+	// ChangedChunks returns the chunks of document id as change seq wrote
+	// them; none when a later change rewrote or removed them.
+	ChangedChunks(ctx context.Context, id, seq uint64) ([]IndexedChunk, error)
+	// WaitForChange returns once a change after seq may have been
+	// committed (a notification, or at the latest after a poll interval),
+	// or when ctx is done.
+	WaitForChange(ctx context.Context, after uint64) error
+}

@@ -539,6 +539,9 @@ type IndexedChunk struct {
 	// Title and Filename are the document's.
 	Title, Filename string
 	Vector          []float32
+	// Seq is the change that last wrote the document's chunks, on a store
+	// with a change log (ChangeFeed); 0 otherwise.
+	Seq uint64
 }
 
 // ForEachChunk calls fn for every chunk of every ready document, in one

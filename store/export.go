@@ -11,6 +11,8 @@ import (
 	"hash"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -265,4 +267,97 @@ func (im *importer) finish() error {
 		}
 	}
 	return nil
+}
+
+// Copy exports everything from one store and imports it into another,
+// empty one (of either backend), keeping every id.
+func Copy(ctx context.Context, from, to Store) error {
+	recs := make(chan Record, 64)
+	errc := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(recs)
+		errc <- from.Export(ctx, func(r Record) error {
+			select {
+			case recs <- r:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	err := to.Import(ctx, func() (Record, error) {
+		r, ok := <-recs
+		if !ok {
+			return Record{}, io.EOF
+		}
+		return r, nil
+	})
+	cancel()
+	for range recs {
+	}
+	if eerr := <-errc; err == nil && eerr != nil && !errors.Is(eerr, context.Canceled) {
+		err = eerr
+	}
+	return err
+}
+
+// Snapshot writes a backup of s: a bbolt data file with everything s
+// holds (Copy into a temporary one), which Open and Restore read. size,
+// if not nil, is told the file's size first.
+func Snapshot(ctx context.Context, s Store, w io.Writer, size func(int64)) (int64, error) {
+	dir, err := os.MkdirTemp("", "docent-snapshot-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := Open(ctx, dir, Options{NoSync: true})
+	if err != nil {
+		return 0, err
+	}
+	if err := Copy(ctx, s, db); err != nil {
+		db.Close()
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return 0, err
+	}
+	f, err := os.Open(filepath.Join(dir, FileName))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if size != nil {
+		size(st.Size())
+	}
+	return io.Copy(w, f)
+}
+
+// ErrMismatch means a copied store does not hold what its source holds.
+var ErrMismatch = errors.New("the copy differs from its source")
+
+// Migrate copies everything from one store into another, empty one (Copy)
+// and verifies the copy: the same number of records of each kind and the
+// same SHA-256 over all of them (DigestOf). It returns the digest.
+func Migrate(ctx context.Context, from, to Store) (Digest, error) {
+	if err := Copy(ctx, from, to); err != nil {
+		return Digest{}, err
+	}
+	want, err := DigestOf(ctx, from)
+	if err != nil {
+		return Digest{}, err
+	}
+	got, err := DigestOf(ctx, to)
+	if err != nil {
+		return Digest{}, err
+	}
+	if got.SHA256 != want.SHA256 {
+		return got, fmt.Errorf("%w: source %v (sha256 %s), copy %v (sha256 %s)", ErrMismatch, want.Counts, want.SHA256, got.Counts, got.SHA256)
+	}
+	return got, nil
 }

@@ -22,7 +22,7 @@ func (c *backupCmd) Run(ctx context.Context, g *Globals) error {
 		if c.Server != "" {
 			return c.fromServer(ctx, w)
 		}
-		db, err := store.Open(ctx, g.Data, store.Options{})
+		db, err := openBackend(ctx, g)
 		if errors.Is(err, store.ErrLocked) {
 			return 0, fmt.Errorf("%w: a server holds it; back up through it with --server URL --token T", err)
 		}
@@ -91,6 +91,19 @@ type restoreCmd struct {
 }
 
 func (c *restoreCmd) Run(ctx context.Context, g *Globals) error {
+	if isPostgres(g.Store) {
+		db, err := openBackend(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		d, err := restoreInto(ctx, db, c.File)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stderr, "restored %s into %s: %s\n", c.File, redact(g.Store), counts(d))
+		return nil
+	}
 	if err := store.Restore(ctx, g.Data, c.File); err != nil {
 		return err
 	}

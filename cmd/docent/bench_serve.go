@@ -44,7 +44,7 @@ func (c *benchCmd) serve(ctx context.Context, g *Globals) error {
 	if err := lib.CheckEmbedder(ctx); err != nil {
 		return err
 	}
-	tokens, hasher, err := loadAuth(g.Data, "", time.Minute)
+	tokens, hasher, err := loadAuth(ctx, db, g.Data, "", time.Minute)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,8 @@ type cli struct {
 	Reindex reindexCmd `cmd:"" help:"Re-embed every document with the configured embedder (after changing --embedder or --embed-model)."`
 	Check   checkCmd   `cmd:"" help:"Verify the store's invariants (and a running server's index); --repair fixes a stopped one."`
 	Backup  backupCmd  `cmd:"" help:"Write a consistent snapshot of the store (works while a server runs, with --server)."`
-	Restore restoreCmd `cmd:"" help:"Replace the store with a snapshot (the server must be stopped)."`
+	Restore restoreCmd `cmd:"" help:"Replace the store with a snapshot (the server must be stopped); with --store postgres://, load it into an empty database."`
+	Migrate migrateCmd `cmd:"" help:"Copy a store to another backend (a data directory to PostgreSQL, or back), verified by counts and checksums."`
 	Load    loadCmd    `cmd:"" name:"loadtest" help:"Load a server with simulated users (in-process with a fake LLM unless --server) and check nothing is lost."`
 	Bench   benchCmd   `cmd:"" help:"Measure ingest, cold start, memory and search on a synthetic corpus of --chunks passages (against raw chromem-go)."`
 	Version versionCmd `cmd:"" help:"Print the version and exit."`
@@ -38,6 +39,7 @@ type cli struct {
 // environment variables, which override the defaults.
 type Globals struct {
 	Data      string `name:"data" env:"DOCENT_DATA" default:"./docent-data" type:"path" help:"Data directory: the store file, the signing secret and temporary uploads."`
+	Store     string `name:"store" env:"DOCENT_STORE" default:"bolt" help:"Where the data lives: bolt (one file in the data directory) or a postgres:// URL that several docent serve replicas share."`
 	LogLevel  string `name:"log-level" env:"DOCENT_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Least severe log level written (${enum})."`
 	LogFormat string `name:"log-format" env:"DOCENT_LOG_FORMAT" default:"text" enum:"text,json" help:"Log line format (${enum})."`
 

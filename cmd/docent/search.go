@@ -91,7 +91,7 @@ func (c *searchCmd) local(ctx context.Context, g *Globals) ([]source, error) {
 }
 
 // viewerFor returns the viewer for --user NAME (the shared library when empty).
-func viewerFor(ctx context.Context, db *store.DB, name string) (store.Viewer, error) {
+func viewerFor(ctx context.Context, db store.Store, name string) (store.Viewer, error) {
 	if name == "" {
 		return store.Viewer{UserID: store.Shared}, nil
 	}

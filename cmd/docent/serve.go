@@ -17,6 +17,9 @@ import (
 	"docent/internal/auth"
 	"docent/retrieval"
 	"docent/store"
+	"docent/store/postgres"
+
+	"github.com/go-chi/httprate"
 )
 
 type serveCmd struct {
@@ -43,7 +46,7 @@ type serveCmd struct {
 
 func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	log := g.logger()
-	db, err := store.Open(ctx, g.Data, store.Options{})
+	db, err := openBackend(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -68,7 +71,7 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		n, err := lib.Load(work)
 		indexed <- indexLoad{n, time.Since(start), err}
 	}()
-	tokens, hasher, err := loadAuth(g.Data, os.Getenv("DOCENT_SECRET_KEY"), c.TokenTTL)
+	tokens, hasher, err := loadAuth(ctx, db, g.Data, os.Getenv("DOCENT_SECRET_KEY"), c.TokenTTL)
 	if err != nil {
 		return err
 	}
@@ -110,7 +113,8 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		MetricsToken:    c.MetricsToken,
 		Version:         versionString(),
 	}, api.Deps{DB: db, Tokens: tokens, Hasher: hasher, Log: log, Ingest: pipe, Library: lib, Chat: engine,
-		Fetcher: &ingest.Fetcher{MaxBytes: maxUpload, AllowPrivate: c.AllowPrivate}, Watches: watches.status})
+		Fetcher: &ingest.Fetcher{MaxBytes: maxUpload, AllowPrivate: c.AllowPrivate}, Watches: watches.status,
+		Shared: sharedOf(db)})
 	srv.Register(latencies.Collectors()...)
 	if c.Pprof {
 		srv.EnableProfiling()
@@ -137,7 +141,7 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 
 	loaded := make(chan error, 1)
 	go func() {
-		err := ready(work, log, <-indexed, pipe, srv)
+		err := ready(work, log, <-indexed, lib, pipe, srv)
 		if err == nil {
 			watches.start(work, pipe, watchSpecs, opts.Workers)
 		}
@@ -195,9 +199,16 @@ type indexLoad struct {
 // server ready and then hands the rebuild's garbage back to the operating
 // system (about as much as the index itself: decoded batches, outgrown
 // posting lists; at 100k passages 675 MB resident before, retrieval/PERF.md).
-func ready(ctx context.Context, log *slog.Logger, l indexLoad, pipe *ingest.Pipeline, srv *api.Server) error {
+func ready(ctx context.Context, log *slog.Logger, l indexLoad, lib *retrieval.Library, pipe *ingest.Pipeline, srv *api.Server) error {
 	if l.err != nil {
 		return l.err
+	}
+	if lib.Following() { // a replica of a shared store: catch up, then keep up
+		go lib.Follow(ctx, func(msg string, args ...any) { log.Warn(msg, args...) })
+		if err := lib.Sync(ctx); err != nil {
+			return err
+		}
+		srv.SetHealth(lib.Healthy)
 	}
 	if err := pipe.Start(ctx); err != nil {
 		return err
@@ -208,11 +219,37 @@ func ready(ctx context.Context, log *slog.Logger, l indexLoad, pipe *ingest.Pipe
 	return nil
 }
 
-// loadAuth returns the token issuer (tokens live ttl) signing with the data
-// directory's secret, or with fromEnv when it is set, and the password
-// hasher.
-func loadAuth(data, fromEnv string, ttl time.Duration) (*auth.Tokens, *auth.Hasher, error) {
-	secret, err := auth.LoadSecret(data, fromEnv)
+// sharedOf returns what replicas coordinate through when db is shared
+// by several of them (PostgreSQL), else nil.
+func sharedOf(db store.Store) api.Shared {
+	if pg, ok := db.(*postgres.DB); ok {
+		return pgShared{pg}
+	}
+	return nil
+}
+
+// pgShared adapts a PostgreSQL store to api.Shared.
+type pgShared struct{ *postgres.DB }
+
+func (s pgShared) RateCounter(name string) httprate.LimitCounter { return s.DB.RateCounter(name) }
+
+// secretKeeper is a store that keeps the signing secret itself, shared by
+// every replica (store/postgres).
+type secretKeeper interface {
+	Secret(ctx context.Context) ([]byte, error)
+}
+
+// loadAuth returns the token issuer (tokens live ttl) signing with fromEnv
+// when it is set, else with the store's shared secret (PostgreSQL) or the
+// data directory's, and the password hasher.
+func loadAuth(ctx context.Context, db any, data, fromEnv string, ttl time.Duration) (*auth.Tokens, *auth.Hasher, error) {
+	var secret []byte
+	var err error
+	if sk, ok := db.(secretKeeper); ok && fromEnv == "" {
+		secret, err = sk.Secret(ctx)
+	} else {
+		secret, err = auth.LoadSecret(data, fromEnv)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

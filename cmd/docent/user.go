@@ -38,7 +38,7 @@ func (c *userAddCmd) Run(ctx context.Context, g *Globals) error {
 			return err
 		}
 	}
-	db, err := store.Open(ctx, g.Data, store.Options{}) // a held data directory is said before the password is asked for
+	db, err := openBackend(ctx, g) // a held data directory is said before the password is asked for
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func readPassword(g *Globals, fromStdin bool) (string, error) {
 type userListCmd struct{}
 
 func (userListCmd) Run(ctx context.Context, g *Globals) error {
-	db, err := store.Open(ctx, g.Data, store.Options{})
+	db, err := openBackend(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func (c *userActivateCmd) Run(ctx context.Context, g *Globals) error {
 
 // setActive activates or deactivates an account, revoking its tokens on change.
 func setActive(ctx context.Context, g *Globals, name string, active bool) error {
-	db, err := store.Open(ctx, g.Data, store.Options{})
+	db, err := openBackend(ctx, g)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ type watchSpec struct {
 
 // parseWatches resolves --watch values: DIR indexes into the shared
 // library, DIR=USER into that user's space (DIR=shared is the library).
-func parseWatches(ctx context.Context, db *store.DB, values []string) ([]watchSpec, error) {
+func parseWatches(ctx context.Context, db store.Store, values []string) ([]watchSpec, error) {
 	var out []watchSpec
 	for _, v := range values {
 		dir, name := v, ""

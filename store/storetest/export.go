@@ -13,46 +13,13 @@ import (
 	"docent/store"
 )
 
-// Copy exports from and imports everything into to.
-func Copy(ctx context.Context, from, to store.Store) error {
-	recs := make(chan store.Record, 64)
-	errc := make(chan error, 1)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		defer close(recs)
-		errc <- from.Export(ctx, func(r store.Record) error {
-			select {
-			case recs <- r:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	err := to.Import(ctx, func() (store.Record, error) {
-		r, ok := <-recs
-		if !ok {
-			return store.Record{}, io.EOF
-		}
-		return r, nil
-	})
-	cancel()
-	for range recs {
-	}
-	if eerr := <-errc; err == nil && eerr != nil && !errors.Is(eerr, context.Canceled) {
-		err = eerr
-	}
-	return err
-}
-
 func testExportImport(t *testing.T, src, dst store.Store) {
 	ctx := context.Background()
 	docs := Populate(t, src)
 	failed := store.Document{Owner: store.Shared, Filename: "bad.pdf", SHA256: Sha("bad")}
 	create(t, src, &failed)
 	must(t, src.SetStatus(ctx, failed.ID, store.StatusFailed, "no text"))
-	must(t, Copy(ctx, src, dst))
+	must(t, store.Copy(ctx, src, dst))
 	want, err := store.DigestOf(ctx, src)
 	must(t, err)
 	got, err := store.DigestOf(ctx, dst)

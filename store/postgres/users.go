@@ -1,0 +1,189 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"docent/store"
+)
+
+// CreateUser stores a new user, assigning its ID and timestamps. The very
+// first user becomes an admin whatever Role says (user creations take an
+// advisory lock, so two replicas cannot both make the first). A username
+// or email already in use (ignoring case) gives an error wrapping
+// store.ErrConflict that names the field.
+func (db *DB) CreateUser(ctx context.Context, u *store.User) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockClass, lockUsers); err != nil {
+			return err
+		}
+		var any bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&any); err != nil {
+			return err
+		}
+		if !any {
+			u.Role = store.RoleAdmin
+		}
+		if u.Role == "" {
+			u.Role = store.RoleUser
+		}
+		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('users', 'id'))`).Scan(&u.ID); err != nil {
+			return err
+		}
+		u.CreatedAt = db.now()
+		u.UpdatedAt = u.CreatedAt
+		return putUser(ctx, tx, u, true)
+	})
+}
+
+// putUser inserts or updates u, mapping taken names to store.ErrConflict.
+func putUser(ctx context.Context, tx pgx.Tx, u *store.User, insert bool) error {
+	raw, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	q := `UPDATE users SET username_key = $2, email_key = $3, data = $4 WHERE id = $1`
+	if insert {
+		q = `INSERT INTO users (id, username_key, email_key, data) VALUES ($1, $2, $3, $4)`
+	}
+	_, err = tx.Exec(ctx, q, u.ID, fold(u.Username), fold(u.Email), raw)
+	if name, ok := isUnique(err); ok {
+		field := "username"
+		if name == "users_email_key_key" {
+			field = "email"
+		}
+		return fmt.Errorf("%s is already taken: %w", field, store.ErrConflict)
+	}
+	return err
+}
+
+// scanUser decodes the data column of a users row.
+func scanUser(row pgx.Row) (store.User, error) {
+	var raw []byte
+	var u store.User
+	if err := row.Scan(&raw); err != nil {
+		return u, notFound(err)
+	}
+	return u, json.Unmarshal(raw, &u)
+}
+
+// UserByID returns the user with id.
+func (db *DB) UserByID(ctx context.Context, id uint64) (store.User, error) {
+	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT data FROM users WHERE id = $1`, id))
+	if err != nil {
+		return store.User{}, fmt.Errorf("user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// UserByLogin returns the user whose username or email equals login,
+// ignoring case.
+func (db *DB) UserByLogin(ctx context.Context, login string) (store.User, error) {
+	u, err := scanUser(db.pool.QueryRow(ctx,
+		`SELECT data FROM users WHERE username_key = $1 UNION ALL SELECT data FROM users WHERE email_key = $1 LIMIT 1`, fold(login)))
+	if err != nil {
+		return store.User{}, fmt.Errorf("user: %w", err)
+	}
+	return u, nil
+}
+
+// Users lists users in id order, applying skip and limit.
+func (db *DB) Users(ctx context.Context, skip, limit int) ([]store.User, error) {
+	off, lim := page(skip, limit)
+	rows, err := db.pool.Query(ctx, `SELECT data FROM users ORDER BY id OFFSET $1 LIMIT $2`, off, lim)
+	if err != nil {
+		return nil, err
+	}
+	return collectJSON[store.User](rows)
+}
+
+// collectJSON decodes the single jsonb column of every row.
+func collectJSON[T any](rows pgx.Rows) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("decode stored record: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// CountUsers returns the number of accounts.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, err
+}
+
+// UpdateUser applies fn to the stored user and saves the result in one
+// transaction (the row locked meanwhile). Changing the username or email
+// to one another user holds fails with store.ErrConflict and changes
+// nothing.
+func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*store.User) error) (store.User, error) {
+	var u store.User
+	err := db.tx(ctx, func(tx pgx.Tx) (err error) {
+		if u, err = scanUser(tx.QueryRow(ctx, `SELECT data FROM users WHERE id = $1 FOR UPDATE`, id)); err != nil {
+			return err
+		}
+		old := u
+		if err := fn(&u); err != nil {
+			return err
+		}
+		u.ID, u.CreatedAt, u.UpdatedAt = old.ID, old.CreatedAt, db.now()
+		return putUser(ctx, tx, &u, false)
+	})
+	if err != nil {
+		return store.User{}, fmt.Errorf("update user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// DeleteUser removes the user, their conversations with all messages,
+// their private documents with chunks and vectors, and their API keys,
+// in one transaction, returning the ids of the deleted documents.
+func (db *DB) DeleteUser(ctx context.Context, id uint64) ([]uint64, error) {
+	var docs []uint64
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrNotFound
+		}
+		rows, err := tx.Query(ctx, `SELECT id FROM documents WHERE owner = $1 ORDER BY id FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		if docs, err = pgx.CollectRows(rows, pgx.RowTo[uint64]); err != nil {
+			return err
+		}
+		var log changeLog
+		for _, d := range docs {
+			removed, err := deleteDocument(ctx, tx, d)
+			if err != nil {
+				return err
+			}
+			log.add(d, false, removed)
+		}
+		if err := log.write(ctx, tx); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id) // keys and conversations cascade
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete user %d: %w", id, err)
+	}
+	return docs, nil
+}

@@ -55,9 +55,11 @@ func (p *Pipeline) submitShared(ctx context.Context, d *store.Document, path str
 }
 
 // startShared runs the workers: each claims a job, processes it and
-// finishes it, waiting for a notification when there is none.
+// finishes it, waiting for a notification when there is none. There are
+// twice Workers of them: much of a job's time is spent waiting on the
+// database, not computing.
 func (p *Pipeline) startShared(ctx context.Context) {
-	for range p.opt.Workers {
+	for range 2 * p.opt.Workers {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()

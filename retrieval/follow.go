@@ -26,6 +26,44 @@ type followState struct {
 	moved   chan struct{} // closed (and replaced) when applied moves
 	contact time.Time     // the last time the change log was read
 	loaded  bool
+	running bool // Follow is running
+	// local holds the chunks this process committed, by document, until
+	// their change is applied: the index takes them from here instead of
+	// reading them back from the store.
+	local map[uint64]localCommit
+}
+
+// localCommit is a document's chunks as change seq wrote them.
+type localCommit struct {
+	seq    uint64
+	chunks []Chunk
+}
+
+// keep remembers chunks this process committed as change seq of doc.
+func (st *followState) keep(doc, seq uint64, chunks []Chunk) {
+	if seq == 0 {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.local == nil {
+		st.local = map[uint64]localCommit{}
+	}
+	if seq > st.applied {
+		st.local[doc] = localCommit{seq, chunks}
+	}
+}
+
+// take returns (and forgets) the chunks this process committed as change
+// seq of doc, if it did.
+func (st *followState) take(doc, seq uint64) ([]Chunk, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	lc, ok := st.local[doc]
+	if ok && lc.seq <= seq {
+		delete(st.local, doc)
+	}
+	return lc.chunks, ok && lc.seq == seq
 }
 
 // staleAfter is how long without reading the change log makes a following
@@ -98,7 +136,8 @@ func (l *Library) Applied() uint64 {
 }
 
 // Sync waits until the index holds every change committed before it was
-// called (at once for a store of its own).
+// called (at once for a store of its own). Without Follow running, it
+// applies them itself.
 func (l *Library) Sync(ctx context.Context) error {
 	if l.feed == nil {
 		return nil
@@ -106,6 +145,17 @@ func (l *Library) Sync(ctx context.Context) error {
 	last, err := l.feed.LastChange(ctx)
 	if err != nil {
 		return err
+	}
+	l.follow.mu.Lock()
+	running := l.follow.running
+	l.follow.mu.Unlock()
+	if !running {
+		l.write.Lock()
+		_, err := l.catchUp(ctx)
+		l.write.Unlock()
+		if err != nil {
+			return err
+		}
 	}
 	return l.WaitApplied(ctx, last)
 }
@@ -133,6 +183,14 @@ func (l *Library) Follow(ctx context.Context, log func(msg string, args ...any))
 	if l.feed == nil {
 		return nil
 	}
+	l.follow.mu.Lock()
+	l.follow.running = true
+	l.follow.mu.Unlock()
+	defer func() {
+		l.follow.mu.Lock()
+		l.follow.running = false
+		l.follow.mu.Unlock()
+	}()
 	failing := false
 	for ctx.Err() == nil {
 		l.write.Lock()
@@ -201,8 +259,12 @@ func (l *Library) apply(ctx context.Context, c store.Change) error {
 		removed[i] = Terms(t)
 	}
 	l.ix.DeleteDocument(c.DocumentID, removed...)
+	mine, ok := l.follow.take(c.DocumentID, c.Seq)
 	if !c.Added {
 		return nil
+	}
+	if ok {
+		return l.ix.Add(ctx, mine)
 	}
 	chunks, err := l.feed.ChangedChunks(ctx, c.DocumentID, c.Seq)
 	if err != nil || len(chunks) == 0 {

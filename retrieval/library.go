@@ -231,6 +231,7 @@ func (l *Library) Add(ctx context.Context, doc *store.Document, chunks []store.C
 		if err := l.db.Commit(ctx, doc, chunks, vectors); err != nil {
 			return err
 		}
+		l.follow.keep(doc.ID, doc.ChangeSeq, indexChunks(doc, chunks, vectors))
 		return l.Sync(ctx)
 	}
 	l.write.Lock()
@@ -254,6 +255,17 @@ func (l *Library) Add(ctx context.Context, doc *store.Document, chunks []store.C
 	if replaces != 0 {
 		l.ix.DeleteDocument(replaces, replaced...)
 	}
+	rcs := indexChunks(doc, chunks, vectors)
+	// The store has the document now; an index failure here would only be
+	// a bug, and a restart rebuilds the index from the store.
+	if err := l.ix.Add(context.WithoutCancel(ctx), rcs); err != nil {
+		return fmt.Errorf("index document %d: %w", doc.ID, err)
+	}
+	return nil
+}
+
+// indexChunks are the Index's chunks of doc's committed chunks.
+func indexChunks(doc *store.Document, chunks []store.Chunk, vectors map[[16]byte][]float32) []Chunk {
 	rcs := make([]Chunk, len(chunks))
 	for i := range chunks {
 		c := &chunks[i]
@@ -263,12 +275,7 @@ func (l *Library) Add(ctx context.Context, doc *store.Document, chunks []store.C
 	if len(rcs) > 0 {
 		rcs[0].Title = Identity(doc.Title, doc.Filename)
 	}
-	// The store has the document now; an index failure here would only be
-	// a bug, and a restart rebuilds the index from the store.
-	if err := l.ix.Add(context.WithoutCancel(ctx), rcs); err != nil {
-		return fmt.Errorf("index document %d: %w", doc.ID, err)
-	}
-	return nil
+	return rcs
 }
 
 // embed returns a vector for every distinct passage of chunks: from the

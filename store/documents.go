@@ -54,6 +54,9 @@ type Document struct {
 	Replaces  uint64    `json:"replaces,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// ChangeSeq is set by Commit on a store with a change log
+	// (ChangeFeed): the change that wrote these chunks. Not stored.
+	ChangeSeq uint64 `json:"-"`
 }
 
 // Viewer is who is looking: users read their own documents and the shared

@@ -102,7 +102,7 @@ func (c *benchCmd) Run(ctx context.Context, g *Globals, kctx *kong.Context) erro
 	if err != nil {
 		return err
 	}
-	chunks, rate, err := c.ingest(ctx, dir)
+	chunks, rate, err := c.ingest(ctx, g, dir)
 	stopProfile()
 	if err != nil {
 		return err
@@ -155,12 +155,18 @@ func round(x float64, digits int) float64 {
 // the rate covers extraction, chunking, analysis, embedding, the commit
 // and the in-memory index, with the serve defaults (one worker per CPU,
 // fsync on every commit).
-func (c *benchCmd) ingest(ctx context.Context, dir string) (int, float64, error) {
-	db, err := store.Open(ctx, dir, store.Options{})
+func (c *benchCmd) ingest(ctx context.Context, g *Globals, dir string) (int, float64, error) {
+	db, err := openNamed(ctx, dir)
+	if isPostgres(g.Store) {
+		db, err = openNamed(ctx, g.Store)
+	}
 	if err != nil {
 		return 0, 0, err
 	}
 	defer db.Close()
+	if any, err := db.HasDocuments(ctx, store.Shared); err != nil || any {
+		return 0, 0, errors.Join(err, errors.New("the store is not empty: docent bench fills a new one"))
+	}
 	lib := retrieval.NewLibrary(db, c.embedder(), retrieval.LibraryOptions{})
 	pipe, err := ingest.NewPipeline(db, lib, filepath.Join(dir, "uploads"), ingest.Options{Workers: runtime.NumCPU()})
 	if err != nil {
@@ -228,7 +234,7 @@ func (c *benchCmd) coldStart(ctx context.Context, g *Globals, dir string) (serve
 	if err != nil {
 		return sp, 0, err
 	}
-	args := []string{"--data", dir, "--log-level", "warn", "bench", "--phase", "serve",
+	args := []string{"--data", dir, "--store", g.Store, "--log-level", "warn", "bench", "--phase", "serve",
 		"--queries", strconv.Itoa(c.Queries), "--seed", strconv.FormatUint(c.Seed, 10), "--fake-dim", strconv.Itoa(c.FakeDim)}
 	if c.Profile != "" {
 		args = append(args, "--cpuprofile", c.Profile+".serve")

@@ -35,7 +35,7 @@ func (c *benchCmd) serve(ctx context.Context, g *Globals) error {
 		return err
 	}
 	defer stopProfile()
-	db, err := store.Open(ctx, g.Data, store.Options{})
+	db, err := openBackend(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func percentile(lat []time.Duration, p int) float64 {
 
 // chromemCollection puts every stored vector into one raw chromem-go
 // collection, as a plain chromem-go application would hold them.
-func chromemCollection(ctx context.Context, db *store.DB) (*chromem.Collection, error) {
+func chromemCollection(ctx context.Context, db store.Store) (*chromem.Collection, error) {
 	col, err := chromem.NewDB().CreateCollection("bench", nil, func(context.Context, string) ([]float32, error) {
 		return nil, errors.New("vectors are always given")
 	})

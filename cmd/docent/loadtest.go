@@ -11,7 +11,7 @@ import (
 )
 
 type loadCmd struct {
-	Server   string        `name:"server" env:"DOCENT_SERVER" help:"Load a running server at this URL; without it an in-process server runs on a temporary data directory with a fake streaming LLM."`
+	Server   string        `name:"server" env:"DOCENT_SERVER" help:"Load a running server at this URL (or several replicas of one store: URLs separated by commas, used in turn); without it an in-process server runs on a temporary data directory with a fake streaming LLM."`
 	Token    string        `name:"token" env:"DOCENT_TOKEN" help:"An admin's access token for --server: it adds the simulated accounts (whatever the registration mode), reads /metrics and runs the store check at the end."`
 	Users    int           `name:"users" default:"50" help:"Simulated users, each registering, logging in, uploading, chatting (streamed and not) and searching."`
 	Duration time.Duration `name:"duration" default:"30s" help:"How long each user keeps working once signed up (requests in flight at the end are finished)."`

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -108,25 +109,61 @@ func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // loadClient makes the users' requests, timing and judging each.
 type loadClient struct {
-	base string
-	http *http.Client
-	rec  *recorder
+	// bases are the servers' URLs: requests go to them in turn (several
+	// replicas of one store behind no balancer).
+	bases []string
+	next  atomic.Uint64
+	http  *http.Client
+	rec   *recorder
 	// admin is an admin's token for a remote server ("" in process): it
 	// reads /metrics and activates accounts waiting for approval.
 	admin string
 }
 
-func newLoadClient(base string, rec *recorder) *loadClient {
+func newLoadClient(bases []string, rec *recorder) *loadClient {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 1000
 	tr.MaxIdleConns = 1000
-	return &loadClient{base: base, rec: rec, http: &http.Client{Transport: tr}}
+	return &loadClient{bases: bases, rec: rec, http: &http.Client{Transport: tr}}
+}
+
+// finds reports whether a search (body) on the server at base finds anything.
+func (c *loadClient) finds(ctx context.Context, base, token string, body []byte) bool {
+	req, err := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/search", bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Results []json.RawMessage `json:"results"`
+	}
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&res) == nil && len(res.Results) > 0
+}
+
+// url is path on the next server in turn.
+func (c *loadClient) url(path string) string {
+	return c.bases[int(c.next.Add(1)%uint64(len(c.bases)))] + path
 }
 
 func (c *loadClient) waitReady(ctx context.Context) error {
+	for _, base := range c.bases {
+		if err := c.waitReadyAt(ctx, base); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *loadClient) waitReadyAt(ctx context.Context, base string) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/ready", nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/ready", nil)
 		if resp, err := c.http.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -138,7 +175,7 @@ func (c *loadClient) waitReady(ctx context.Context) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("%s is not ready after 60s", c.base)
+	return fmt.Errorf("%s is not ready after 60s", base)
 }
 
 // send makes one request, retrying 429s, and returns the response with
@@ -227,7 +264,7 @@ func (c *loadClient) upload(ctx context.Context, route, path, token, name string
 // returns the answer's body once judge has found its status to be want.
 func (c *loadClient) exchange(ctx context.Context, route, method, path, ctype, authz string, body []byte, want int) ([]byte, error) {
 	resp, got, err := c.send(ctx, route, func() (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, method, c.url(path), bytes.NewReader(body))
 		if err != nil {
 			return nil, err
 		}
@@ -308,7 +345,7 @@ func (c *loadClient) stream(ctx context.Context, path, token, question string) (
 	raw, _ := json.Marshal(map[string]any{"content": question, "stream": true})
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(rctx, "POST", c.base+path, bytes.NewReader(raw))
+	req, _ := http.NewRequestWithContext(rctx, "POST", c.url(path), bytes.NewReader(raw))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	start := time.Now()
@@ -375,7 +412,7 @@ func (c *loadClient) stream(ctx context.Context, path, token, question string) (
 // metrics reads the Go and process gauges of /metrics (zero when absent).
 func (c *loadClient) metrics(ctx context.Context) map[string]float64 {
 	out := map[string]float64{}
-	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/metrics", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.bases[0]+"/metrics", nil)
 	if c.admin != "" {
 		req.Header.Set("Authorization", "Bearer "+c.admin)
 	}

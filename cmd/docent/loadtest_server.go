@@ -64,7 +64,7 @@ func (lt *loadtest) inProcess(ctx context.Context, g *Globals, d time.Duration, 
 	}
 	restore() // the chat engine has read it
 	rep.Target = base
-	lt.cl = newLoadClient(base, lt.rec)
+	lt.cl = newLoadClient([]string{base}, lt.rec)
 	if err := lt.cl.waitReady(ctx); err != nil {
 		return err
 	}
@@ -119,10 +119,19 @@ func (lt *loadtest) inProcess(ctx context.Context, g *Globals, d time.Duration, 
 // remote loads a server someone else runs; memory and goroutines come
 // from its /metrics.
 func (lt *loadtest) remote(ctx context.Context, base, token string, d time.Duration, rep *loadReport) error {
-	base = strings.TrimRight(base, "/")
-	rep.Target = base
+	var bases []string
+	for _, b := range strings.Split(base, ",") {
+		if b = strings.TrimRight(strings.TrimSpace(b), "/"); b != "" {
+			bases = append(bases, b)
+		}
+	}
+	rep.Target = strings.Join(bases, ", ")
+	if len(bases) > 1 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("requests go to the %d servers in turn; every upload with ?wait=true is then searched for on each until found (propagation); memory and goroutines are the first server's", len(bases)))
+		lt.propagation = true
+	}
 	rep.Notes = append(rep.Notes, "the server rate-limits registration and login per client IP: start it with --register-rate and --login-rate of at least --users, or 429s are retried and slow the start")
-	lt.cl = newLoadClient(base, lt.rec)
+	lt.cl = newLoadClient(bases, lt.rec)
 	lt.cl.admin = token
 	if err := lt.cl.waitReady(ctx); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -17,6 +18,9 @@ type loadtest struct {
 	seed  uint64
 	rec   *recorder
 	cl    *loadClient
+	// propagation: after each upload with ?wait=true, time how long until
+	// every server finds it (several replicas of one store).
+	propagation bool
 
 	mu   sync.Mutex
 	sims []*simUser
@@ -115,7 +119,35 @@ func (lt *loadtest) upload(ctx context.Context, u *simUser, wait bool) {
 		if wait && docs[0].Status != "ready" {
 			lt.rec.fail(route, fmt.Sprintf("%s: the document is %s after ?wait=true", route, docs[0].Status))
 		}
+		if wait && lt.propagation {
+			lt.propagate(ctx, u.token, docs[0].ID, kw)
+		}
 	}
+}
+
+// propagationRoute names the time from an upload's answer to its being
+// found by a search on every server.
+const propagationRoute = "propagation: searchable on every server"
+
+// propagate searches every server for document id (by keyword kw) until
+// each finds it, recording how long the slowest took after the upload
+// was answered; 5 s without it is a failure.
+func (lt *loadtest) propagate(ctx context.Context, token string, id uint64, kw string) {
+	start := time.Now()
+	body, _ := json.Marshal(map[string]any{"query": kw, "top_k": 1, "document_ids": []uint64{id}})
+	for _, base := range lt.cl.bases {
+		for {
+			if lt.cl.finds(ctx, base, token, body) {
+				break
+			}
+			if time.Since(start) > 5*time.Second || ctx.Err() != nil {
+				lt.rec.fail(propagationRoute, fmt.Sprintf("document %d not found on %s 5 s after its upload was answered", id, base))
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	lt.rec.observe(propagationRoute, time.Since(start))
 }
 
 func (lt *loadtest) newConversation(ctx context.Context, u *simUser) {

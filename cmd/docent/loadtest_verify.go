@@ -86,12 +86,16 @@ func (lt *loadtest) check(ctx context.Context, token string, rep *loadReport) {
 		} `json:"store"`
 		Index []string `json:"index"`
 	}
-	if err := lt.cl.do(ctx, "GET /api/v1/admin/check", "GET", "/api/v1/admin/check", token, nil, 200, &res); err != nil {
-		return
+	ok := true
+	for range lt.cl.bases { // each server in turn: every replica's index against the store
+		if err := lt.cl.do(ctx, "GET /api/v1/admin/check", "GET", "/api/v1/admin/check", token, nil, 200, &res); err != nil {
+			return
+		}
+		ok = ok && res.OK
+		for _, p := range res.Store.Problems {
+			rep.CheckIssues = append(rep.CheckIssues, p.Kind+": "+p.Detail)
+		}
+		rep.CheckIssues = append(rep.CheckIssues, res.Index...)
 	}
-	rep.CheckOK = &res.OK
-	for _, p := range res.Store.Problems {
-		rep.CheckIssues = append(rep.CheckIssues, p.Kind+": "+p.Detail)
-	}
-	rep.CheckIssues = append(rep.CheckIssues, res.Index...)
+	rep.CheckOK = &ok
 }

@@ -68,7 +68,7 @@ var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
 // startServer runs "docent serve" on a free port over dataDir and waits
 // until it reports its address.
-func startServer(t *testing.T, dataDir string, extra ...string) *server {
+func startServer(t testing.TB, dataDir string, extra ...string) *server {
 	t.Helper()
 	args := append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(binary, args...)
@@ -106,7 +106,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	return s
 }
 
-func waitReady(t *testing.T, url string) {
+func waitReady(t testing.TB, url string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -123,7 +123,7 @@ func waitReady(t *testing.T, url string) {
 }
 
 // stop sends SIGTERM and waits for a clean exit.
-func (s *server) stop(t *testing.T) {
+func (s *server) stop(t testing.TB) {
 	if s.cmd.ProcessState != nil {
 		return
 	}
@@ -142,7 +142,7 @@ func (s *server) stop(t *testing.T) {
 }
 
 // call makes one JSON request and decodes the answer into out (if non-nil).
-func call(t *testing.T, method, url, token string, body any, out any) int {
+func call(t testing.TB, method, url, token string, body any, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if s, ok := body.(string); ok {

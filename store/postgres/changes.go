@@ -43,27 +43,33 @@ func (l *changeLog) reload() { l.entries = append(l.entries, store.Change{Reload
 // wrote its chunks, and notifies the replicas (delivered at commit).
 // Every document it names must already be locked by the transaction.
 func (l *changeLog) write(ctx context.Context, tx pgx.Tx) error {
+	_, err := l.writeSeq(ctx, tx)
+	return err
+}
+
+// writeSeq is write, returning the sequence number of the last change.
+func (l *changeLog) writeSeq(ctx context.Context, tx pgx.Tx) (uint64, error) {
 	if len(l.entries) == 0 {
-		return nil
+		return 0, nil
 	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockClass, lockChanges); err != nil {
-		return err
+		return 0, err
 	}
+	var seq int64
 	for _, c := range l.entries {
-		var seq int64
 		err := tx.QueryRow(ctx, `INSERT INTO changes (seq, document_id, added, reload, removed)
 			VALUES (nextval('change_seq'), $1, $2, $3, $4) RETURNING seq`, int64(c.DocumentID), c.Added, c.Reload, c.Removed).Scan(&seq)
 		if err != nil {
-			return fmt.Errorf("log change: %w", err)
+			return 0, fmt.Errorf("log change: %w", err)
 		}
 		if c.Added {
 			if _, err := tx.Exec(ctx, `UPDATE documents SET change_seq = $2 WHERE id = $1`, int64(c.DocumentID), seq); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
 	_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, channelChanges)
-	return err
+	return uint64(seq), err
 }
 
 // IndexSnapshot calls fn with batches of the chunks of every ready

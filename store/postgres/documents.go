@@ -194,7 +194,20 @@ func (db *DB) UpdateDocument(ctx context.Context, id uint64, fn func(*store.Docu
 			return err
 		}
 		d.ID, d.CreatedAt, d.UpdatedAt = old.ID, old.CreatedAt, db.now()
-		return putDocument(ctx, tx, &d, false)
+		if err := putDocument(ctx, tx, &d, false); err != nil {
+			return err
+		}
+		if old.Status != store.StatusReady || d.Status == store.StatusReady {
+			return nil
+		}
+		// A ready document leaving the indexes (its chunks stay, unread).
+		var removed [][]byte
+		if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(terms ORDER BY idx), '{}') FROM chunks WHERE document_id = $1`, id).Scan(&removed); err != nil {
+			return err
+		}
+		var log changeLog
+		log.add(id, false, removed)
+		return log.write(ctx, tx)
 	})
 }
 
@@ -238,7 +251,8 @@ func (db *DB) Commit(ctx context.Context, d *store.Document, chunks []store.Chun
 			return err
 		}
 		log.add(d.ID, true, removed)
-		return log.write(ctx, tx)
+		d.ChangeSeq, err = log.writeSeq(ctx, tx)
+		return err
 	})
 }
 

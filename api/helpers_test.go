@@ -71,13 +71,8 @@ type envDeps struct {
 
 // startEnv starts a server over a fresh store, with a running ingest
 // pipeline, reached through the real router.
-// Registration is open unless cfg says otherwise: most tests register
-// several users and use them at once.
 func startEnv(tb testing.TB, cfg Config, d envDeps) *testEnv {
 	tb.Helper()
-	if cfg.Registration == "" {
-		cfg.Registration = RegistrationOpen
-	}
 	db, err := store.Open(context.Background(), tb.TempDir(), store.Options{NoSync: true})
 	if err != nil {
 		tb.Fatal(err)
@@ -89,8 +84,13 @@ func startEnv(tb testing.TB, cfg Config, d envDeps) *testEnv {
 // startEnvOn starts a server over db (keeping uploads in dir), as docent
 // serve does: a replica of a shared store (shared not nil) follows its
 // change log and coordinates through it.
+// Registration is open unless cfg says otherwise: most tests register
+// several users and use them at once.
 func startEnvOn(tb testing.TB, cfg Config, d envDeps, db store.Store, dir string, shared Shared) *testEnv {
 	tb.Helper()
+	if cfg.Registration == "" {
+		cfg.Registration = RegistrationOpen
+	}
 	tokens, _ := auth.NewTokens(testSecret, d.tokenTTL)
 	hasher, _ := auth.NewHasher(bcrypt.MinCost)
 	lib := retrieval.NewLibrary(db, retrieval.NewBuiltin(0), retrieval.LibraryOptions{})

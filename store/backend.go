@@ -18,9 +18,14 @@ import (
 // answer ErrNotFound for someone else's records, as for missing ones.
 type Store interface {
 	// CreateUser stores a new user, assigning its ID and timestamps. The
-	// first user becomes an admin; a username or email already in use
-	// (ignoring case) is ErrConflict naming the field.
+	// first user becomes an active admin; a username or email already in
+	// use (ignoring case) is ErrConflict naming the field.
 	CreateUser(ctx context.Context, u *User) error
+	// CreateFirstUser is CreateUser while no account exists, ErrForbidden after.
+	CreateFirstUser(ctx context.Context, u *User) error
+	// CreateUserWithInvite creates u, active, using the unused, unexpired
+	// invite whose code hashes to hash (else ErrInvite), in one transaction.
+	CreateUserWithInvite(ctx context.Context, u *User, hash string) error
 	// UserByID returns the user with id.
 	UserByID(ctx context.Context, id uint64) (User, error)
 	// UserByLogin returns the user whose username or email is login, ignoring case.
@@ -29,11 +34,21 @@ type Store interface {
 	Users(ctx context.Context, skip, limit int) ([]User, error)
 	// CountUsers returns the number of accounts.
 	CountUsers(ctx context.Context) (int, error)
-	// UpdateUser applies fn to the stored user and saves it in one transaction.
+	// UpdateUser applies fn to the stored user and saves it in one
+	// transaction; demoting or deactivating the last active admin is
+	// ErrLastAdmin.
 	UpdateUser(ctx context.Context, id uint64, fn func(*User) error) (User, error)
 	// DeleteUser removes the user with their conversations, private
-	// documents and keys, returning the ids of the documents removed.
+	// documents and keys, returning the ids of the documents removed; the
+	// last active admin is ErrLastAdmin.
 	DeleteUser(ctx context.Context, id uint64) ([]uint64, error)
+
+	// CreateInvite stores an invite, assigning its ID and creation time.
+	CreateInvite(ctx context.Context, inv *Invite) error
+	// Invites lists every invite, newest first.
+	Invites(ctx context.Context) ([]Invite, error)
+	// DeleteInvite removes invite id, used or not.
+	DeleteInvite(ctx context.Context, id uint64) error
 
 	// CreateKey stores an API key, recording the user's credential generation.
 	CreateKey(ctx context.Context, k *APIKey) error
@@ -98,6 +113,9 @@ type Store interface {
 	DeleteDocumentByID(ctx context.Context, id uint64) error
 	// Chunks returns the chunks of document id in order, without vectors.
 	Chunks(ctx context.Context, id uint64) ([]Chunk, error)
+	// ChunkPage returns at most limit chunks of document id from index
+	// skip on, reading only those.
+	ChunkPage(ctx context.Context, id uint64, skip, limit int) ([]Chunk, error)
 	// ChunksByID returns the chunks with the given ids, in that order,
 	// leaving out missing ones.
 	ChunksByID(ctx context.Context, ids []uint64) ([]Chunk, error)

@@ -19,14 +19,15 @@ import (
 
 // Record is one item of a store's contents as Export gives it and Import
 // takes it: exactly one field is set. Export gives them in this order:
-// the index info, users, keys, conversations, messages, documents,
-// vectors, chunks — each kind in id order (vectors by hash), the same on
+// the index info, users, keys, invites, conversations, messages,
+// documents, vectors, chunks — each kind in id order (vectors by hash), the same on
 // every backend, so two stores with the same contents export the same
 // sequence (Digest compares them).
 type Record struct {
 	IndexInfo    *IndexInfo    `json:"index_info,omitempty"`
 	User         *User         `json:"user,omitempty"`
 	Key          *APIKey       `json:"key,omitempty"`
+	Invite       *Invite       `json:"invite,omitempty"`
 	Conversation *Conversation `json:"conversation,omitempty"`
 	Message      *Message      `json:"message,omitempty"`
 	Document     *Document     `json:"document,omitempty"`
@@ -50,6 +51,8 @@ func (r *Record) Kind() string {
 		return "user"
 	case r.Key != nil:
 		return "key"
+	case r.Invite != nil:
+		return "invite"
 	case r.Conversation != nil:
 		return "conversation"
 	case r.Message != nil:
@@ -128,6 +131,7 @@ func (db *DB) Export(ctx context.Context, fn func(Record) error) error {
 		}{
 			{bucketUsers, func(v []byte) (Record, error) { var u User; return Record{User: &u}, decodeJSON(v, &u) }},
 			{bucketKeys, func(v []byte) (Record, error) { var k APIKey; return Record{Key: &k}, decodeJSON(v, &k) }},
+			{bucketInvites, func(v []byte) (Record, error) { var i Invite; return Record{Invite: &i}, decodeJSON(v, &i) }},
 			{bucketConvs, func(v []byte) (Record, error) { var c Conversation; return Record{Conversation: &c}, decodeJSON(v, &c) }},
 			{bucketMessages, func(v []byte) (Record, error) { var m Message; return Record{Message: &m}, decodeJSON(v, &m) }},
 			{bucketDocs, func(v []byte) (Record, error) { var d Document; return Record{Document: &d}, decodeJSON(v, &d) }},
@@ -231,6 +235,17 @@ func (im *importer) put(r *Record) error {
 			return err
 		}
 		return putJSON(tx.Bucket(bucketKeys), itob(k.ID), k)
+	case r.Invite != nil:
+		inv := r.Invite
+		im.seen(bucketInvites, inv.ID)
+		hk, err := hashKey(inv.Hash)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketInvitesByHash).Put(hk, itob(inv.ID)); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketInvites), itob(inv.ID), inv)
 	case r.Conversation != nil:
 		c := r.Conversation
 		im.seen(bucketConvs, c.ID)

@@ -207,6 +207,22 @@ func (db *DB) Chunks(ctx context.Context, id uint64) ([]store.Chunk, error) {
 	return out, err
 }
 
+// ChunkPage returns at most limit chunks of document id from index skip
+// on, in order, reading only those.
+func (db *DB) ChunkPage(ctx context.Context, id uint64, skip, limit int) ([]store.Chunk, error) {
+	if skip < 0 || skip >= store.MaxChunks || limit <= 0 {
+		return nil, nil
+	}
+	rows, err := db.pool.Query(ctx, chunkSelect+` WHERE document_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3`, id, skip, limit)
+	if err != nil {
+		return nil, err
+	}
+	var r chunkRow
+	out := make([]store.Chunk, 0, min(limit, 1024))
+	_, err = pgx.ForEachRow(rows, r.dest(), func() error { out = append(out, r.chunk()); return nil })
+	return out, err
+}
+
 // ChunksByID returns the chunks with the given ids, in the same order;
 // a missing chunk (deleted meanwhile) is left out.
 func (db *DB) ChunksByID(ctx context.Context, ids []uint64) ([]store.Chunk, error) {

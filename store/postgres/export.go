@@ -42,6 +42,10 @@ func (db *DB) Export(ctx context.Context, fn func(store.Record) error) error {
 				var k store.APIKey
 				return store.Record{Key: &k}, json.Unmarshal(raw, &k)
 			}},
+			{`SELECT data FROM invites ORDER BY id`, func(raw []byte) (store.Record, error) {
+				var i store.Invite
+				return store.Record{Invite: &i}, json.Unmarshal(raw, &i)
+			}},
 			{`SELECT data FROM conversations ORDER BY id`, func(raw []byte) (store.Record, error) {
 				var c store.Conversation
 				return store.Record{Conversation: &c}, json.Unmarshal(raw, &c)
@@ -157,6 +161,8 @@ func (im *importer) put(ctx context.Context, r *store.Record) error {
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO api_keys (id, user_id, hash, data) VALUES ($1, $2, $3, $4)`, r.Key.ID, r.Key.UserID, r.Key.Hash, raw)
 		return err
+	case r.Invite != nil:
+		return putInvite(ctx, tx, r.Invite, true)
 	case r.Conversation != nil:
 		c := r.Conversation
 		raw, err := json.Marshal(c)
@@ -235,7 +241,7 @@ func (im *importer) finish(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM vectors WHERE refs = 0`); err != nil {
 		return err
 	}
-	for _, table := range []string{"users", "api_keys", "conversations", "messages", "documents"} {
+	for _, table := range []string{"users", "api_keys", "invites", "conversations", "messages", "documents"} {
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, 'id'), coalesce((SELECT max(id) FROM `+table+`), 0) + 1, false)`, table); err != nil {
 			return err
 		}

@@ -11,32 +11,63 @@ import (
 )
 
 // CreateUser stores a new user, assigning its ID and timestamps. The very
-// first user becomes an admin whatever Role says (user creations take an
-// advisory lock, so two replicas cannot both make the first). A username
-// or email already in use (ignoring case) gives an error wrapping
-// store.ErrConflict that names the field.
+// first user becomes an active admin whatever Role, Active and Pending say
+// (user creations take an advisory lock, so two replicas cannot both make
+// the first). A username or email already in use (ignoring case) gives an
+// error wrapping store.ErrConflict that names the field.
 func (db *DB) CreateUser(ctx context.Context, u *store.User) error {
-	return db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockClass, lockUsers); err != nil {
-			return err
-		}
-		var any bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&any); err != nil {
-			return err
-		}
-		if !any {
-			u.Role = store.RoleAdmin
-		}
-		if u.Role == "" {
-			u.Role = store.RoleUser
-		}
-		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('users', 'id'))`).Scan(&u.ID); err != nil {
-			return err
-		}
-		u.CreatedAt = db.now()
-		u.UpdatedAt = u.CreatedAt
-		return putUser(ctx, tx, u, true)
-	})
+	return db.tx(ctx, func(tx pgx.Tx) error { return db.createUser(ctx, tx, u, false) })
+}
+
+// CreateFirstUser stores u as CreateUser does if no account exists yet
+// (it becomes the admin), and fails with store.ErrForbidden otherwise.
+func (db *DB) CreateFirstUser(ctx context.Context, u *store.User) error {
+	return db.tx(ctx, func(tx pgx.Tx) error { return db.createUser(ctx, tx, u, true) })
+}
+
+// createUser stores u in tx; with first, only if it is the first account.
+func (db *DB) createUser(ctx context.Context, tx pgx.Tx, u *store.User, first bool) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockClass, lockUsers); err != nil {
+		return err
+	}
+	var any bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&any); err != nil {
+		return err
+	}
+	if any && first {
+		return fmt.Errorf("not the first account: %w", store.ErrForbidden)
+	}
+	if !any {
+		u.Role, u.Active, u.Pending = store.RoleAdmin, true, false
+	}
+	if u.Role == "" {
+		u.Role = store.RoleUser
+	}
+	if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('users', 'id'))`).Scan(&u.ID); err != nil {
+		return err
+	}
+	u.CreatedAt = db.now()
+	u.UpdatedAt = u.CreatedAt
+	return putUser(ctx, tx, u, true)
+}
+
+// activeAdmin reports whether u counts towards keeping an admin.
+func activeAdmin(u *store.User) bool { return u.IsAdmin() && u.Active }
+
+// keepAnAdmin fails with store.ErrLastAdmin unless an active admin other
+// than user id exists. It takes the users lock first, so two admins
+// demoting each other at once are checked one after the other.
+func keepAnAdmin(ctx context.Context, tx pgx.Tx, id uint64) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockClass, lockUsers); err != nil {
+		return err
+	}
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id <> $1 AND data->>'role' = 'admin'
+		AND (data->>'is_active')::boolean)`, id).Scan(&ok)
+	if err == nil && !ok {
+		err = store.ErrLastAdmin
+	}
+	return err
 }
 
 // putUser inserts or updates u, mapping taken names to store.ErrConflict.
@@ -140,6 +171,11 @@ func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*store.User) er
 			return err
 		}
 		u.ID, u.CreatedAt, u.UpdatedAt = old.ID, old.CreatedAt, db.now()
+		if activeAdmin(&old) && !activeAdmin(&u) {
+			if err := keepAnAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		return putUser(ctx, tx, &u, false)
 	})
 	if err != nil {
@@ -154,12 +190,14 @@ func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*store.User) er
 func (db *DB) DeleteUser(ctx context.Context, id uint64) ([]uint64, error) {
 	var docs []uint64
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, id)
+		u, err := scanUser(tx.QueryRow(ctx, `SELECT data FROM users WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return store.ErrNotFound
+		if activeAdmin(&u) {
+			if err := keepAnAdmin(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		rows, err := tx.Query(ctx, `SELECT id FROM documents WHERE owner = $1 ORDER BY id FOR UPDATE`, id)
 		if err != nil {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -228,6 +229,7 @@ func testCommitReplaces(t *testing.T, db store.Store) {
 
 func testDeleteUser(t *testing.T, db store.Store) {
 	ctx := context.Background()
+	must(t, db.CreateUser(ctx, &store.User{Username: "root", Email: "root@example.com"})) // the admin
 	u := store.User{Username: "ann", Email: "ann@example.com"}
 	must(t, db.CreateUser(ctx, &u))
 	d := store.Document{Owner: u.ID, Filename: "x", SHA256: Sha("x")}
@@ -331,6 +333,35 @@ func testChunksByID(t *testing.T, db store.Store) {
 	}
 	if len(got) == 3 && (got[0].Text != "b passage 2" || got[1].Headings[1] != "a" || !got[1].OCR || got[1].OCRConfidence != 87.5) {
 		t.Errorf("chunk contents: %+v", got)
+	}
+}
+
+// testChunkPage: ChunkPage reads the requested window of a document's
+// chunks, in order, and nothing of other documents.
+func testChunkPage(t *testing.T, db store.Store) {
+	ctx := context.Background()
+	var ids []uint64
+	for _, name := range []string{"a", "b"} {
+		d := store.Document{Owner: 1, Filename: name, SHA256: Sha(name)}
+		create(t, db, &d)
+		chunks, vecs := Chunks(name, 30)
+		must(t, db.Commit(ctx, &d, chunks, vecs))
+		ids = append(ids, d.ID)
+	}
+	for _, c := range []struct{ skip, limit, first, n int }{
+		{0, 1, 0, 1}, {0, 100, 0, 30}, {10, 5, 10, 5}, {28, 10, 28, 2}, {30, 10, 0, 0}, {store.MaxChunks + 5, 10, 0, 0}, {-1, 5, 0, 0}, {0, 0, 0, 0},
+	} {
+		got, err := db.ChunkPage(ctx, ids[0], c.skip, c.limit)
+		must(t, err)
+		if len(got) != c.n {
+			t.Errorf("skip %d limit %d: %d chunks, want %d", c.skip, c.limit, len(got), c.n)
+			continue
+		}
+		for i, ch := range got {
+			if ch.DocumentID != ids[0] || ch.Index != c.first+i || ch.Text != fmt.Sprintf("a passage %d", c.first+i) {
+				t.Errorf("skip %d limit %d: chunk %d is %d/%d %q", c.skip, c.limit, i, ch.DocumentID, ch.Index, ch.Text)
+			}
+		}
 	}
 }
 

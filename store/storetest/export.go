@@ -27,7 +27,7 @@ func testExportImport(t *testing.T, src, dst store.Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("digest after import %+v, want %+v", got, want)
 	}
-	wantCounts := map[string]int{"index_info": 1, "user": 1, "key": 1, "conversation": 1, "message": 2, "document": 3, "vector": 5, "chunk": 5}
+	wantCounts := map[string]int{"index_info": 1, "user": 1, "key": 1, "invite": 1, "conversation": 1, "message": 2, "document": 3, "vector": 5, "chunk": 5}
 	if !reflect.DeepEqual(got.Counts, wantCounts) {
 		t.Errorf("counts %v, want %v", got.Counts, wantCounts)
 	}

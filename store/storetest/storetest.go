@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"testing"
+	"time"
 
 	"docent/store"
 )
@@ -28,6 +29,9 @@ func Run(t *testing.T, open Opener) {
 		{"UsersUniqueAndFirstIsAdmin", testUsers},
 		{"FirstUserIsAdminUnderConcurrency", testConcurrentFirstUser},
 		{"UpdateUserKeepsIdentity", testUpdateUser},
+		{"LastActiveAdminIsKept", testLastActiveAdmin},
+		{"FirstUserAndApproval", testFirstUser},
+		{"InvitesAreSingleUseAndExpire", testInvites},
 		{"ConversationsScopedOrderedAndCascaded", testConversations},
 		{"APIKeyLifecycle", testAPIKeys},
 		{"DocumentLifecycleAndDedupe", testDocumentLifecycle},
@@ -38,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"HasDocuments", testHasDocuments},
 		{"DocumentListsAndStatus", testDocumentLists},
 		{"ChunksByIDKeepsOrder", testChunksByID},
+		{"ChunkPageReadsAWindow", testChunkPage},
 		{"IndexChunksMatchesForEachChunk", testIndexChunks},
 		{"ReembedReplacesEveryVectorAtOnce", testReembed},
 		{"CheckCountsACleanStore", testCheckClean},
@@ -79,6 +84,7 @@ func Populate(t *testing.T, s store.Store) []store.Document {
 	u := store.User{Username: "ann", Email: "ann@example.com", PasswordHash: "hash"}
 	must(t, s.CreateUser(ctx, &u))
 	must(t, s.CreateKey(ctx, &store.APIKey{UserID: u.ID, Name: "k", Scope: store.ScopeRead, Hash: Sha("key")}))
+	must(t, s.CreateInvite(ctx, &store.Invite{Hash: Sha("invite"), CreatedBy: u.ID, ExpiresAt: time.Now().Add(time.Hour)}))
 	c := store.Conversation{UserID: u.ID, Title: "first"}
 	must(t, s.CreateConversation(ctx, &c))
 	must(t, s.AddMessage(ctx, u.ID, &store.Message{ConversationID: c.ID, Role: store.RoleUserMessage, Content: "hi"}))

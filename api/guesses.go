@@ -1,8 +1,12 @@
 package api
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
+
+	"docent/store"
 )
 
 // Password guessing is slowed per account and client address together:
@@ -32,91 +36,124 @@ const (
 )
 
 // guesses counts failed password checks by (account, address) and by
-// account. The zero value is not usable: see newGuesses.
+// account: in this process, or in the store several replicas share
+// (shared), so that an address guessing through every replica waits as
+// long as through one. The zero value is not usable: see newGuesses.
 type guesses struct {
 	mu        sync.Mutex
-	pairs     map[guessPair]*guessState
-	accounts  map[string]*guessState // failures of each account from every address
+	pairs     map[guessPair]*store.GuessState
+	accounts  map[string]*store.GuessState // failures of each account from every address
 	nextSweep int
 	now       func() time.Time
+	shared    GuessBook
+	log       *slog.Logger
+}
+
+// GuessBook keeps the guessing state in a store shared by several docent
+// processes (store/postgres): UpdateGuesses loads the state of (account,
+// addr) and of account (zero when there is none), lets fn change them and
+// saves them, in one transaction; keepPair false forgets the pair.
+type GuessBook interface {
+	UpdateGuesses(ctx context.Context, account, addr string, fn func(pair, acct *store.GuessState) (keepPair bool)) error
 }
 
 type guessPair struct{ account, addr string }
 
-type guessState struct {
-	failures int
-	free     int       // failures allowed before the first wait
-	last     time.Time // the last failure
-	until    time.Time // no check before this
+func newGuesses() *guesses {
+	return &guesses{pairs: map[guessPair]*store.GuessState{}, accounts: map[string]*store.GuessState{}, nextSweep: 1024, now: time.Now,
+		log: slog.New(slog.DiscardHandler)}
 }
 
-func newGuesses() *guesses {
-	return &guesses{pairs: map[guessPair]*guessState{}, accounts: map[string]*guessState{}, nextSweep: 1024, now: time.Now}
+// update runs fn over the states of (account, addr) and account, where
+// they are kept. A stored pair has at least one failure: a pair with none
+// is a new one.
+func (g *guesses) update(account, addr string, fn func(pair, acct *store.GuessState) bool) {
+	if g.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := g.shared.UpdateGuesses(ctx, account, addr, fn); err != nil {
+			g.log.Warn("password guess counter unavailable", "err", err)
+		}
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	key := guessPair{account, addr}
+	pair, acct := g.pairs[key], g.accounts[account]
+	if pair == nil {
+		pair = &store.GuessState{}
+	}
+	if acct == nil {
+		acct = &store.GuessState{}
+	}
+	if fn(pair, acct) {
+		if g.pairs[key] == nil {
+			g.sweep(g.now())
+		}
+		g.pairs[key] = pair
+	} else {
+		delete(g.pairs, key)
+	}
+	if acct.Failures > 0 {
+		g.accounts[account] = acct
+	}
 }
 
 // wait is how long addr must still wait before its next password for
 // account is checked; 0 when it may try now. A try refused for waiting
 // counts against the account (it is being guessed), not against addr.
 func (g *guesses) wait(account, addr string) time.Duration {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	st := g.pairs[guessPair{account, addr}]
-	if st == nil {
-		return 0
-	}
+	var d time.Duration
 	now := g.now()
-	d := max(st.until.Sub(now), 0)
-	if d > 0 {
-		g.remember(g.accounts, account, now)
-	}
+	g.update(account, addr, func(pair, acct *store.GuessState) bool {
+		if pair.Failures == 0 {
+			return false
+		}
+		if d = max(pair.Until.Sub(now), 0); d > 0 {
+			remember(acct, now)
+		}
+		return true
+	})
 	return d
 }
 
 // failed records a wrong password for account from addr and starts or
 // doubles that address's wait once it is past its free failures.
 func (g *guesses) failed(account, addr string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	now := g.now()
-	acct := g.remember(g.accounts, account, now)
-	key := guessPair{account, addr}
-	st := g.pairs[key]
-	if st == nil || now.Sub(st.last) > guessesForget && !st.until.After(now) {
-		g.sweep(now)
-		st = &guessState{free: guessesFree}
-		if acct.failures > guessesAttack {
-			st.free = guessesFreeUnderAttack
+	g.update(account, addr, func(pair, acct *store.GuessState) bool {
+		remember(acct, now)
+		if pair.Failures == 0 || now.Sub(pair.Last) > guessesForget && !pair.Until.After(now) {
+			*pair = store.GuessState{Free: guessesFree}
+			if acct.Failures > guessesAttack {
+				pair.Free = guessesFreeUnderAttack
+			}
 		}
-		g.pairs[key] = st
-	}
-	st.failures++
-	st.last = now
-	if over := st.failures - st.free; over > 0 {
-		d := guessesMax
-		if over < 32 {
-			d = min(guessesBase<<(over-1), guessesMax)
+		pair.Failures++
+		pair.Last = now
+		if over := pair.Failures - pair.Free; over > 0 {
+			d := guessesMax
+			if over < 32 {
+				d = min(guessesBase<<(over-1), guessesMax)
+			}
+			pair.Until = now.Add(d)
 		}
-		st.until = now.Add(d)
-	}
+		return true
+	})
 }
 
-// remember counts one failure of key in m, forgetting older ones.
-func (g *guesses) remember(m map[string]*guessState, key string, now time.Time) *guessState {
-	st := m[key]
-	if st == nil || now.Sub(st.last) > guessesForget {
-		st = &guessState{}
-		m[key] = st
+// remember counts one failure in st, forgetting older ones.
+func remember(st *store.GuessState, now time.Time) {
+	if now.Sub(st.Last) > guessesForget {
+		*st = store.GuessState{}
 	}
-	st.failures++
-	st.last = now
-	return st
+	st.Failures++
+	st.Last = now
 }
 
 // succeeded forgets addr's failures for account: its owner is back.
 func (g *guesses) succeeded(account, addr string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.pairs, guessPair{account, addr})
+	g.update(account, addr, func(_, _ *store.GuessState) bool { return false })
 }
 
 // sweep forgets what no longer matters once the maps have grown: pairs and
@@ -126,7 +163,7 @@ func (g *guesses) sweep(now time.Time) {
 	if len(g.pairs) < g.nextSweep {
 		return
 	}
-	stale := func(st *guessState) bool { return now.Sub(st.last) > guessesForget && !st.until.After(now) }
+	stale := func(st *store.GuessState) bool { return now.Sub(st.Last) > guessesForget && !st.Until.After(now) }
 	for k, st := range g.pairs {
 		if stale(st) {
 			delete(g.pairs, k)
@@ -141,7 +178,7 @@ func (g *guesses) sweep(now time.Time) {
 		if len(g.pairs) < guessesCap {
 			break
 		}
-		if !st.until.After(now) {
+		if !st.Until.After(now) {
 			delete(g.pairs, k)
 		}
 	}

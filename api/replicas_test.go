@@ -198,3 +198,21 @@ func TestReplicaNotReadyWithoutItsStore(t *testing.T) {
 	eventually(t, "ready again", func() bool { return e.do("GET", "/ready", "", nil).Status == http.StatusOK })
 	e.register("ann")
 }
+
+// TestReplicasShareGuesses: wrong passwords sent to two replicas in turn
+// slow the guessing address down as if they had all reached one.
+func TestReplicasShareGuesses(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := newReplica(t, url, Config{}), newReplica(t, url, Config{})
+	a.register("admin")
+	a.register("victim")
+	for i := range guessesFree + 1 {
+		e := []*testEnv{a, b}[i%2]
+		r := e.do("POST", "/api/v1/auth/token", "", map[string]string{"username": "victim", "password": sprintf("guess-%d", i)})
+		expect(t, sprintf("guess %d", i), r, http.StatusUnauthorized)
+	}
+	for _, e := range []*testEnv{a, b} {
+		r := e.do("POST", "/api/v1/auth/token", "", map[string]string{"username": "victim", "password": "password-victim"})
+		expect(t, "the guessing address's next try", r, http.StatusTooManyRequests)
+	}
+}

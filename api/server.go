@@ -78,8 +78,10 @@ type Deps struct {
 
 // Shared is what several docent processes serving one store coordinate
 // through it (store/postgres implements it): the order of a
-// conversation's exchanges and the counters of the rate limits.
+// conversation's exchanges, the counters of the rate limits and the
+// state of password guessing.
 type Shared interface {
+	GuessBook
 	// LockConversation waits until no process is answering in
 	// conversation id, and holds it until unlock is called.
 	LockConversation(ctx context.Context, id uint64) (unlock func(), err error)
@@ -159,8 +161,10 @@ func New(cfg Config, d Deps) *Server {
 		writeProblem(w, r, http.StatusTooManyRequests, "too many attempts; retry after the time in Retry-After", nil)
 	})
 	counter := func(string) httprate.Option { return httprate.WithNoop() }
+	s.guesses.log = d.Log
 	if d.Shared != nil {
 		s.conversations.shared = d.Shared
+		s.guesses.shared = d.Shared
 		counter = func(name string) httprate.Option { return httprate.WithLimitCounter(d.Shared.RateCounter(name)) }
 	}
 	unavailable := httprate.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {

@@ -316,3 +316,14 @@ func keepAnAdmin(tx *bolt.Tx, id uint64) error {
 	}
 	return ErrLastAdmin
 }
+
+// GuessState is what docent remembers of failed password checks: of one
+// account from one client address (a pair), or of one account from every
+// address. The policy that reads it is the API's; a store shared by
+// several processes keeps it so that every replica applies it alike.
+type GuessState struct {
+	Failures int
+	Free     int       // failures a pair may have before its first wait
+	Last     time.Time // the last failure
+	Until    time.Time // a pair's next password is not checked before this
+}

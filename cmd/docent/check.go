@@ -77,6 +77,12 @@ func (c *checkCmd) local(ctx context.Context, g *Globals) (checkResult, error) {
 		return checkResult{}, err
 	}
 	res := checkResult{Store: rep, Index: []string{}}
+	if isPostgres(g.Store) {
+		// The database keeps uploads with their jobs, which the replicas
+		// running (or the next to start) take: nothing is lost here.
+		res.Resume = rep.Interrupted
+		rep.Interrupted = nil
+	}
 	for _, id := range rep.Interrupted {
 		spooled := filepath.Join(g.Data, "uploads", strconv.FormatUint(id, 10))
 		if _, err := os.Stat(spooled); err == nil {

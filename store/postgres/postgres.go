@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,6 +50,8 @@ type DB struct {
 
 	pruneMu sync.Mutex
 	pruned  time.Time
+	// guessesSwept is when this process last dropped idle guessing states.
+	guessesSwept atomic.Int64
 }
 
 // Open connects to the database at url (postgres://…), waits for it to

@@ -114,7 +114,7 @@ func (db *DB) UserByID(ctx context.Context, id uint64) (store.User, error) {
 // ignoring case.
 func (db *DB) UserByLogin(ctx context.Context, login string) (store.User, error) {
 	u, err := scanUser(db.pool.QueryRow(ctx,
-		`SELECT data FROM users WHERE username_key = $1 UNION ALL SELECT data FROM users WHERE email_key = $1 LIMIT 1`, fold(login)))
+		`SELECT data FROM users WHERE username_key = $1 OR email_key = $1 ORDER BY username_key = $1 DESC LIMIT 1`, fold(login)))
 	if err != nil {
 		return store.User{}, fmt.Errorf("user: %w", err)
 	}

@@ -35,6 +35,7 @@ type Store interface {
 	DocumentsWithStatus(ctx context.Context, statuses ...store.Status) ([]store.Document, error)
 	SetStatus(ctx context.Context, id uint64, status store.Status, msg string) error
 	DeleteDocumentByID(ctx context.Context, id uint64) error
+	CheckChunks(ctx context.Context, d *store.Document, n int) error
 }
 
 // Upload is a file handed to the pipeline.
@@ -56,6 +57,10 @@ type Upload struct {
 	Folder string
 	// Replaces is an older version of the document to replace on commit.
 	Replaces uint64
+	// Limit is the owner's quota (nil: none): Submit refuses an upload
+	// over it with a *store.QuotaError, and the document fails before its
+	// passages are embedded if they would pass the chunk quota.
+	Limit *store.Quota
 }
 
 // Options configure a Pipeline. The zero value is usable.
@@ -237,6 +242,7 @@ func (p *Pipeline) Submit(ctx context.Context, up Upload) (store.Document, bool,
 		Owner: up.Owner, UploadedBy: up.UploadedBy, Filename: up.Filename,
 		ContentType: ContentType(up.Format), Format: string(up.Format), Size: up.Size,
 		SHA256: up.SHA256, Path: up.SourcePath, Folder: up.Folder, Replaces: up.Replaces, Status: store.StatusQueued,
+		Limit: up.Limit,
 	}
 	defer p.Discard(up.TempPath) // renamed into the spool, or not wanted
 	if p.jobs != nil {
@@ -368,6 +374,9 @@ func (p *Pipeline) process(ctx context.Context, d *store.Document, r io.ReaderAt
 	if err := p.checkPassages(parts, size); err != nil {
 		return err
 	}
+	if err := p.db.CheckChunks(ctx, d, len(parts)); err != nil { // before the embedding work
+		return err
+	}
 	chunks := make([]store.Chunk, len(parts))
 	for i, c := range parts {
 		chunks[i] = store.Chunk{Text: c.Text, Start: c.Start, End: c.End, Page: c.Page, Headings: c.Headings}
@@ -427,6 +436,11 @@ func Reason(err error) string {
 	var ue *userError
 	if errors.As(err, &ue) {
 		return ue.msg
+	}
+	var qe *store.QuotaError
+	if errors.As(err, &qe) && qe.Limit == "chunks" {
+		return fmt.Sprintf("the document's %d passages would pass its owner's quota of %d (%d in use): "+
+			"delete documents or ask an admin for a larger quota", qe.Add, qe.Max, qe.Used)
 	}
 	for _, known := range []error{ErrNoText, ErrEncrypted, ErrTooLarge, ErrCorrupt, ErrUnsupported, ErrEmpty, ErrOCRUnavailable, ErrOCRFailed} {
 		if errors.Is(err, known) {

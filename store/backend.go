@@ -84,7 +84,9 @@ type Store interface {
 
 	// CreateDocument stores a new queued document, or returns the owner's
 	// document with the same SHA-256 and dup = true (a failed one is
-	// replaced instead).
+	// replaced instead). A document over the quota in d.Limit (one more
+	// document, its bytes, a chunk quota already full) is a *QuotaError;
+	// uploads of one owner are serialised, so parallel ones cannot pass it.
 	CreateDocument(ctx context.Context, d *Document) (existing Document, dup bool, err error)
 	// Document returns document id if v may read it.
 	Document(ctx context.Context, v Viewer, id uint64) (Document, error)
@@ -105,12 +107,21 @@ type Store interface {
 	// UpdateDocument applies fn to the stored document and saves it.
 	UpdateDocument(ctx context.Context, id uint64, fn func(*Document) error) error
 	// Commit stores a document's chunks and vectors and marks it ready in
-	// one transaction (deleting d.Replaces in the same one).
+	// one transaction (deleting d.Replaces in the same one); chunks that
+	// would pass the chunk quota in d.Limit are a *QuotaError.
 	Commit(ctx context.Context, d *Document, chunks []Chunk, vectors map[[16]byte][]float32) error
 	// DeleteDocument removes a document v may write, with its chunks.
 	DeleteDocument(ctx context.Context, v Viewer, id uint64) (Document, error)
 	// DeleteDocumentByID removes a document whoever owns it.
 	DeleteDocumentByID(ctx context.Context, id uint64) error
+	// DocumentByHash returns owner's document with the hex SHA-256 sha.
+	DocumentByHash(ctx context.Context, owner uint64, sha string) (Document, error)
+	// Usage sums owner's documents (any status), their file sizes and the
+	// chunks of the ready ones.
+	Usage(ctx context.Context, owner uint64) (Usage, error)
+	// CheckChunks reports whether n chunks for d fit the quota d was
+	// uploaded under (d.Limit); Commit checks again in its transaction.
+	CheckChunks(ctx context.Context, d *Document, n int) error
 	// Chunks returns the chunks of document id in order, without vectors.
 	Chunks(ctx context.Context, id uint64) ([]Chunk, error)
 	// ChunkPage returns at most limit chunks of document id from index

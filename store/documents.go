@@ -51,7 +51,11 @@ type Document struct {
 	Folder string `json:"folder,omitempty"`
 	// Replaces is the older version of the same file that this one replaces
 	// when it commits (folder ingest, re-uploads with replace).
-	Replaces  uint64    `json:"replaces,omitempty"`
+	Replaces uint64 `json:"replaces,omitempty"`
+	// Limit is the owner's quota when the document was uploaded (nil: no
+	// quota): CreateDocument holds documents and bytes to it, Commit the
+	// chunks.
+	Limit     *Quota    `json:"limit,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// ChangeSeq is set by Commit on a store with a change log
@@ -106,7 +110,8 @@ const MaxChunks = 1 << 24
 // CreateDocument stores a new queued document. If the same owner already has
 // a document with the same SHA-256, nothing is written and the existing one
 // is returned with dup = true; an existing document that failed is replaced
-// instead, so uploading it again retries.
+// instead, so uploading it again retries. With d.Limit set, a document that
+// would pass the owner's quota fails with a *QuotaError (ErrQuota).
 func (db *DB) CreateDocument(ctx context.Context, d *Document) (existing Document, dup bool, err error) {
 	err = db.update(ctx, func(tx *bolt.Tx) error {
 		hashKey, err := ownerHashKey(d.Owner, d.SHA256)
@@ -128,6 +133,9 @@ func (db *DB) CreateDocument(ctx context.Context, d *Document) (existing Documen
 				return err
 			}
 			existing = Document{}
+		}
+		if err := admit(tx, d); err != nil {
+			return err
 		}
 		docs := tx.Bucket(bucketDocs)
 		id, err := docs.NextSequence()
@@ -231,6 +239,24 @@ func (db *DB) DocumentByID(ctx context.Context, id uint64) (Document, error) {
 		return Document{}, fmt.Errorf("document %d: %w", id, err)
 	}
 	return d, nil
+}
+
+// DocumentByHash returns owner's document with the given hex SHA-256 (the
+// one an upload of the same bytes would be a duplicate of).
+func (db *DB) DocumentByHash(ctx context.Context, owner uint64, sha string) (Document, error) {
+	var d Document
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		key, err := ownerHashKey(owner, sha)
+		if err != nil {
+			return ErrNotFound
+		}
+		id := tx.Bucket(bucketDocsByHash).Get(key)
+		if id == nil {
+			return ErrNotFound
+		}
+		return getJSON(tx.Bucket(bucketDocs), id, &d)
+	})
+	return d, err
 }
 
 // DocumentByPath returns owner's document ingested from path.
@@ -355,12 +381,16 @@ func (db *DB) UpdateDocument(ctx context.Context, id uint64, fn func(*Document) 
 // stored (an identical passage elsewhere) may be absent. If d.Replaces is
 // non-zero, that document is deleted in the same transaction (a changed file
 // replacing its old version). Commit fails with ErrNotFound if the document
-// was deleted while it was being processed.
+// was deleted while it was being processed, and with a *QuotaError when
+// the chunks would pass the quota in d.Limit.
 func (db *DB) Commit(ctx context.Context, d *Document, chunks []Chunk, vectors map[[16]byte][]float32) error {
 	return db.update(ctx, func(tx *bolt.Tx) error {
 		var stored Document
 		if err := getJSON(tx.Bucket(bucketDocs), itob(d.ID), &stored); err != nil {
 			return fmt.Errorf("document %d: %w", d.ID, err)
+		}
+		if err := admitChunks(tx, d, len(chunks)); err != nil {
+			return err
 		}
 		if d.Replaces != 0 && d.Replaces != d.ID {
 			if err := deleteDocument(tx, d.Replaces); err != nil && !isNotFound(err) {

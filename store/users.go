@@ -30,6 +30,9 @@ type User struct {
 	// Pending marks an account registered while registration needs an
 	// admin's approval: inactive until an admin activates it.
 	Pending bool `json:"pending,omitempty"`
+	// Quota is an admin's change to the server's default quota for this
+	// user (nil: the defaults).
+	Quota *QuotaOverride `json:"quota,omitempty"`
 	// TokenVersion is the generation of the user's credentials. Every
 	// credential docent issues records it (access tokens in their "ver"
 	// claim; API keys are to record it the same way) and is refused once it

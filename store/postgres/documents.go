@@ -79,6 +79,9 @@ func createDocument(ctx context.Context, tx pgx.Tx, d *store.Document, log *chan
 	case err != store.ErrNotFound:
 		return store.Document{}, false, err
 	}
+	if err := admitDocument(ctx, tx, d); err != nil {
+		return store.Document{}, false, err
+	}
 	if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('documents', 'id'))`).Scan(&d.ID); err != nil {
 		return store.Document{}, false, err
 	}
@@ -227,6 +230,9 @@ func (db *DB) Commit(ctx context.Context, d *store.Document, chunks []store.Chun
 		stored, err := scanDocument(tx.QueryRow(ctx, `SELECT data FROM documents WHERE id = $1 FOR UPDATE`, d.ID))
 		if err != nil {
 			return fmt.Errorf("document %d: %w", d.ID, err)
+		}
+		if err := admitChunks(ctx, tx, d, len(chunks)); err != nil {
+			return err
 		}
 		var log changeLog
 		if d.Replaces != 0 && d.Replaces != d.ID {

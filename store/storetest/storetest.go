@@ -43,6 +43,8 @@ func Run(t *testing.T, open Opener) {
 		{"DocumentListsAndStatus", testDocumentLists},
 		{"ChunksByIDKeepsOrder", testChunksByID},
 		{"ChunkPageReadsAWindow", testChunkPage},
+		{"QuotasHoldWhereDocumentsAreAdded", testQuotas},
+		{"ParallelUploadsKeepTheQuota", testParallelUploadsKeepTheQuota},
 		{"IndexChunksMatchesForEachChunk", testIndexChunks},
 		{"ReembedReplacesEveryVectorAtOnce", testReembed},
 		{"CheckCountsACleanStore", testCheckClean},

@@ -17,14 +17,20 @@ import (
 
 // userJSON is the public form of a user: never the password hash.
 type userJSON struct {
-	ID        uint64    `json:"id"`
-	Username  string    `json:"username"`
-	Email     string    `json:"email"`
-	Role      string    `json:"role"`
-	IsActive  bool      `json:"is_active"`
-	Pending   bool      `json:"pending,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       uint64 `json:"id"`
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Role     string `json:"role"`
+	IsActive bool   `json:"is_active"`
+	Pending  bool   `json:"pending,omitempty"`
+	// Usage and Quota (null fields: no limit) are shown to the user
+	// themself and to admins; QuotaOverride is the admin's change to the
+	// server's default quota for this user.
+	Usage         *store.Usage         `json:"usage,omitempty"`
+	Quota         *quotaJSON           `json:"quota,omitempty"`
+	QuotaOverride *store.QuotaOverride `json:"quota_override,omitempty"`
+	CreatedAt     time.Time            `json:"created_at"`
+	UpdatedAt     time.Time            `json:"updated_at"`
 }
 
 func toUserJSON(u *store.User) userJSON {
@@ -146,7 +152,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, toUserJSON(currentUser(r.Context())))
+	out, err := s.withUsage(r.Context(), currentUser(r.Context()))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // accountKey names a known account in the guess counts.

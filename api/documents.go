@@ -150,6 +150,11 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 	if shared {
 		owner = store.Shared
 	}
+	limit := s.quotaFor(u, owner)
+	if err := s.checkUploadQuota(r.Context(), limit, owner, files); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	for i := range files {
 		if files[i].source == "" && replace {
 			files[i].source = files[i].name
@@ -162,7 +167,7 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 			continue // a later file of this request has the same source path: the last one wins
 		}
 		up := ingest.Upload{Owner: owner, UploadedBy: u.ID, Filename: f.name, Format: f.format,
-			Size: f.size, SHA256: f.sha, TempPath: f.path, SourcePath: f.source, Folder: f.folder}
+			Size: f.size, SHA256: f.sha, TempPath: f.path, SourcePath: f.source, Folder: f.folder, Limit: limit}
 		d, dup, err := s.submit(r.Context(), up)
 		if err != nil {
 			s.fail(w, r, err)
@@ -215,7 +220,28 @@ func (s *Server) submit(ctx context.Context, up ingest.Upload) (store.Document, 
 			}
 		}
 	}
-	return s.ingest.Submit(ctx, up)
+	d, dup, err := s.ingest.Submit(ctx, up)
+	return d, dup, quotaError(err)
+}
+
+// checkUploadQuota refuses a whole upload, before any of its files is
+// extracted or indexed, when the new ones (not the owner's documents already) would pass
+// the owner's quota.
+func (s *Server) checkUploadQuota(ctx context.Context, q *store.Quota, owner uint64, files []staged) error {
+	if q == nil {
+		return nil
+	}
+	var n, size int64
+	for _, f := range files {
+		if _, err := s.db.DocumentByHash(ctx, owner, f.sha); err == nil {
+			continue // a duplicate, or a failed document uploaded again: no more than before
+		}
+		n, size = n+1, size+f.size
+	}
+	if n == 0 {
+		return nil
+	}
+	return s.checkQuota(ctx, q, owner, n, size)
 }
 
 // receiveFiles streams the multipart "file" parts of r into the spool.

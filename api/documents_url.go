@@ -73,7 +73,7 @@ func (s *Server) uploadURL(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	up.Owner, up.UploadedBy = owner, u.ID
+	up.Owner, up.UploadedBy, up.Limit = owner, u.ID, s.quotaFor(u, owner)
 	d, dup, err := s.submit(r.Context(), up)
 	if err != nil {
 		s.fail(w, r, err)

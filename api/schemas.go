@@ -20,10 +20,16 @@ func schemas() obj {
 	for k, v := range conversation {
 		withMessages[k] = v
 	}
+	nullInt := obj{"type": []string{"integer", "null"}, "description": "null: no limit"}
+	quotaOverride := object(nil, obj{"documents": nullInt, "bytes": nullInt, "chunks": nullInt})
+	quotaOverride["description"] = "an admin's change to the server's default quota: a number replaces the default (0: no limit), null or absent follows it"
 	user := object([]string{"id", "username", "email", "role", "is_active", "created_at", "updated_at"}, obj{
 		"id": integer(), "username": str(), "email": obj{"type": "string", "format": "email"},
 		"role": enum("user", "admin"), "is_active": boolean(), "created_at": timestamp(), "updated_at": timestamp(),
-		"pending": obj{"type": "boolean", "description": "registered while registration needs approval, not activated yet"},
+		"pending":        obj{"type": "boolean", "description": "registered while registration needs approval, not activated yet"},
+		"usage":          object([]string{"documents", "bytes", "chunks"}, obj{"documents": integer(), "bytes": integer(), "chunks": integer()}),
+		"quota":          object([]string{"documents", "bytes", "chunks"}, obj{"documents": nullInt, "bytes": nullInt, "chunks": nullInt}),
+		"quota_override": quotaOverride,
 	})
 	apiKey := obj{
 		"id": integer(), "user_id": integer(), "name": str(), "scope": enum("read", "write"),
@@ -73,7 +79,8 @@ func schemas() obj {
 		"UserList":   arrayOf(ref("User")),
 		"UserUpdate": object(nil, obj{"username": str(), "email": str(), "password": password, "current_password": current}),
 		"UserAdminUpdate": object(nil, obj{"is_active": boolean(), "role": enum("user", "admin"),
-			"password": password, "current_password": current}),
+			"password": password, "current_password": current,
+			"quota": obj{"oneOf": []obj{quotaOverride, {"type": "null"}}, "description": "null: back to the defaults"}}),
 		"Conversation":             object([]string{"id", "title", "created_at", "updated_at"}, conversation),
 		"ConversationWithMessages": object([]string{"id", "title", "messages"}, withMessages),
 		"ConversationList":         arrayOf(ref("Conversation")),

@@ -41,6 +41,10 @@ type Config struct {
 	// ChatRate bounds one account's questions per minute (default 60,
 	// with bursts of a third of it).
 	ChatRate int
+	// Quota is the default quota of every user's own documents (zero
+	// fields: no limit); an admin overrides it per user. Admins and the
+	// shared library have none.
+	Quota store.Quota
 	// MaxUpload is the largest file accepted per upload (default 50 MiB).
 	MaxUpload int64
 	// BodyMinRate and BodyWindow bound how slowly a request body may

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -21,7 +22,10 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]userJSON, len(users))
 	for i := range users {
-		out[i] = toUserJSON(&users[i])
+		if out[i], err = s.withUsage(r.Context(), &users[i]); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -38,7 +42,12 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, storeError(err, "user"))
 		return
 	}
-	writeJSON(w, http.StatusOK, toUserJSON(&u))
+	out, err := s.withUsage(r.Context(), &u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type userUpdate struct {
@@ -146,18 +155,24 @@ func (s *Server) applyUserUpdate(w http.ResponseWriter, r *http.Request, id uint
 		s.log.InfoContext(r.Context(), "password changed; earlier credentials revoked", "user_id", id, "by", currentUser(r.Context()).ID)
 	}
 	s.recheckSockets(id)
-	writeJSON(w, http.StatusOK, toUserJSON(&u))
+	out, err := s.withUsage(r.Context(), &u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type userAdminUpdate struct {
-	IsActive        *bool   `json:"is_active"`
-	Role            *string `json:"role"`
-	Password        *string `json:"password"`
-	CurrentPassword *string `json:"current_password"`
+	IsActive        *bool           `json:"is_active"`
+	Role            *string         `json:"role"`
+	Password        *string         `json:"password"`
+	CurrentPassword *string         `json:"current_password"`
+	Quota           json.RawMessage `json:"quota"`
 }
 
-// adminUpdateUser activates, deactivates, changes the role of or sets the
-// password of a user. Deactivating and a new password revoke the user's
+// adminUpdateUser activates, deactivates, changes the role, the quota or
+// the password of a user. Deactivating and a new password revoke the user's
 // credentials at once. An admin setting their own password gives the
 // current one, as on /users/me.
 func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) {
@@ -175,12 +190,22 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, invalid("role", `must be "user" or "admin"`))
 		return
 	}
+	var quota *store.QuotaOverride
+	if req.Quota != nil {
+		if quota, err = parseQuotaOverride(req.Quota); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	s.applyUserUpdate(w, r, id, &userUpdate{Password: req.Password, CurrentPassword: req.CurrentPassword}, func(u *store.User) {
 		if req.IsActive != nil {
 			u.SetActive(*req.IsActive)
 		}
 		if req.Role != nil {
 			u.Role = store.Role(*req.Role)
+		}
+		if req.Quota != nil {
+			u.Quota = quota
 		}
 	})
 }

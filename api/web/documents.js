@@ -3,6 +3,7 @@
 // shared documents, deletion, and a document's chunks.
 
 import * as api from "./api.js";
+import * as usage from "./usage.js";
 import { $, h, fill, ask, toast, showError, openDialog, formatSize, formatType, highlighted, termSpans, terms } from "./ui.js";
 
 const POLL_MS = 1000;
@@ -81,6 +82,7 @@ export async function refresh() {
   if (!user) return;
   draw();
   drawWatches(folders);
+  usage.show();
   for (const [id, row] of watched) {
     const d = docs.find((x) => x.id === id);
     if (d) row.show(d);

@@ -8,6 +8,7 @@
 import * as api from "./api.js";
 import * as accounts from "./accounts.js";
 import * as keys from "./keys.js";
+import * as usage from "./usage.js";
 import { $, h, fill, ask, toast, showError, openDialog } from "./ui.js";
 
 let me = null; // the signed-in user
@@ -17,6 +18,8 @@ export function init() {
   $("account").addEventListener("click", () => {
     if (!me) return;
     $("account-meta").textContent = `${me.username} · ${me.email} · ${me.role}`;
+    $("account-usage").textContent = "";
+    api.get("/api/v1/auth/me").then((u) => ($("account-usage").textContent = usage.describe(u)), () => {});
     $("password-form").reset();
     $("password-form").querySelector(".form-error").textContent = "";
     openDialog($("account-dialog"));
@@ -114,12 +117,48 @@ function row(u) {
     h("td", { "data-label": "Email" }, u.email),
     h("td", { "data-label": "Role" }, u.role),
     h("td", { "data-label": "Status" }, status(u)),
+    h("td", { "data-label": "Usage", class: "hint" + (usage.full(u) ? " warn" : "") }, u.role === "admin" ? usage.describe(u) + " (no quota)" : usage.describe(u)),
     h("td", { class: "actions" },
       self ? h("span", { class: "hint" }, "use Account to change your own password") : [
         h("button", { type: "button", onclick: () => setPassword(u), "aria-label": `Set ${u.username}'s password` }, "Set password"),
         " ",
+        u.role === "admin" ? null : h("button", { type: "button", onclick: () => setQuota(u), "aria-label": `Set ${u.username}'s quota` }, "Quota"),
+        " ",
         toggle,
       ]));
+}
+
+// setQuota asks for a user's quota: empty fields follow the server's
+// defaults, 0 is no limit.
+async function setQuota(u) {
+  const o = u.quota_override || {};
+  const d = $("quota-dialog");
+  const form = $("quota-form");
+  const error = form.querySelector(".form-error");
+  $("quota-title").textContent = `${u.username}'s quota`;
+  $("quota-documents").value = o.documents ?? "";
+  $("quota-mb").value = o.bytes == null ? "" : o.bytes / 1e6;
+  $("quota-chunks").value = o.chunks ?? "";
+  error.textContent = "";
+  const field = (id, scale = 1) => ($(id).value.trim() === "" ? null : Math.round(Number($(id).value) * scale));
+  const save = async (e) => {
+    e.preventDefault();
+    try {
+      await api.patch(`/api/v1/users/${u.id}`, {
+        quota: { documents: field("quota-documents"), bytes: field("quota-mb", 1e6), chunks: field("quota-chunks") },
+      });
+      d.close("ok");
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  };
+  form.addEventListener("submit", save);
+  const result = await openDialog(d);
+  form.removeEventListener("submit", save);
+  if (result === "ok") {
+    toast(`${u.username}'s quota is saved.`);
+    refresh();
+  }
 }
 
 async function setPassword(u) {

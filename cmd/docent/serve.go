@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"docent/api"
@@ -32,6 +33,9 @@ type serveCmd struct {
 	Registration    string        `name:"registration" env:"DOCENT_REGISTRATION" default:"approval" enum:"open,approval,invite,closed" help:"Who may register: open (anyone, active at once), approval (new accounts wait for an admin to activate them), invite (only with an admin's invite code), closed (admins add accounts). The first account is always the admin."`
 	ChatConcurrency int           `name:"chat-concurrency" env:"DOCENT_CHAT_CONCURRENCY" default:"4" help:"Answers one account may have written at once (HTTP and WebSockets together; also the chat frames in flight on one WebSocket); more get 429 or an error frame."`
 	ChatRate        int           `name:"chat-rate" env:"DOCENT_CHAT_RATE" default:"60" help:"Questions one account may ask per minute (bursts of a third of it); more get 429 or an error frame."`
+	QuotaDocuments  int64         `name:"quota-documents" env:"DOCENT_QUOTA_DOCUMENTS" default:"5000" help:"Documents each user may keep (0: no limit); an admin changes it per user. Admins and the shared library have no quota."`
+	QuotaBytes      string        `name:"quota-bytes" env:"DOCENT_QUOTA_BYTES" default:"1GiB" help:"Bytes of uploaded files each user may keep (0: no limit)."`
+	QuotaChunks     int64         `name:"quota-chunks" env:"DOCENT_QUOTA_CHUNKS" default:"100000" help:"Passages (chunks) each user's documents may hold (0: no limit); about 1 MB of store each 150."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"DOCENT_SHUTDOWN_TIMEOUT" default:"15s" help:"How long in-flight requests may run after SIGINT/SIGTERM."`
 	Pprof           bool          `name:"pprof" env:"DOCENT_PPROF" help:"Serve Go profiles at /debug/pprof/ (admins only)."`
 	Watch           []string      `name:"watch" env:"DOCENT_WATCH" sep:"," help:"Keep a folder indexed: DIR into the shared library, DIR=USER into a user's space (repeatable)."`
@@ -101,10 +105,15 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	quota, err := c.quota()
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Config{
 		Registration:    registration,
 		ChatConcurrency: c.ChatConcurrency,
 		ChatRate:        c.ChatRate,
+		Quota:           quota,
 		CORSOrigins:     c.CORSOrigins,
 		TrustedProxies:  c.TrustedProxies,
 		LoginRate:       c.LoginRate,
@@ -174,6 +183,19 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// quota is the default per-user quota the flags describe.
+func (c *serveCmd) quota() (store.Quota, error) {
+	q := store.Quota{Documents: max(c.QuotaDocuments, 0), Chunks: max(c.QuotaChunks, 0)}
+	if strings.TrimSpace(c.QuotaBytes) != "0" {
+		n, err := parseSize(c.QuotaBytes)
+		if err != nil {
+			return q, fmt.Errorf("--quota-bytes: %w", err)
+		}
+		q.Bytes = n
+	}
+	return q, nil
 }
 
 // newHTTPServer serves h with the header and idle bounds every listener

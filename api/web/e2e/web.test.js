@@ -238,6 +238,24 @@ describe("docent web page", { timeout: 150_000 }, () => {
     await other.getByLabel("Search the documents").press("Enter");
     await other.locator("#search-status").getByText("No passages found.").waitFor();
     await other.screenshot({ path: join(artifacts, "dark-search.png") });
+
+    // Alice limits bob to one document: his second upload is refused, naming the quota.
+    await page.getByRole("button", { name: "Set bob's quota" }).click();
+    await page.locator("#quota-documents").fill("1");
+    await page.locator("#quota-form").getByRole("button", { name: "Save quota" }).click();
+    await page.locator("#toasts").getByText("bob's quota is saved").waitFor();
+    await other.getByRole("link", { name: "Documents" }).click();
+    await other.locator("#usage").getByText("0 of 1 documents").waitFor();
+    await other.locator("#file-input").setInputFiles([
+      { name: "first.md", mimeType: "text/markdown", buffer: Buffer.from("# First\n\nBob's first note.\n") },
+      { name: "second.md", mimeType: "text/markdown", buffer: Buffer.from("# Second\n\nBob's second note.\n") },
+    ]);
+    await other.locator("#document-rows tr", { hasText: "first.md" }).locator(".status.ready").waitFor();
+    const second = other.locator("#uploads li", { hasText: "second.md" });
+    await second.locator(".state").getByText("refused").waitFor();
+    assert.match(await second.textContent(), /document quota/, "the 429 names the quota");
+    await other.locator("#usage").getByText("1 of 1 documents").waitFor();
+    await other.screenshot({ path: join(artifacts, "dark-quota.png") });
     assert.deepEqual(otherWatch.problems, []);
     await context.close();
   });

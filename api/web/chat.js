@@ -4,6 +4,7 @@
 
 import * as api from "./api.js";
 import { render } from "./markdown.js";
+import { linkPolicy } from "./links.js";
 import { openDocument } from "./documents.js";
 import { $, h, fill, ask, showError, openDialog, highlighted, quoteSpans } from "./ui.js";
 import { reflow } from "./reflow.js";
@@ -187,7 +188,8 @@ function answer(msg, live = false) {
   const draw = () => {
     frame = 0;
     const n = (m.sources || []).length;
-    fill(body, m.content ? render(m.content, { sources: n, onCite: (i, quote) => openSource(m.sources[i - 1], i, quote) })
+    fill(body, m.content ? render(m.content, { sources: n, onCite: (i, quote) => openSource(m.sources[i - 1], i, quote),
+      link: linkPolicy((m.sources || []).map((x) => x.text)) })
       : live ? h("p", { class: "hint thinking" }, "Searching the documents…") : "");
     const parts = [];
     if (m.mode) {

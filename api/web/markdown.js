@@ -4,7 +4,9 @@
 // a model or a document is ever parsed as HTML. The subset: paragraphs,
 // headings, bullet and numbered lists, block quotes, fenced code, rules;
 // inline **bold**, *italic*, `code`, [links](https://…) and citations [n]
-// (or [1, 2]) that become buttons when a source n exists.
+// (or [1, 2]) that become buttons when a source n exists. A link is live
+// only when opts.link (see links.js) gives the domain to show beside it:
+// an address none of the answer's sources contains stays text.
 
 import { h } from "./ui.js";
 
@@ -98,11 +100,20 @@ export function inline(text, opts = {}) {
     if (m[1] !== undefined) out.push(h("code", {}, m[1]));
     else if (m[2] !== undefined || m[3] !== undefined) out.push(h("strong", {}, inline(m[2] ?? m[3], opts)));
     else if (m[4] !== undefined || m[5] !== undefined) out.push(h("em", {}, inline(m[4] ?? m[5], opts)));
-    else if (m[6] !== undefined) out.push(h("a", { href: m[7], rel: "noopener noreferrer nofollow", target: "_blank" }, m[6]));
+    else if (m[6] !== undefined) out.push(...link(m[6], m[7], opts));
     else out.push(...citations(m[8], m[0], quoteBefore(text, m.index), opts));
   }
   if (at < text.length) out.push(text.slice(at));
   return out;
+}
+
+// link renders [text](address) as a link followed by its domain, when
+// opts.link allows the address, else as the text alone.
+function link(text, address, opts) {
+  const domain = opts.link ? opts.link(address) : null;
+  if (!domain) return [text];
+  return [h("a", { href: address, rel: "noopener noreferrer nofollow", target: "_blank", title: address }, text),
+    h("span", { class: "link-domain" }, ` (${domain})`)];
 }
 
 // citations renders "[1, 2]" as buttons for the sources that exist.

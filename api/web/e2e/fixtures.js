@@ -45,7 +45,7 @@ export const waterMarkdown = () =>
       "",
       "Boiling water makes it safe to drink.",
       "",
-      "At altitudes above 2000 metres, boil water for three minutes.",
+      "At altitudes above 2000 metres, boil water for three minutes (see [the altitude table](https://water.example.org/altitude)).",
       "",
       "At sea level one minute of rolling boil is enough.",
       "",
@@ -55,6 +55,9 @@ export const waterMarkdown = () =>
       "",
     ].join("\n"),
   );
+
+/** The link the answer sentence carries: live in the answer, shown with its domain. */
+export const answerLink = { text: "the altitude table", href: "https://water.example.org/altitude", domain: "water.example.org" };
 
 /** The question whose answer is in the Markdown file. */
 export const question = "How long should water boil at high altitude?";

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { repo, artifacts, binary, serve, browser, watch, workdir, chained } from "./harness.js";
-import { guidePDF, waterMarkdown, question, answerPart } from "./fixtures.js";
+import { guidePDF, waterMarkdown, question, answerPart, answerLink } from "./fixtures.js";
 
 const DESKTOP = { width: 1280, height: 820 };
 const PHONE = { width: 390, height: 844 };
@@ -135,6 +135,13 @@ describe("docent web page", { timeout: 150_000 }, () => {
     await reply.locator(".mode").getByText("extractive").waitFor();
     assert.equal(await reply.getAttribute("aria-busy"), null, "the answer is no longer busy");
     assert.match(await reply.locator(".body").textContent(), new RegExp(answerPart));
+    // The source's own link is live, shown with its domain, opening nothing of ours.
+    const link = reply.locator(".body a");
+    assert.equal(await link.count(), 1);
+    assert.equal(await link.textContent(), answerLink.text);
+    assert.equal(await link.getAttribute("href"), answerLink.href);
+    assert.match(await link.getAttribute("rel"), /\bnoopener\b.*\bnoreferrer\b/);
+    assert.equal(await reply.locator(".body .link-domain").textContent(), ` (${answerLink.domain})`);
 
     const cite = reply.locator("button.cite").first();
     await cite.click();
@@ -183,6 +190,19 @@ describe("docent web page", { timeout: 150_000 }, () => {
     assert.equal(out.elements, "button,h4,li,li,p,strong,ul");
     assert.match(out.text, /<img src=x onerror="window.pwned=1">/);
     assert.match(out.text, /\[9\]/);
+
+    // Links: live only when a source holds the address, shown with its domain.
+    const linksURL = await page.locator("link[rel=modulepreload][href*='/links.']").getAttribute("href");
+    const links = await page.evaluate(async ([m, l]) => {
+      const { render } = await import(m);
+      const { linkPolicy } = await import(l);
+      const box = document.createElement("div");
+      box.append(render("See [the form](https://benefits.example.com/claims) or [a prize](https://evil.example/win).",
+        { link: linkPolicy(["Claims go through https://benefits.example.com/claims within 30 days."]) }));
+      return { links: [...box.querySelectorAll("a")].map((a) => `${a.href} ${a.rel}`), text: box.textContent };
+    }, [url, linksURL]);
+    assert.deepEqual(links.links, ["https://benefits.example.com/claims noopener noreferrer nofollow"]);
+    assert.equal(links.text, "See the form (benefits.example.com) or a prize.");
   });
 
   it("fits a phone-sized screen", async () => {

@@ -33,7 +33,7 @@ type Store interface {
 	DeleteUser(ctx context.Context, id uint64) ([]uint64, error)
 	Chunks(ctx context.Context, id uint64) ([]store.Chunk, error)
 	ChunksByID(ctx context.Context, ids []uint64) ([]store.Chunk, error)
-	Document(ctx context.Context, v store.Viewer, id uint64) (store.Document, error)
+	ReadableDocuments(ctx context.Context, v store.Viewer, ids []uint64) ([]store.Document, error)
 }
 
 // memoryReleaser is a store that can let go of the pages a rebuild read
@@ -455,9 +455,12 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 	if err != nil {
 		return nil, err
 	}
-	var ids []uint64
+	var ids, docIDs []uint64
 	for _, h := range hits {
 		ids = append(ids, h.Chunks...)
+		if doc, _ := store.SplitChunkID(h.ChunkID); !slices.Contains(docIDs, doc) {
+			docIDs = append(docIDs, doc)
+		}
 	}
 	chunks, err := l.db.ChunksByID(ctx, ids)
 	if err != nil {
@@ -467,7 +470,14 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 	for i := range chunks {
 		byID[chunks[i].ID()] = &chunks[i]
 	}
-	docs := map[uint64]*store.Document{}
+	readable, err := l.db.ReadableDocuments(ctx, v, docIDs)
+	if err != nil {
+		return nil, err
+	}
+	docs := make(map[uint64]*store.Document, len(readable))
+	for i := range readable {
+		docs[readable[i].ID] = &readable[i]
+	}
 	out := make([]Result, 0, len(hits))
 	for _, h := range hits {
 		parts := make([]*store.Chunk, 0, len(h.Chunks))
@@ -480,15 +490,9 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 		if best == nil || len(parts) == 0 {
 			continue // deleted since the search
 		}
-		d, ok := docs[best.DocumentID]
-		if !ok {
-			if doc, err := l.db.Document(ctx, v, best.DocumentID); err == nil {
-				d = &doc
-			}
-			docs[best.DocumentID] = d
-		}
+		d := docs[best.DocumentID]
 		if d == nil {
-			continue
+			continue // deleted since the search, or not the viewer's
 		}
 		res := Result{DocumentID: d.ID, Filename: d.Filename, Title: d.Title, ChunkIndex: best.Index,
 			Page: parts[0].Page, EndPage: parts[len(parts)-1].Page, Headings: parts[0].Headings,

@@ -90,6 +90,9 @@ type Store interface {
 	CreateDocument(ctx context.Context, d *Document) (existing Document, dup bool, err error)
 	// Document returns document id if v may read it.
 	Document(ctx context.Context, v Viewer, id uint64) (Document, error)
+	// ReadableDocuments returns those of the documents ids that v may
+	// read, in one read (missing and foreign ones are left out).
+	ReadableDocuments(ctx context.Context, v Viewer, ids []uint64) ([]Document, error)
 	// DocumentByID returns document id whoever owns it (never for a request).
 	DocumentByID(ctx context.Context, id uint64) (Document, error)
 	// DocumentByPath returns owner's document ingested from path.

@@ -228,6 +228,29 @@ func (db *DB) Document(ctx context.Context, v Viewer, id uint64) (Document, erro
 	return d, nil
 }
 
+// ReadableDocuments returns those of the documents ids that v may read,
+// in one read transaction; missing and foreign ones are left out.
+func (db *DB) ReadableDocuments(ctx context.Context, v Viewer, ids []uint64) ([]Document, error) {
+	out := make([]Document, 0, len(ids))
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		docs := tx.Bucket(bucketDocs)
+		for _, id := range ids {
+			var d Document
+			if err := getJSON(docs, itob(id), &d); err != nil {
+				if isNotFound(err) {
+					continue
+				}
+				return err
+			}
+			if v.CanRead(&d) {
+				out = append(out, d)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // DocumentByID returns document id whoever owns it (for the ingest pipeline
 // and the CLI, never for a request).
 func (db *DB) DocumentByID(ctx context.Context, id uint64) (Document, error) {

@@ -35,14 +35,17 @@ func BenchmarkReplicas(b *testing.B) {
 	for range b.N {
 		cluster := pgtest.Cluster(b)
 		url := pgtest.URL(b)
-		flags := []string{"--store", url, "--register-rate", "10000", "--login-rate", "10000"}
+		// Limits raised: the simulated users all come from 127.0.0.1, and
+		// each asks more than a person would.
+		limits := []string{"--register-rate", "10000", "--login-rate", "10000", "--chat-rate", "100000", "--chat-concurrency", "1000"}
+		flags := append([]string{"--store", url}, limits...)
 		var replicas []*server
 		for range 3 {
 			replicas = append(replicas, startServer(b, b.TempDir(), flags...))
 		}
 		admin := registerAdmin(b, replicas[0].URL)
 
-		single := startServer(b, b.TempDir(), "--register-rate", "10000", "--login-rate", "10000")
+		single := startServer(b, b.TempDir(), limits...)
 		base := runLoadtest(b, []*server{single}, registerAdmin(b, single.URL))
 		single.stop(b)
 		rep := runLoadtest(b, replicas, admin)
@@ -156,12 +159,12 @@ func killDuringIngest(b *testing.B, replicas []*server, token string) (time.Dura
 	var ids []uint64
 	for i := range 40 {
 		var text strings.Builder
-		for p := range 60 {
+		for p := range 400 {
 			fmt.Fprintf(&text, "Section %d of report %d. The turbine %d of plant %d delivered %d megawatt hours in week %d, after the inspection of valve %d.\n\n", p, i, p, i, 1000+p*i, p%52, p*7+i)
 		}
 		ids = append(ids, upload(b, replicas[0].URL, token, fmt.Sprintf("report-%02d.txt", i), text.String()))
 	}
-	time.Sleep(time.Second)
+	time.Sleep(300 * time.Millisecond)
 	replicas[0].cmd.Process.Kill()
 	replicas[0].cmd.Wait()
 	killed := time.Now()

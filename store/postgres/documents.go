@@ -117,6 +117,26 @@ func (db *DB) Document(ctx context.Context, v store.Viewer, id uint64) (store.Do
 	return d, nil
 }
 
+// ReadableDocuments returns those of the documents ids that v may read,
+// in one query; missing and foreign ones are left out.
+func (db *DB) ReadableDocuments(ctx context.Context, v store.Viewer, ids []uint64) ([]store.Document, error) {
+	if len(ids) == 0 {
+		return []store.Document{}, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT data FROM documents WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	all, err := collectJSON[store.Document](rows)
+	out := make([]store.Document, 0, len(all))
+	for _, d := range all {
+		if v.CanRead(&d) {
+			out = append(out, d)
+		}
+	}
+	return out, err
+}
+
 // DocumentByID returns document id whoever owns it (for the ingest pipeline
 // and the CLI, never for a request).
 func (db *DB) DocumentByID(ctx context.Context, id uint64) (store.Document, error) {

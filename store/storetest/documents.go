@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"docent/store"
@@ -198,6 +199,25 @@ func testViewerRules(t *testing.T, db store.Store) {
 	}
 	if _, err := db.Document(ctx, admin, own.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an admin reads a user's private document: %v", err)
+	}
+	lib := store.Document{Owner: store.Shared, Filename: "rules.pdf", SHA256: Sha("r")}
+	create(t, db, &lib)
+	other := store.Document{Owner: 9, Filename: "theirs.txt", SHA256: Sha("t")}
+	create(t, db, &other)
+	for _, c := range []struct {
+		v    store.Viewer
+		want []uint64
+	}{{user, []uint64{own.ID, lib.ID}}, {admin, []uint64{lib.ID}}, {store.Viewer{UserID: 9}, []uint64{lib.ID, other.ID}}} {
+		got, err := db.ReadableDocuments(ctx, c.v, []uint64{own.ID, 12345, lib.ID, other.ID, shared.ID})
+		must(t, err)
+		var ids []uint64
+		for _, d := range got {
+			ids = append(ids, d.ID)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, c.want) || len(got) > 0 && got[0].Filename == "" {
+			t.Errorf("ReadableDocuments for %+v: %v, want %v", c.v, ids, c.want)
+		}
 	}
 }
 

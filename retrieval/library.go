@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -462,17 +463,23 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 			docIDs = append(docIDs, doc)
 		}
 	}
+	// The passages and their documents are read at once: with a store
+	// over the network (PostgreSQL) that is one round trip, not two.
+	var readable []store.Document
+	var derr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		readable, derr = l.db.ReadableDocuments(ctx, v, docIDs)
+	}()
 	chunks, err := l.db.ChunksByID(ctx, ids)
-	if err != nil {
+	<-read
+	if err = cmp.Or(err, derr); err != nil {
 		return nil, err
 	}
 	byID := make(map[uint64]*store.Chunk, len(chunks))
 	for i := range chunks {
 		byID[chunks[i].ID()] = &chunks[i]
-	}
-	readable, err := l.db.ReadableDocuments(ctx, v, docIDs)
-	if err != nil {
-		return nil, err
 	}
 	docs := make(map[uint64]*store.Document, len(readable))
 	for i := range readable {

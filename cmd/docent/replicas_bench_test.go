@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"docent/internal/pgtest"
 )
 
@@ -62,9 +64,9 @@ func BenchmarkReplicas(b *testing.B) {
 			prop.P50ms, prop.P99ms, prop.MaxMs, prop.Count, searchP50(rep), rep.route("POST /api/v1/search").P99ms,
 			searchP50(base), base.route("POST /api/v1/search").P99ms)
 
-		took, docs := killDuringIngest(b, replicas, admin)
+		took, docs, held := killDuringIngest(b, replicas, admin, url)
 		b.ReportMetric(took.Seconds(), "kill-9-recovery-s")
-		b.Logf("kill -9 of a replica during ingest: all %d documents ready through the others %.1f s after the kill", docs, took.Seconds())
+		b.Logf("kill -9 of a replica holding %d ingest jobs: all %d acknowledged documents ready through the others %.1f s after the kill", held, docs, took.Seconds())
 
 		down, up := stopDatabase(b, cluster, replicas[1:], admin)
 		b.ReportMetric(down.Seconds(), "not-ready-after-s")
@@ -127,8 +129,9 @@ func runLoadtest(b *testing.B, servers []*server, token string) loadReportJSON {
 	return rep
 }
 
-// upload posts one text file to the server at url.
-func upload(b *testing.B, url, token, name, text string) uint64 {
+// upload posts one text file to the server at url, returning its id (0
+// when the server did not acknowledge it).
+func upload(url, token, name, text string) uint64 {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	w, _ := mw.CreateFormFile("file", name)
@@ -139,35 +142,64 @@ func upload(b *testing.B, url, token, name, text string) uint64 {
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		b.Fatal(err)
+		return 0
 	}
 	defer resp.Body.Close()
 	var docs []struct {
 		ID uint64 `json:"id"`
 	}
 	if resp.StatusCode != http.StatusAccepted || json.NewDecoder(resp.Body).Decode(&docs) != nil || len(docs) != 1 {
-		b.Fatalf("upload %s: %d", name, resp.StatusCode)
+		return 0
 	}
 	return docs[0].ID
 }
 
 // killDuringIngest uploads 40 documents to the first replica, kills it
-// (SIGKILL) while they are being indexed, and waits until the others
-// report every one ready, each with its chunks once in the store and in
-// their indexes.
-func killDuringIngest(b *testing.B, replicas []*server, token string) (time.Duration, int) {
-	var ids []uint64
-	for i := range 40 {
-		var text strings.Builder
-		for p := range 400 {
-			fmt.Fprintf(&text, "Section %d of report %d. The turbine %d of plant %d delivered %d megawatt hours in week %d, after the inspection of valve %d.\n\n", p, i, p, i, 1000+p*i, p%52, p*7+i)
-		}
-		ids = append(ids, upload(b, replicas[0].URL, token, fmt.Sprintf("report-%02d.txt", i), text.String()))
+// (SIGKILL) as soon as it holds ingest jobs, and waits until the others
+// report every acknowledged document ready, each once in the store and in
+// their indexes. It returns the time from the kill until then and how
+// many jobs the killed replica held.
+func killDuringIngest(b *testing.B, replicas []*server, token, url string) (time.Duration, int, int) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		b.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
-	replicas[0].cmd.Process.Kill()
-	replicas[0].cmd.Wait()
+	defer conn.Close(ctx)
+	victim := replicas[0]
+	var mu sync.Mutex
+	var ids []uint64
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < 40; i += 8 {
+				var text strings.Builder
+				for p := range 400 {
+					fmt.Fprintf(&text, "Section %d of report %d. The turbine %d of plant %d delivered %d megawatt hours in week %d, after the inspection of valve %d.\n\n", p, i, p, i, 1000+p*i, p%52, p*7+i)
+				}
+				if id := upload(victim.URL, token, fmt.Sprintf("report-%02d.txt", i), text.String()); id != 0 {
+					mu.Lock()
+					ids = append(ids, id)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	held := 0
+	pattern := fmt.Sprintf("%%/%d/%%", victim.cmd.Process.Pid)
+	for deadline := time.Now().Add(time.Minute); held == 0; {
+		if time.Now().After(deadline) {
+			b.Fatal("the replica never held an ingest job")
+		}
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE worker LIKE $1 AND lease_until > now()`, pattern).Scan(&held); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	victim.cmd.Process.Kill()
+	victim.cmd.Wait()
 	killed := time.Now()
+	wg.Wait()
 	pending := map[uint64]bool{}
 	for _, id := range ids {
 		pending[id] = true
@@ -198,7 +230,7 @@ func killDuringIngest(b *testing.B, replicas []*server, token string) (time.Dura
 			b.Errorf("after the kill, %s's index or the store is not consistent", s.URL)
 		}
 	}
-	return took, len(ids)
+	return took, len(ids), held
 }
 
 // stopDatabase stops PostgreSQL for 20 s and returns how soon the

@@ -294,14 +294,21 @@ func (db *DB) IndexChunks(ctx context.Context, size int, fn func([]store.Indexed
 // the last change sequence number the snapshot holds.
 func (db *DB) indexChunks(ctx context.Context, size int, doc uint64, fn func([]store.IndexedChunk) error) (seq uint64, err error) {
 	size = max(size, 1)
+	const query = `SELECT c.document_id, c.idx, c.text_hash, c.start_offset, c.end_offset, c.page,
+		CASE WHEN c.terms IS NULL THEN c.text ELSE '' END, c.terms, d.owner, d.change_seq, d.data->>'title', d.data->>'filename', v.vec
+		FROM chunks c JOIN documents d ON d.id = c.document_id JOIN vectors v ON v.hash = c.text_hash
+		WHERE d.status = 'ready'`
 	err = db.readTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&seq); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT c.document_id, c.idx, c.text_hash, c.start_offset, c.end_offset, c.page,
-			CASE WHEN c.terms IS NULL THEN c.text ELSE '' END, c.terms, d.owner, d.change_seq, d.data->>'title', d.data->>'filename', v.vec
-			FROM chunks c JOIN documents d ON d.id = c.document_id JOIN vectors v ON v.hash = c.text_hash
-			WHERE d.status = 'ready' AND ($1 = 0 OR d.id = $1) ORDER BY c.document_id, c.idx`, int64(doc))
+		var rows pgx.Rows
+		var err error
+		if doc == 0 {
+			rows, err = tx.Query(ctx, query+` ORDER BY c.document_id, c.idx`)
+		} else { // one document: its own plan, through the chunks' key
+			rows, err = tx.Query(ctx, query+` AND c.document_id = $1 AND d.id = $1 ORDER BY c.idx`, int64(doc))
+		}
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,7 @@ type cli struct {
 	Check   checkCmd   `cmd:"" help:"Verify the store's invariants (and a running server's index); --repair fixes a stopped one."`
 	Backup  backupCmd  `cmd:"" help:"Write a consistent snapshot of the store (works while a server runs, with --server)."`
 	Restore restoreCmd `cmd:"" help:"Replace the store with a snapshot (the server must be stopped); with --store postgres://, load it into an empty database."`
+	Compact compactCmd `cmd:"" help:"Rewrite the store file without its free pages, so deleted data returns disk space (the server must be stopped)."`
 	Migrate migrateCmd `cmd:"" help:"Copy a store to another backend (a data directory to PostgreSQL, or back), verified by counts and checksums."`
 	Load    loadCmd    `cmd:"" name:"loadtest" help:"Load a server with simulated users (in-process with a fake LLM unless --server) and check nothing is lost."`
 	Bench   benchCmd   `cmd:"" help:"Measure ingest, cold start, memory and search on a synthetic corpus of --chunks passages (against raw chromem-go)."`

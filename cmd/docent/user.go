@@ -33,10 +33,9 @@ type userAddCmd struct {
 }
 
 func (c *userAddCmd) Run(ctx context.Context, g *Globals) error {
-	for _, err := range []error{auth.ValidateUsername(c.Name), auth.ValidateEmail(c.Email)} {
-		if err != nil {
-			return err
-		}
+	// Every invalid field is named at once, before the password is asked for.
+	if err := errors.Join(auth.ValidateUsername(c.Name), auth.ValidateEmail(c.Email)); err != nil {
+		return err
 	}
 	db, err := openBackend(ctx, g) // a held data directory is said before the password is asked for
 	if err != nil {

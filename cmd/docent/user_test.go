@@ -69,3 +69,18 @@ func TestUserPasswd(t *testing.T) {
 		t.Error("the password set through the server does not log in")
 	}
 }
+
+// docent user add names every invalid field at once, before it asks for a
+// password or touches the data directory.
+func TestUserAddNamesEveryInvalidField(t *testing.T) {
+	data := t.TempDir()
+	_, stderr, code := docent(t, "long-enough-password\n", "user", "add", "x", "--email", "not-an-address", "--password-stdin", "--data", data)
+	if code == 0 {
+		t.Fatal("user add accepted an invalid username and email")
+	}
+	for _, want := range []string{"username: must be 3 to 50 characters", "email: is not a valid email address"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q does not say %q", stderr, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ type askRequest struct {
 	Question    string   `json:"question"`
 	TopK        *int     `json:"top_k"`
 	DocumentIDs []uint64 `json:"document_ids"`
+	WorkspaceID uint64   `json:"workspace_id"`
 	Stream      bool     `json:"stream"`
 }
 
@@ -45,7 +46,8 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := currentUser(r.Context())
-	k, err := s.checkSearch(r.Context(), viewer(r), req.Question, req.TopK, req.DocumentIDs)
+	sc := scope{req.WorkspaceID, req.DocumentIDs}
+	k, err := s.checkSearch(r.Context(), viewer(r), req.Question, req.TopK, sc)
 	var he *httpError
 	if errors.As(err, &he) && len(he.fields) == 1 && he.fields[0].Field == "query" {
 		err = invalid("question", he.fields[0].Message)
@@ -59,7 +61,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	x := &exchange{user: u, docIDs: req.DocumentIDs, req: chat.Request{Question: req.Question, TopK: k}}
+	x := &exchange{user: u, scope: sc, req: chat.Request{Question: req.Question, TopK: k}}
 	if !wantsStream(r, req.Stream) {
 		ans, err := s.chat.Answer(r.Context(), s.retriever(x), x.req, nil)
 		if err != nil {

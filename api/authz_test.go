@@ -43,14 +43,17 @@ const (
 // authzRule is what the matrix expects of one route.
 type authzRule struct {
 	access authzAccess
-	// id names what the {id} segment is: "conversation", "document" or
-	// "user"; "" for routes without one.
+	// id names what the {id} segment is: "conversation", "document",
+	// "key", "user" or "workspace" (and "workspace-document",
+	// "workspace-member" for a workspace's documents and members, whose
+	// {doc_id} and {user_id} the matrix fills); "" for routes without one.
 	id   string
 	body any // JSON body sent, nil for none
 	// foreign is the status a plain user gets with another user's {id}
 	// (admin routes: on the route at all).
 	foreign int
-	// shared is the status a plain user gets on a shared-library document.
+	// shared is the status a plain user gets on a shared-library document,
+	// or on a workspace shared with them for reading.
 	shared int
 	// own is the status of an allowed caller: the owner on their own {id},
 	// an admin on admin routes, any user on routes without {id}. It is the
@@ -112,6 +115,20 @@ var authzRules = map[string]authzRule{
 	"POST /api/v1/keys":                   {access: authzUser, own: 201, body: map[string]any{"name": "made in the matrix"}, writes: true},
 	"GET /api/v1/keys":                    {access: authzUser, own: 200},
 	"DELETE /api/v1/keys/{id}":            {access: authzUser, id: "key", foreign: 404, own: 204, writes: true},
+	"GET /api/v1/workspaces":              {access: authzUser, own: 200},
+	"POST /api/v1/workspaces":             {access: authzUser, own: 201, body: map[string]any{"name": "made in the matrix"}, writes: true},
+	"GET /api/v1/workspaces/{id}":         {access: authzUser, id: "workspace", foreign: 404, shared: 200, own: 200},
+	"PATCH /api/v1/workspaces/{id}": {access: authzUser, id: "workspace", foreign: 404, shared: 403, own: 200,
+		body: map[string]any{"visibility": "private"}, writes: true},
+	"DELETE /api/v1/workspaces/{id}": {access: authzUser, id: "workspace", foreign: 404, shared: 403, own: 204, writes: true},
+	"PUT /api/v1/workspaces/{id}/documents/{doc_id}": {access: authzUser, id: "workspace-document", foreign: 404, shared: 403, own: 200,
+		writes: true},
+	"DELETE /api/v1/workspaces/{id}/documents/{doc_id}": {access: authzUser, id: "workspace-document", foreign: 404, shared: 403, own: 204,
+		writes: true},
+	"PUT /api/v1/workspaces/{id}/members/{user_id}": {access: authzUser, id: "workspace-member", foreign: 404, shared: 403, own: 200,
+		body: map[string]any{"access": "read"}, writes: true},
+	"DELETE /api/v1/workspaces/{id}/members/{user_id}": {access: authzUser, id: "workspace-member", foreign: 404, shared: 403, own: 204,
+		writes: true},
 }
 
 // routeKeys walks the router and returns its routes as "METHOD pattern",
@@ -162,6 +179,10 @@ type authz struct {
 	sharedDoc      uint64 // the shared library's document
 	bobConv        uint64
 	bobDoc         uint64
+	annWS          uint64     // ann's private workspace, named with the marker, holding annDoc
+	annSpareWS     uint64     // deleted by ann at the end
+	annTeam        uint64     // ann's workspace shared with bob for reading
+	teamDoc        uint64     // ann's document in annTeam (no marker: bob may read it)
 	annReadKey     newKeyJSON // named with the marker; it must survive bob
 	annWriteKey    string
 	annSpareKey    uint64 // revoked by ann at the end
@@ -172,9 +193,17 @@ type authz struct {
 	uploads        int
 }
 
-// path fills a route pattern with an id.
+// path fills a route pattern with an id. A workspace's {doc_id} is a
+// document of it (ann's team workspace's for that one, ann's document for
+// the others), its {user_id} bob.
 func (a *authz) path(pattern string, id uint64) string {
+	doc := a.annDoc
+	if id == a.annTeam {
+		doc = a.teamDoc
+	}
 	p := strings.ReplaceAll(pattern, "{id}", strconv.FormatUint(id, 10))
+	p = strings.ReplaceAll(p, "{doc_id}", strconv.FormatUint(doc, 10))
+	p = strings.ReplaceAll(p, "{user_id}", strconv.FormatUint(a.bob.ID, 10))
 	return strings.ReplaceAll(p, "{name}", "app.0123456789.js")
 }
 
@@ -264,9 +293,29 @@ func newAuthzOn(t *testing.T, e *testEnv) *authz {
 	e.do("POST", "/api/v1/invites", a.admin.Token, nil).JSON(t, &inv)
 	a.invite = inv.ID
 
+	a.annWS = a.workspace(a.ann.Token, marker+"-ws", "private", a.annDoc)
+	a.annSpareWS = a.workspace(a.ann.Token, "spare", "private")
+	a.teamDoc = e.ingest(a.ann.Token, file{"team-notes.md", []byte("# Team notes\n\nThe team meets on Mondays to water the ferns.\n")})[0].ID
+	a.annTeam = a.workspace(a.ann.Token, "team", "members", a.teamDoc)
+	expect(t, "bob reads ann's team", e.do("PUT", sprintf("/api/v1/workspaces/%d/members/%d", a.annTeam, a.bob.ID), a.ann.Token,
+		map[string]string{"access": "read"}), 200)
+
 	a.bobConv = e.conversation(a.bob.Token)
 	a.bobDoc = e.ingest(a.bob.Token, file{"bob-notes.md", []byte("# Bob's notes\n\nBob waters the fern on Tuesdays.\n")})[0].ID
 	return a
+}
+
+// workspace makes a workspace for token holding docs and returns its id.
+func (a *authz) workspace(token, name, visibility string, docs ...uint64) uint64 {
+	a.t.Helper()
+	r := a.e.do("POST", "/api/v1/workspaces", token, map[string]string{"name": name, "visibility": visibility})
+	expect(a.t, "workspace "+name, r, http.StatusCreated)
+	var ws workspaceJSON
+	r.JSON(a.t, &ws)
+	for _, d := range docs {
+		expect(a.t, "into "+name, a.e.do("PUT", sprintf("/api/v1/workspaces/%d/documents/%d", ws.ID, d), token, nil), 200)
+	}
+	return ws.ID
 }
 
 // annID is ann's id of the kind a route's {id} names.
@@ -282,6 +331,8 @@ func (a *authz) annID(kind string) uint64 {
 		return a.annReadKey.ID
 	case "invite":
 		return a.invite
+	case "workspace", "workspace-document", "workspace-member":
+		return a.annWS
 	}
 	return 0
 }
@@ -346,6 +397,10 @@ func testAuthzMatrix(t *testing.T, a *authz) {
 				r := a.send(method, pattern, rule, a.bob.Token, a.sharedDoc, true)
 				want(t, key+" on the shared library as bob", r, rule.shared)
 			}
+			if strings.HasPrefix(rule.id, "workspace") {
+				r := a.send(method, pattern, rule, a.bob.Token, a.annTeam, true)
+				want(t, key+" on a workspace shared with bob for reading", r, rule.shared)
+			}
 		}
 	}
 	a.socketAsBob()
@@ -362,7 +417,7 @@ func testAuthzMatrix(t *testing.T, a *authz) {
 	a.readKeysOnlyRead(keys)
 	a.annIsIntact(4) // the read key asked one question more
 	a.ownersMayUseEveryRoute(keys)
-	for _, m := range []string{"ann", "-title", "content", "question", "-file", "-key"} {
+	for _, m := range []string{"ann", "-title", "content", "question", "-file", "-key", "-ws"} {
 		if !slices.ContainsFunc(a.ownerBodies, func(b string) bool { return strings.Contains(b, marker+m) }) {
 			t.Errorf("ann never saw her own %q marker: the leak check proves nothing about it", marker+m)
 		}
@@ -616,13 +671,20 @@ func (a *authz) ownersMayUseEveryRoute(keys []string) {
 	} else {
 		c.Close(websocket.StatusNormalClosure, "")
 	}
-	// Conversations and documents before the account itself.
-	slices.SortFunc(deletes, func(x, y string) int { return strings.Compare(authzRules[x].id, authzRules[y].id) })
+	// A workspace's documents and members before the workspace, and
+	// everything before the account itself.
+	order := func(k string) string {
+		if id := authzRules[k].id; id != "user" {
+			return "0 " + strings.TrimPrefix(strings.TrimPrefix(id, "workspace-"), "workspace")
+		}
+		return "1"
+	}
+	slices.SortFunc(deletes, func(x, y string) int { return strings.Compare(order(x), order(y)) })
 	for _, key := range deletes {
 		rule := authzRules[key]
 		_, pattern, _ := strings.Cut(key, " ")
 		id := map[string]uint64{"conversation": a.annSpareConv, "document": a.annSpareDoc, "key": a.annSpareKey, "user": a.ann.ID,
-			"invite": a.invite}[rule.id]
+			"invite": a.invite, "workspace": a.annSpareWS, "workspace-document": a.annWS, "workspace-member": a.annWS}[rule.id]
 		token := a.ann.Token
 		if rule.access == authzAdmin {
 			token = a.admin.Token

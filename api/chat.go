@@ -48,20 +48,24 @@ type exchange struct {
 	conv     uint64
 	question store.Message
 	req      chat.Request
-	docIDs   []uint64
+	scope    scope
 	done     func()
 }
 
 // startExchange validates a question, stores it and gathers the history.
-// The stored question is never lost, whatever happens to the answer.
-func (s *Server) startExchange(ctx context.Context, u *store.User, convID uint64, content string, topK *int, docIDs []uint64) (*exchange, error) {
+// The question looks at the conversation's scope, or at what the message
+// names instead (a workspace, documents). The stored question is never
+// lost, whatever happens to the answer.
+func (s *Server) startExchange(ctx context.Context, u *store.User, convID uint64, content string, topK *int, over scopeOverride) (*exchange, error) {
 	if strings.TrimSpace(content) == "" {
 		return nil, invalid("content", "is required")
 	}
-	if _, err := s.db.Conversation(ctx, u.ID, convID); err != nil {
+	conv, err := s.db.Conversation(ctx, u.ID, convID)
+	if err != nil {
 		return nil, storeError(err, "conversation")
 	}
-	k, err := s.checkSearch(ctx, store.Viewer{UserID: u.ID, Admin: u.IsAdmin()}, content, topK, docIDs)
+	sc := over.apply(scope{conv.Workspace, conv.DocumentIDs})
+	k, err := s.checkSearch(ctx, store.Viewer{UserID: u.ID, Admin: u.IsAdmin()}, content, topK, sc)
 	if err != nil {
 		var he *httpError
 		if errors.As(err, &he) && len(he.fields) == 1 && he.fields[0].Field == "query" {
@@ -78,7 +82,7 @@ func (s *Server) startExchange(ctx context.Context, u *store.User, convID uint64
 		unlock()
 		return nil, storeError(err, "conversation")
 	}
-	x := &exchange{user: u, conv: convID, docIDs: docIDs, done: unlock,
+	x := &exchange{user: u, conv: convID, scope: sc, done: unlock,
 		question: store.Message{ConversationID: convID, Role: store.RoleUserMessage, Content: content}}
 	if err := s.db.AddMessage(ctx, u.ID, &x.question); err != nil {
 		unlock()
@@ -93,10 +97,29 @@ func (s *Server) startExchange(ctx context.Context, u *store.User, convID uint64
 	return x, nil
 }
 
+// scopeOverride is the scope a message names, if any: each part it sets
+// replaces the conversation's for this question (a workspace_id of 0
+// searches everything the user may read).
+type scopeOverride struct {
+	Workspace   *uint64
+	DocumentIDs []uint64
+}
+
+func (o scopeOverride) apply(sc scope) scope {
+	if o.Workspace != nil {
+		sc.Workspace = *o.Workspace
+	}
+	if o.DocumentIDs != nil {
+		sc.DocumentIDs = o.DocumentIDs
+	}
+	return sc
+}
+
 // retriever searches the documents the asking user may read.
 func (s *Server) retriever(x *exchange) chat.Retriever {
 	return chat.LibraryRetriever{Library: s.library, DB: s.db,
-		Viewer: store.Viewer{UserID: x.user.ID, Admin: x.user.IsAdmin()}, DocumentIDs: x.docIDs}
+		Viewer:      store.Viewer{UserID: x.user.ID, Admin: x.user.IsAdmin()},
+		DocumentIDs: x.scope.DocumentIDs, Workspace: x.scope.Workspace}
 }
 
 // finish stores the assistant's answer (partial ones marked), titles an
@@ -197,7 +220,8 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	x, err := s.startExchange(r.Context(), currentUser(r.Context()), id, req.Content, req.TopK, req.DocumentIDs)
+	x, err := s.startExchange(r.Context(), currentUser(r.Context()), id, req.Content, req.TopK,
+		scopeOverride{req.WorkspaceID, req.DocumentIDs})
 	if err != nil {
 		release()
 		s.fail(w, r, err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -10,10 +11,14 @@ import (
 )
 
 type conversationJSON struct {
-	ID        uint64    `json:"id"`
-	Title     string    `json:"title"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID    uint64 `json:"id"`
+	Title string `json:"title"`
+	// WorkspaceID and DocumentIDs are the conversation's scope: null and
+	// empty for everything its user may read.
+	WorkspaceID *uint64   `json:"workspace_id"`
+	DocumentIDs []uint64  `json:"document_ids"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // conversationWithMessages is one conversation with its whole thread.
@@ -23,7 +28,15 @@ type conversationWithMessages struct {
 }
 
 func toConversationJSON(c *store.Conversation) conversationJSON {
-	return conversationJSON{ID: c.ID, Title: c.Title, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	out := conversationJSON{ID: c.ID, Title: c.Title, DocumentIDs: c.DocumentIDs, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	if c.Workspace != 0 {
+		ws := c.Workspace
+		out.WorkspaceID = &ws
+	}
+	if out.DocumentIDs == nil {
+		out.DocumentIDs = []uint64{}
+	}
+	return out
 }
 
 // messageJSON is a message as API.md shows it: assistant messages always
@@ -92,7 +105,9 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
 }
 
 type conversationCreate struct {
-	Title string `json:"title"`
+	Title       string   `json:"title"`
+	WorkspaceID uint64   `json:"workspace_id"`
+	DocumentIDs []uint64 `json:"document_ids"`
 }
 
 func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
@@ -104,11 +119,14 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	title, err := cleanTitle(req.Title)
+	if err == nil {
+		err = s.checkScope(r.Context(), viewer(r), scope{req.WorkspaceID, req.DocumentIDs})
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	c := store.Conversation{UserID: currentUser(r.Context()).ID, Title: title}
+	c := store.Conversation{UserID: currentUser(r.Context()).ID, Title: title, Workspace: req.WorkspaceID, DocumentIDs: req.DocumentIDs}
 	if err := s.db.CreateConversation(r.Context(), &c); err != nil {
 		s.fail(w, r, err)
 		return
@@ -136,8 +154,13 @@ func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, conversationWithMessages{toConversationJSON(&c), toMessagesJSON(msgs)})
 }
 
+// conversationUpdate renames a conversation or changes its scope; a
+// workspace_id of 0 (or null) and an empty document_ids widen it to
+// everything the user may read.
 type conversationUpdate struct {
-	Title string `json:"title"`
+	Title       *string         `json:"title"`
+	WorkspaceID json.RawMessage `json:"workspace_id"`
+	DocumentIDs *[]uint64       `json:"document_ids"`
 }
 
 func (s *Server) renameConversation(w http.ResponseWriter, r *http.Request) {
@@ -151,21 +174,63 @@ func (s *Server) renameConversation(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	title, err := cleanTitle(req.Title)
+	uid := currentUser(r.Context()).ID
+	if _, err := s.db.Conversation(r.Context(), uid, id); err != nil {
+		s.fail(w, r, storeError(err, "conversation"))
+		return
+	}
+	change, err := s.conversationChange(r, req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if title == "" {
-		s.fail(w, r, invalid("title", "is required"))
-		return
-	}
-	c, err := s.db.RenameConversation(r.Context(), currentUser(r.Context()).ID, id, title)
+	c, err := s.db.UpdateConversation(r.Context(), uid, id, change)
 	if err != nil {
 		s.fail(w, r, storeError(err, "conversation"))
 		return
 	}
 	writeJSON(w, http.StatusOK, toConversationJSON(&c))
+}
+
+// conversationChange validates an update and returns the change to make.
+func (s *Server) conversationChange(r *http.Request, req conversationUpdate) (func(*store.Conversation), error) {
+	if req.Title == nil && req.WorkspaceID == nil && req.DocumentIDs == nil {
+		return nil, invalid("title", "is required (or workspace_id, document_ids to change what the conversation looks at)")
+	}
+	var title string
+	if req.Title != nil {
+		var err error
+		if title, err = cleanTitle(*req.Title); err != nil {
+			return nil, err
+		}
+		if title == "" {
+			return nil, invalid("title", "is required")
+		}
+	}
+	var ws uint64
+	if req.WorkspaceID != nil && string(req.WorkspaceID) != "null" {
+		if err := json.Unmarshal(req.WorkspaceID, &ws); err != nil {
+			return nil, invalid("workspace_id", "must be a workspace id or null")
+		}
+	}
+	var docs []uint64
+	if req.DocumentIDs != nil {
+		docs = *req.DocumentIDs
+	}
+	if err := s.checkScope(r.Context(), viewer(r), scope{ws, docs}); err != nil {
+		return nil, err
+	}
+	return func(c *store.Conversation) {
+		if req.Title != nil {
+			c.Title = title
+		}
+		if req.WorkspaceID != nil {
+			c.Workspace = ws
+		}
+		if req.DocumentIDs != nil {
+			c.DocumentIDs = docs
+		}
+	}, nil
 }
 
 func (s *Server) deleteConversation(w http.ResponseWriter, r *http.Request) {
@@ -205,4 +270,5 @@ type messageCreate struct {
 	Stream      bool     `json:"stream"`
 	TopK        *int     `json:"top_k"`
 	DocumentIDs []uint64 `json:"document_ids"`
+	WorkspaceID *uint64  `json:"workspace_id"`
 }

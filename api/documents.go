@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -116,7 +117,9 @@ type staged struct {
 	format ingest.Format
 }
 
-// uploadDocuments accepts one or more multipart "file" parts. A "path"
+// uploadDocuments accepts one or more multipart "file" parts (into the
+// workspace ?workspace=ID names, which the caller must be able to write:
+// checked before the body is read). A "path"
 // part before a file names where it comes from (folder ingest through the
 // server): a later upload with the same path replaces it, like ?replace=true
 // does by file name. A "folder" part names the folder that path lies in;
@@ -134,6 +137,11 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 	shared, wait, replace := q.Get("shared") == "true", q.Get("wait") == "true", q.Get("replace") == "true"
 	if shared && !u.IsAdmin() {
 		s.fail(w, r, errorf(http.StatusForbidden, "only an admin can add documents to the shared library"))
+		return
+	}
+	ws, err := s.uploadWorkspace(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	files, err := s.receiveFiles(w, r)
@@ -179,6 +187,10 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 			waitFor = append(waitFor, len(out))
 		}
 		out = append(out, dj)
+	}
+	if err := s.intoWorkspace(r.Context(), viewer(r), ws, out); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	status := http.StatusAccepted
 	if wait {
@@ -408,7 +420,12 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	docs, err := s.db.Documents(r.Context(), currentUser(r.Context()).ID, skip, limit)
+	var docs []store.Document
+	if raw := r.URL.Query().Get("workspace"); raw != "" {
+		docs, err = s.workspaceDocuments(r, raw, skip, limit)
+	} else {
+		docs, err = s.db.Documents(r.Context(), currentUser(r.Context()).ID, skip, limit)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -418,6 +435,22 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) {
 		out[i] = s.toDocumentJSON(viewer(r), &docs[i])
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// workspaceDocuments lists the documents of the workspace raw names, if
+// the caller sees it, newest first.
+func (s *Server) workspaceDocuments(r *http.Request, raw string, skip, limit int) ([]store.Document, error) {
+	id, err := strconv.ParseUint(raw, 10, 64)
+	if err != nil || id == 0 {
+		return nil, errorf(http.StatusNotFound, "workspace not found")
+	}
+	docs, err := s.db.ScopeDocuments(r.Context(), viewer(r), id)
+	if err != nil {
+		return nil, workspaceError(err)
+	}
+	lo, hi := min(skip, len(docs)), len(docs)
+	hi = min(lo+limit, hi)
+	return docs[lo:hi], nil
 }
 
 // readableDocument loads the {id} document if the caller may read it.

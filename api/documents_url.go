@@ -57,9 +57,17 @@ func (s *Server) uploadURL(w http.ResponseWriter, r *http.Request) {
 	case body.URL == "":
 		s.fail(w, r, invalid("url", "is required: the address of the page or file to fetch"))
 		return
-	case body.WorkspaceID != nil:
-		s.fail(w, r, invalid("workspace_id", "workspaces are not available on this server"))
-		return
+	}
+	var ws uint64
+	if body.WorkspaceID != nil {
+		if ws = *body.WorkspaceID; ws == 0 {
+			s.fail(w, r, errorf(http.StatusNotFound, "workspace not found"))
+			return
+		}
+		if err := s.writableWorkspace(r.Context(), viewer(r), ws); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	owner := u.ID
 	if shared {
@@ -76,6 +84,10 @@ func (s *Server) uploadURL(w http.ResponseWriter, r *http.Request) {
 	up.Owner, up.UploadedBy, up.Limit = owner, u.ID, s.quotaFor(u, owner)
 	d, dup, err := s.submit(r.Context(), up)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.intoWorkspace(r.Context(), viewer(r), ws, []documentJSON{{ID: d.ID}}); err != nil {
 		s.fail(w, r, err)
 		return
 	}

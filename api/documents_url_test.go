@@ -101,7 +101,7 @@ func TestUploadByURL(t *testing.T) {
 		{"unreadable type", map[string]any{"url": web.URL + "/tool.exe"}, 415, "supported"},
 		{"no url", map[string]any{}, 422, "url"},
 		{"not http", map[string]any{"url": "file:///etc/passwd"}, 422, "http"},
-		{"workspace", map[string]any{"url": web.URL + "/guide.html", "workspace_id": 3}, 422, "workspace"},
+		{"unknown workspace", map[string]any{"url": web.URL + "/guide.html", "workspace_id": 3}, 404, "workspace not found"},
 	}
 	for _, tc := range tests {
 		r := e.do("POST", "/api/v1/documents", ann.Token, tc.body)

@@ -15,6 +15,8 @@ func schemas() obj {
 	})
 	conversation := obj{
 		"id": integer(), "title": str(), "created_at": timestamp(), "updated_at": timestamp(),
+		"workspace_id": obj{"type": []string{"integer", "null"}, "description": "the workspace its questions look at; null: everything the user may read"},
+		"document_ids": arrayOf(integer()),
 	}
 	withMessages := obj{"messages": arrayOf(ref("Message"))}
 	for k, v := range conversation {
@@ -84,14 +86,15 @@ func schemas() obj {
 		"Conversation":             object([]string{"id", "title", "created_at", "updated_at"}, conversation),
 		"ConversationWithMessages": object([]string{"id", "title", "messages"}, withMessages),
 		"ConversationList":         arrayOf(ref("Conversation")),
-		"ConversationCreate":       object(nil, obj{"title": str()}),
-		"ConversationUpdate":       object([]string{"title"}, obj{"title": str()}),
-		"Message":                  message,
-		"MessageList":              arrayOf(ref("Message")),
+		"ConversationCreate":       object(nil, obj{"title": str(), "workspace_id": integer(), "document_ids": arrayOf(integer())}),
+		"ConversationUpdate": object(nil, obj{"title": str(), "workspace_id": obj{"type": []string{"integer", "null"}},
+			"document_ids": arrayOf(integer())}),
+		"Message":     message,
+		"MessageList": arrayOf(ref("Message")),
 		"MessageCreate": object([]string{"content"}, obj{
 			"content": str(), "stream": boolean(),
 			"top_k":        obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
-			"document_ids": arrayOf(integer()),
+			"document_ids": arrayOf(integer()), "workspace_id": integer(),
 		}),
 		"Exchange": object([]string{"user_message", "assistant_message"}, obj{
 			"user_message": ref("Message"), "assistant_message": ref("Message"),
@@ -99,7 +102,7 @@ func schemas() obj {
 		"AskRequest": object([]string{"question"}, obj{
 			"question": str(), "stream": boolean(),
 			"top_k":        obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
-			"document_ids": arrayOf(integer()),
+			"document_ids": arrayOf(integer()), "workspace_id": integer(),
 		}),
 		"Answer": object([]string{"content", "mode", "tokens_used", "sources"}, obj{
 			"content": str(), "mode": enum("llm", "extractive"), "model": str(), "tokens_used": integer(),
@@ -129,13 +132,26 @@ func schemas() obj {
 		}),
 		"SearchRequest": object([]string{"query"}, obj{
 			"query": str(), "top_k": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
-			"document_ids": arrayOf(integer()), "mode": enum("hybrid", "vector", "keyword"), "diversify": boolean(),
+			"document_ids": arrayOf(integer()), "workspace_id": integer(), "mode": enum("hybrid", "vector", "keyword"), "diversify": boolean(),
 		}),
 		"CheckReport": object([]string{"ok", "store", "index"}, obj{
 			"ok": boolean(), "index": arrayOf(str()),
 			"store": obj{"type": "object", "description": "counts of records, interrupted documents and the problems found"},
 		}),
 		"SearchResults": object([]string{"results"}, obj{"results": arrayOf(ref("Source"))}),
+		"Workspace": object([]string{"id", "name", "visibility", "owner_id", "documents", "access", "created_at"}, obj{
+			"id": integer(), "name": str(), "visibility": enum("private", "members", "everyone"),
+			"owner_id":  obj{"type": "integer", "description": "0 for the server's workspaces (the shared library's), which admins manage"},
+			"documents": arrayOf(integer()), "access": enum("read", "write"), "library": boolean(),
+			"members":    arrayOf(object([]string{"user_id", "access"}, obj{"user_id": integer(), "username": str(), "access": enum("read", "write")})),
+			"created_at": timestamp(), "updated_at": timestamp(),
+		}),
+		"WorkspaceList": arrayOf(ref("Workspace")),
+		"WorkspaceCreate": object([]string{"name"}, obj{
+			"name": obj{"type": "string", "minLength": 1, "maxLength": 100}, "visibility": obj{"enum": []string{"private", "members", "everyone"}, "default": "private"},
+		}),
+		"WorkspaceUpdate": object(nil, obj{"name": str(), "visibility": enum("private", "members", "everyone")}),
+		"MemberUpdate":    object([]string{"access"}, obj{"access": enum("read", "write")}),
 		"KeyCreate": object([]string{"name"}, obj{
 			"name": obj{"type": "string", "minLength": 1, "maxLength": 100}, "scope": obj{"enum": []string{"read", "write"}, "default": "read"},
 		}),

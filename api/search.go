@@ -38,16 +38,24 @@ type searchRequest struct {
 	Query       string   `json:"query"`
 	TopK        *int     `json:"top_k"`
 	DocumentIDs []uint64 `json:"document_ids"`
+	WorkspaceID uint64   `json:"workspace_id"`
 	Mode        string   `json:"mode"`
 	Diversify   bool     `json:"diversify"`
+}
+
+// scope is what a question or search looks at: a workspace (0: all the
+// caller may read), narrowed to some documents when DocumentIDs is set.
+type scope struct {
+	Workspace   uint64
+	DocumentIDs []uint64
 }
 
 const maxQuery = 4000 // characters
 
 // checkSearch validates the parts shared by search and chat: a question, a
-// top_k of 1..100 (default 5) and document ids the caller may read (a
-// foreign id is 404, as everywhere).
-func (s *Server) checkSearch(ctx context.Context, v store.Viewer, query string, topK *int, docIDs []uint64) (int, error) {
+// top_k of 1..100 (default 5), a workspace the caller sees and document
+// ids the caller may read (a foreign id is 404, as everywhere).
+func (s *Server) checkSearch(ctx context.Context, v store.Viewer, query string, topK *int, sc scope) (int, error) {
 	if strings.TrimSpace(query) == "" {
 		return 0, invalid("query", "is required")
 	}
@@ -61,15 +69,24 @@ func (s *Server) checkSearch(ctx context.Context, v store.Viewer, query string, 
 	if k < 1 || k > 100 {
 		return 0, invalid("top_k", "must be from 1 to 100")
 	}
-	if len(docIDs) > 1000 {
-		return 0, invalid("document_ids", "at most 1000 ids")
+	return k, s.checkScope(ctx, v, sc)
+}
+
+// checkScope fails with 404 when the caller may not see the workspace or
+// one of the documents of sc.
+func (s *Server) checkScope(ctx context.Context, v store.Viewer, sc scope) error {
+	if len(sc.DocumentIDs) > 1000 {
+		return invalid("document_ids", "at most 1000 ids")
 	}
-	for _, id := range docIDs {
+	if err := s.checkWorkspace(ctx, v, sc.Workspace); err != nil {
+		return err
+	}
+	for _, id := range sc.DocumentIDs {
 		if _, err := s.db.Document(ctx, v, id); err != nil {
-			return 0, storeError(err, "document")
+			return storeError(err, "document")
 		}
 	}
-	return k, nil
+	return nil
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +95,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	k, err := s.checkSearch(r.Context(), viewer(r), req.Query, req.TopK, req.DocumentIDs)
+	k, err := s.checkSearch(r.Context(), viewer(r), req.Query, req.TopK, scope{req.WorkspaceID, req.DocumentIDs})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -93,7 +110,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	results, err := s.library.Search(r.Context(), viewer(r), retrieval.SearchRequest{
-		Text: req.Query, TopK: k, Mode: mode, DocumentIDs: req.DocumentIDs, Diversify: req.Diversify})
+		Text: req.Query, TopK: k, Mode: mode, DocumentIDs: req.DocumentIDs, Workspace: req.WorkspaceID, Diversify: req.Diversify})
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -25,6 +25,7 @@ type wsFrame struct {
 	Content        string          `json:"content"`
 	TopK           *int            `json:"top_k"`
 	DocumentIDs    []uint64        `json:"document_ids"`
+	WorkspaceID    *uint64         `json:"workspace_id"`
 }
 
 // wsToken finds the access token of a WebSocket upgrade: the Authorization
@@ -193,7 +194,7 @@ func (s *Server) wsChat(ctx context.Context, ws *wsConn, f wsFrame) {
 		fail(err)
 		return
 	}
-	x, err := s.startExchange(ctx, u, conv, f.Content, f.TopK, f.DocumentIDs)
+	x, err := s.startExchange(ctx, u, conv, f.Content, f.TopK, scopeOverride{f.WorkspaceID, f.DocumentIDs})
 	if err != nil {
 		fail(err)
 		return

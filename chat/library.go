@@ -35,15 +35,16 @@ type LibraryRetriever struct {
 	DB          DocumentCounter
 	Viewer      store.Viewer
 	DocumentIDs []uint64 // restrict the search to these documents; nil: all the viewer may read
+	Workspace   uint64   // restrict the search to this workspace; 0: all the viewer may read
 }
 
 // Retrieve searches the documents the viewer may read.
 func (r LibraryRetriever) Retrieve(ctx context.Context, query string, topK int) ([]Passage, error) {
-	res, err := r.Library.Search(ctx, r.Viewer, retrieval.SearchRequest{Text: query, TopK: topK, DocumentIDs: r.DocumentIDs})
+	res, err := r.Library.Search(ctx, r.Viewer, retrieval.SearchRequest{Text: query, TopK: topK, DocumentIDs: r.DocumentIDs, Workspace: r.Workspace})
 	if err != nil {
 		return nil, err
 	}
-	if len(res) == 0 && r.DB != nil && r.DocumentIDs == nil {
+	if len(res) == 0 && r.DB != nil && r.DocumentIDs == nil && r.Workspace == 0 {
 		any, err := r.DB.HasDocuments(ctx, r.Viewer.UserID)
 		if err != nil {
 			return nil, err

@@ -148,11 +148,15 @@
 // # Filters and owners
 //
 // chromem-go holds one collection per owner; a search looks only at the
-// caller's collection and the shared library's (owner 0), and with
-// Filter.DocumentIDs only at those documents' slots, so a user gets top_k
-// results from their own documents however many chunks others have. BM25
-// applies the same visibility while it scores, never afterwards. A zero
-// Filter sees the shared library only.
+// caller's collection and the shared library's (owner 0), plus the slots
+// of the documents shared with the caller through workspaces
+// (Filter.Granted, taken from the store's workspaces at each search), and
+// with Filter.DocumentIDs only at those documents' slots, so a user gets
+// top_k results from their own documents however many chunks others have.
+// A search in one workspace is its documents' slots (and the shared
+// library's collection for the library's workspace). BM25 applies the
+// same visibility while it scores, never afterwards. A zero Filter sees
+// the shared library only.
 //
 // # Relevance floor
 //

@@ -77,6 +77,48 @@ func TestFilterOwnDocumentsAmongMany(t *testing.T) {
 	}
 }
 
+// TestFilterGrantedDocuments: documents shared through workspaces join
+// the user's own inside the search (TopK results still come), and a
+// workspace's scope (Granted alone) sees nothing else.
+func TestFilterGrantedDocuments(t *testing.T) {
+	gen := newSynthCorpus(3, 5000)
+	ix := NewIndex(nil, Options{})
+	var chunks []Chunk
+	id := uint64(1)
+	for i := range 8000 { // 2,000 documents of 40 other users
+		chunks = append(chunks, Chunk{ID: id, DocumentID: uint64(1000 + i/4), Owner: uint64(100 + (i/4)%40), Start: (i % 4) * 500, End: (i%4)*500 + 500, Text: gen.text(500)})
+		id++
+	}
+	const user = 7
+	for c := range 4 {
+		chunks = append(chunks, Chunk{ID: id, DocumentID: 1, Owner: user, Start: c * 400, End: c*400 + 400, Text: gen.text(400)})
+		id++
+	}
+	addAll(t, ix, chunks)
+	granted := []uint64{1004, 1500} // owned by users 101 and 100, 4 chunks each
+	q := gen.vocab[0] + " " + gen.vocab[1] + " " + gen.vocab[2]
+	for _, mode := range allModes {
+		t.Run(string(mode), func(t *testing.T) {
+			check := func(f Filter, want int, allowed ...uint64) {
+				t.Helper()
+				hits := search(t, ix, Query{Text: q, TopK: 20, Mode: mode, Filter: f})
+				if len(hits) != want {
+					t.Fatalf("%+v: %d hits, want %d", f, len(hits), want)
+				}
+				for _, h := range hits {
+					if !slices.Contains(allowed, h.DocumentID) {
+						t.Errorf("%+v let document %d through", f, h.DocumentID)
+					}
+				}
+			}
+			check(Filter{Owners: []uint64{user, 0}, Granted: granted}, 12, 1, 1004, 1500)
+			check(Filter{Owners: []uint64{user, 0}, Granted: granted, DocumentIDs: []uint64{1500, 1501}}, 4, 1500)
+			check(Filter{Granted: granted}, 8, 1004, 1500)
+			check(Filter{Granted: []uint64{1004, 424242}}, 4, 1004)
+		})
+	}
+}
+
 func TestZeroFilterSeesSharedLibraryOnly(t *testing.T) {
 	ix := NewIndex(nil, Options{})
 	addAll(t, ix, []Chunk{

@@ -35,6 +35,8 @@ type Store interface {
 	Chunks(ctx context.Context, id uint64) ([]store.Chunk, error)
 	ChunksByID(ctx context.Context, ids []uint64) ([]store.Chunk, error)
 	ReadableDocuments(ctx context.Context, v store.Viewer, ids []uint64) ([]store.Document, error)
+	Document(ctx context.Context, v store.Viewer, id uint64) (store.Document, error)
+	ScopeOf(ctx context.Context, v store.Viewer, workspace uint64) (store.Scope, error)
 }
 
 // memoryReleaser is a store that can let go of the pages a rebuild read
@@ -413,7 +415,10 @@ type SearchRequest struct {
 	TopK        int
 	Mode        Mode
 	DocumentIDs []uint64
-	Diversify   bool
+	// Workspace, when not 0, restricts the search to that workspace's
+	// documents (store.ErrNotFound if the viewer may not see it).
+	Workspace uint64
+	Diversify bool
 }
 
 // Result is a passage with its document, ready to show or cite. A
@@ -435,7 +440,9 @@ type Result struct {
 }
 
 // Search finds the passages best matching r among the documents v may read
-// (their own and the shared library), best first.
+// (their own, the shared library, and those of the workspaces they see;
+// or one workspace's), best first. The scope is applied inside the index
+// search, never by dropping results.
 func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) ([]Result, error) {
 	if l.observe != nil {
 		start := time.Now()
@@ -447,12 +454,12 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 			l.observe(mode, time.Since(start))
 		}()
 	}
-	owners := []uint64{store.Shared}
-	if v.UserID != store.Shared {
-		owners = append(owners, v.UserID)
+	sc, err := l.db.ScopeOf(ctx, v, r.Workspace)
+	if err != nil || sc.Empty() {
+		return nil, err
 	}
 	hits, err := l.ix.Search(ctx, Query{Text: r.Text, TopK: r.TopK, Mode: r.Mode, Diversify: r.Diversify,
-		Filter: Filter{Owners: owners, DocumentIDs: r.DocumentIDs}})
+		Filter: Filter{Owners: sc.Owners, Granted: sc.Documents, DocumentIDs: r.DocumentIDs}})
 	if err != nil {
 		return nil, err
 	}

@@ -218,10 +218,13 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 		dp = ix.dt.pass(ix.opt.K1, b)
 	}
 	ix.kw.search(qt, b, func(ord uint32) bool {
-		if ix.kw.dead[ord] || !vis.allowsOwner(ix.owners[ord]) {
+		if ix.kw.dead[ord] {
 			return false
 		}
-		return vis.docs == nil || vis.allows(ix.owners[ord], ix.meta[ord].doc)
+		if vis.docs == nil && vis.granted == nil {
+			return slices.Contains(vis.owners, ix.owners[ord])
+		}
+		return vis.allows(ix.owners[ord], ix.meta[ord].doc)
 	}, s, dp)
 	if dp != nil {
 		dp.blend(s, ix.opt.DocWeight)

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Store is what docent keeps: accounts, keys, conversations, documents,
-// chunks and vectors. Two backends implement it with the same behaviour,
+// Store is what docent keeps: accounts, keys, workspaces, conversations,
+// documents, chunks and vectors. Two backends implement it with the same behaviour,
 // which the conformance suite in store/storetest specifies: DB (bbolt, one
 // file in the data directory, the default) and store/postgres (a database
 // shared by several docent replicas).
@@ -39,8 +39,9 @@ type Store interface {
 	// ErrLastAdmin.
 	UpdateUser(ctx context.Context, id uint64, fn func(*User) error) (User, error)
 	// DeleteUser removes the user with their conversations, private
-	// documents and keys, returning the ids of the documents removed; the
-	// last active admin is ErrLastAdmin.
+	// documents, keys and workspaces (and memberships of others'),
+	// returning the ids of the documents removed; the last active admin is
+	// ErrLastAdmin.
 	DeleteUser(ctx context.Context, id uint64) ([]uint64, error)
 
 	// CreateInvite stores an invite, assigning its ID and creation time.
@@ -63,6 +64,38 @@ type Store interface {
 	// TouchKey records that a key was used at t.
 	TouchKey(ctx context.Context, id uint64, t time.Time) error
 
+	// CreateWorkspace stores a new workspace, assigning its ID and times;
+	// an owner's workspace names are unique ignoring case (ErrConflict).
+	CreateWorkspace(ctx context.Context, w *Workspace) error
+	// Workspace returns workspace id if v may see it.
+	Workspace(ctx context.Context, v Viewer, id uint64) (Workspace, error)
+	// Workspaces lists the workspaces v may see, in id order.
+	Workspaces(ctx context.Context, v Viewer) ([]Workspace, error)
+	// UpdateWorkspace applies fn to a workspace v manages (ErrForbidden if
+	// v only sees it) and saves it; its id, owner and kind stay.
+	UpdateWorkspace(ctx context.Context, v Viewer, id uint64, fn func(*Workspace) error) (Workspace, error)
+	// DeleteWorkspace removes a workspace v manages (never the shared
+	// library's: ErrForbidden); its documents stay.
+	DeleteWorkspace(ctx context.Context, v Viewer, id uint64) error
+	// SetMember gives an existing user (not the owner) access to a
+	// workspace v manages.
+	SetMember(ctx context.Context, v Viewer, id, user uint64, a Access) (Workspace, error)
+	// RemoveMember takes a member's access away (ErrNotFound for a non-member).
+	RemoveMember(ctx context.Context, v Viewer, id, user uint64) (Workspace, error)
+	// CheckWritable reports whether v may add documents to a workspace.
+	CheckWritable(ctx context.Context, v Viewer, id uint64) error
+	// AddToWorkspace puts a document v may read in a workspace v may write.
+	AddToWorkspace(ctx context.Context, v Viewer, id, doc uint64) error
+	// RemoveFromWorkspace takes a document out of a workspace v may write.
+	RemoveFromWorkspace(ctx context.Context, v Viewer, id, doc uint64) error
+	// WorkspaceDocuments returns the ids of a workspace's documents, in id order.
+	WorkspaceDocuments(ctx context.Context, v Viewer, id uint64) ([]uint64, error)
+	// ScopeOf returns what v may search: everything they may read with
+	// workspace 0, else that workspace's documents.
+	ScopeOf(ctx context.Context, v Viewer, workspace uint64) (Scope, error)
+	// ScopeDocuments lists the documents of ScopeOf, newest first.
+	ScopeDocuments(ctx context.Context, v Viewer, workspace uint64) ([]Document, error)
+
 	// CreateConversation stores a new conversation of c.UserID.
 	CreateConversation(ctx context.Context, c *Conversation) error
 	// Conversation returns userID's conversation id.
@@ -71,6 +104,9 @@ type Store interface {
 	Conversations(ctx context.Context, userID uint64, skip, limit int) ([]Conversation, error)
 	// RenameConversation sets the title of userID's conversation id.
 	RenameConversation(ctx context.Context, userID, id uint64, title string) (Conversation, error)
+	// UpdateConversation applies fn to userID's conversation id (its title
+	// or scope) and saves it.
+	UpdateConversation(ctx context.Context, userID, id uint64, fn func(*Conversation)) (Conversation, error)
 	// SetTitleIfEmpty titles an untitled conversation, keeping a title already set.
 	SetTitleIfEmpty(ctx context.Context, userID, id uint64, title string) error
 	// DeleteConversation removes userID's conversation id and its messages.
@@ -97,7 +133,8 @@ type Store interface {
 	DocumentByID(ctx context.Context, id uint64) (Document, error)
 	// DocumentByPath returns owner's document ingested from path.
 	DocumentByPath(ctx context.Context, owner uint64, path string) (Document, error)
-	// Documents lists the documents userID can see, newest first.
+	// Documents lists the documents userID can see (own, the shared
+	// library's, their workspaces'), newest first.
 	Documents(ctx context.Context, userID uint64, skip, limit int) ([]Document, error)
 	// HasDocuments reports whether userID can see any document.
 	HasDocuments(ctx context.Context, userID uint64) (bool, error)
@@ -110,8 +147,9 @@ type Store interface {
 	// UpdateDocument applies fn to the stored document and saves it.
 	UpdateDocument(ctx context.Context, id uint64, fn func(*Document) error) error
 	// Commit stores a document's chunks and vectors and marks it ready in
-	// one transaction (deleting d.Replaces in the same one); chunks that
-	// would pass the chunk quota in d.Limit are a *QuotaError.
+	// one transaction (deleting d.Replaces in the same one, whose
+	// workspaces d takes over); chunks that would pass the chunk quota in
+	// d.Limit are a *QuotaError.
 	Commit(ctx context.Context, d *Document, chunks []Chunk, vectors map[[16]byte][]float32) error
 	// DeleteDocument removes a document v may write, with its chunks.
 	DeleteDocument(ctx context.Context, v Viewer, id uint64) (Document, error)

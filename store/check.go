@@ -45,7 +45,8 @@ func (r *CheckReport) OK() bool {
 // chunk belongs to a ready document whose chunk count matches, every chunk
 // has its vector with the index's dimension, vector reference counts equal
 // their uses, secondary indexes point at the right records, and every
-// message and conversation has its parent. It changes nothing.
+// message, conversation, API key and workspace has its parent (and
+// workspace memberships their document). It changes nothing.
 func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	r := &CheckReport{}
 	err := db.view(ctx, func(tx *bolt.Tx) error { return check(tx, r, false) })
@@ -85,7 +86,7 @@ func (c *checker) do(fn func() error) {
 
 func check(tx *bolt.Tx, r *CheckReport, fix bool) error {
 	c := &checker{tx: tx, r: r, fix: fix}
-	for _, step := range []func(){c.users, c.conversations, c.documents, c.chunksAndVectors} {
+	for _, step := range []func(){c.users, c.conversations, c.documents, c.chunksAndVectors, c.keys, c.workspaces} {
 		step()
 		if c.err != nil {
 			return c.err

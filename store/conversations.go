@@ -10,13 +10,16 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Conversation is a user's chat thread.
+// Conversation is a user's chat thread. Its questions look at Workspace
+// (0: everything the user may read), narrowed to DocumentIDs when set.
 type Conversation struct {
-	ID        uint64    `json:"id"`
-	UserID    uint64    `json:"user_id"`
-	Title     string    `json:"title"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID          uint64    `json:"id"`
+	UserID      uint64    `json:"user_id"`
+	Title       string    `json:"title"`
+	Workspace   uint64    `json:"workspace_id,omitempty"`
+	DocumentIDs []uint64  `json:"document_ids,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // Message roles.
@@ -137,13 +140,19 @@ func forEachPair(bucket *bolt.Bucket, a uint64, fn func(b uint64) error) error {
 
 // RenameConversation sets the title of userID's conversation id.
 func (db *DB) RenameConversation(ctx context.Context, userID, id uint64, title string) (Conversation, error) {
+	return db.UpdateConversation(ctx, userID, id, func(c *Conversation) { c.Title = title })
+}
+
+// UpdateConversation applies fn to userID's conversation id (its title or
+// scope) and saves it.
+func (db *DB) UpdateConversation(ctx context.Context, userID, id uint64, fn func(*Conversation)) (Conversation, error) {
 	var c Conversation
 	err := db.update(ctx, func(tx *bolt.Tx) (err error) {
 		if c, err = ownedConversation(tx, userID, id); err != nil {
 			return err
 		}
-		c.Title = title
-		c.UpdatedAt = db.now()
+		fn(&c)
+		c.ID, c.UserID, c.UpdatedAt = id, userID, db.now()
 		return putJSON(tx.Bucket(bucketConvs), itob(id), &c)
 	})
 	return c, err

@@ -26,6 +26,10 @@
 //	api_keys       id       → APIKey (JSON)  (the key's hash, never the key)
 //	api_keys_by_hash sha256 → id
 //	user_keys      uid|kid  → nil            (a user's keys)
+//	workspaces     id       → Workspace (JSON, with its members)
+//	workspace_names owner|lower(name) → id
+//	workspace_docs ws|doc   → nil            (a workspace's documents)
+//	doc_workspaces doc|ws   → nil            (a document's workspaces)
 //
 // Schema changes are numbered Go functions in migrate.go, applied once, in
 // order, each inside its own transaction.

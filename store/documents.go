@@ -129,10 +129,6 @@ func (db *DB) CreateDocument(ctx context.Context, d *Document) (existing Documen
 			if d.Replaces == 0 && existing.Replaces != 0 {
 				d.Replaces = existing.Replaces
 			}
-			if err := deleteDocument(tx, existing.ID); err != nil {
-				return err
-			}
-			existing = Document{}
 		}
 		if err := admit(tx, d); err != nil {
 			return err
@@ -143,6 +139,15 @@ func (db *DB) CreateDocument(ctx context.Context, d *Document) (existing Documen
 			return err
 		}
 		d.ID = id
+		if existing.ID != 0 { // the failed copy gives way, and its workspaces pass to d
+			if err := moveMemberships(tx, existing.ID, id); err != nil {
+				return err
+			}
+			if err := deleteDocument(tx, existing.ID); err != nil {
+				return err
+			}
+			existing = Document{}
+		}
 		d.CreatedAt = db.now()
 		d.UpdatedAt = d.CreatedAt
 		if d.Status == "" {
@@ -213,23 +218,16 @@ func dropDocumentIndexes(tx *bolt.Tx, d *Document) error {
 // Document returns document id if v may read it; otherwise ErrNotFound.
 func (db *DB) Document(ctx context.Context, v Viewer, id uint64) (Document, error) {
 	var d Document
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketDocs), itob(id), &d); err != nil {
-			return err
-		}
-		if !v.CanRead(&d) {
-			return ErrNotFound
-		}
-		return nil
+	err := db.view(ctx, func(tx *bolt.Tx) (err error) {
+		d, err = readableDocument(tx, v, id)
+		return err
 	})
-	if err != nil {
-		return Document{}, fmt.Errorf("document %d: %w", id, err)
-	}
-	return d, nil
+	return d, err
 }
 
-// ReadableDocuments returns those of the documents ids that v may read,
-// in one read transaction; missing and foreign ones are left out.
+// ReadableDocuments returns those of the documents ids that v may read
+// (their own, the shared library's, those of the workspaces v sees), in one
+// read transaction; missing and hidden ones are left out.
 func (db *DB) ReadableDocuments(ctx context.Context, v Viewer, ids []uint64) ([]Document, error) {
 	out := make([]Document, 0, len(ids))
 	err := db.view(ctx, func(tx *bolt.Tx) error {
@@ -242,7 +240,11 @@ func (db *DB) ReadableDocuments(ctx context.Context, v Viewer, ids []uint64) ([]
 				}
 				return err
 			}
-			if v.CanRead(&d) {
+			ok, err := canRead(tx, v, &d)
+			if err != nil {
+				return err
+			}
+			if ok {
 				out = append(out, d)
 			}
 		}
@@ -295,28 +297,87 @@ func (db *DB) DocumentByPath(ctx context.Context, owner uint64, path string) (Do
 	return d, err
 }
 
-// Documents lists the documents visible to userID (their own and the shared
-// library), newest first, applying skip and limit.
+// Documents lists the documents visible to userID (their own, the shared
+// library's and those of the workspaces they see), newest first,
+// applying skip and limit.
 func (db *DB) Documents(ctx context.Context, userID uint64, skip, limit int) ([]Document, error) {
-	owners := []uint64{userID}
-	if userID != Shared {
-		owners = append(owners, Shared)
-	}
-	return db.documentsOf(ctx, owners, skip, limit)
+	var out []Document
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		sc, err := scopeOf(tx, Viewer{UserID: userID})
+		if err != nil {
+			return err
+		}
+		all, err := scopeDocuments(tx, sc)
+		lo, hi := page(len(all), skip, limit)
+		out = all[lo:hi]
+		return err
+	})
+	return out, err
 }
 
-// HasDocuments reports whether userID can see any document (their own or
-// the shared library's, in any status), without reading them.
+// scopeDocuments reads the documents of sc, newest first.
+func scopeDocuments(tx *bolt.Tx, sc Scope) ([]Document, error) {
+	docs := tx.Bucket(bucketDocs)
+	seen := map[uint64]bool{}
+	var all []Document
+	add := func(id uint64) error {
+		if seen[id] {
+			return nil
+		}
+		seen[id] = true
+		var d Document
+		if err := getJSON(docs, itob(id), &d); err != nil {
+			return err
+		}
+		all = append(all, d)
+		return nil
+	}
+	for _, owner := range sc.Owners {
+		if err := forEachPair(tx.Bucket(bucketDocsByOwner), owner, add); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range sc.Documents {
+		if err := add(id); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].ID > all[j].ID })
+	return all, nil
+}
+
+// ScopeDocuments lists the documents v may search in workspace (0: all
+// they may read), newest first; a workspace hidden from v is ErrNotFound.
+func (db *DB) ScopeDocuments(ctx context.Context, v Viewer, workspace uint64) ([]Document, error) {
+	var out []Document
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		sc, err := scopeIn(tx, v, workspace)
+		if err == nil {
+			out, err = scopeDocuments(tx, sc)
+		}
+		return err
+	})
+	return out, err
+}
+
+// HasDocuments reports whether userID can see any document (their own,
+// the shared library's or a workspace's, in any status), without reading
+// them.
 func (db *DB) HasDocuments(ctx context.Context, userID uint64) (bool, error) {
 	found := false
 	err := db.view(ctx, func(tx *bolt.Tx) error {
+		sc, err := scopeOf(tx, Viewer{UserID: userID})
+		if err != nil {
+			return err
+		}
 		c := tx.Bucket(bucketDocsByOwner).Cursor()
-		for _, owner := range []uint64{userID, Shared} {
+		for _, owner := range sc.Owners {
 			prefix := itob(owner)
 			if k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
 				found = true
 			}
 		}
+		found = found || len(sc.Documents) > 0
 		return nil
 	})
 	return found, err
@@ -416,6 +477,9 @@ func (db *DB) Commit(ctx context.Context, d *Document, chunks []Chunk, vectors m
 			return err
 		}
 		if d.Replaces != 0 && d.Replaces != d.ID {
+			if err := moveMemberships(tx, d.Replaces, d.ID); err != nil {
+				return err
+			}
 			if err := deleteDocument(tx, d.Replaces); err != nil && !isNotFound(err) {
 				return err
 			}
@@ -462,11 +526,9 @@ func chunkKey(docID uint64, index int) []byte {
 func (db *DB) DeleteDocument(ctx context.Context, v Viewer, id uint64) (Document, error) {
 	var d Document
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketDocs), itob(id), &d); err != nil {
+		var err error
+		if d, err = readableDocument(tx, v, id); err != nil {
 			return err
-		}
-		if !v.CanRead(&d) {
-			return ErrNotFound
 		}
 		if !v.CanWrite(&d) {
 			return ErrForbidden
@@ -493,6 +555,9 @@ func deleteDocument(tx *bolt.Tx, id uint64) error {
 		return err
 	}
 	if err := dropDocumentIndexes(tx, &d); err != nil {
+		return err
+	}
+	if err := dropMemberships(tx, id); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketDocs).Delete(itob(id))

@@ -20,8 +20,9 @@ import (
 // Record is one item of a store's contents as Export gives it and Import
 // takes it: exactly one field is set. Export gives them in this order:
 // the index info, users, keys, invites, conversations, messages,
-// documents, vectors, chunks — each kind in id order (vectors by hash), the same on
-// every backend, so two stores with the same contents export the same
+// documents, workspaces, memberships, vectors, chunks — each kind in id
+// order (memberships by workspace and document, vectors by hash), the same
+// on every backend, so two stores with the same contents export the same
 // sequence (Digest compares them).
 type Record struct {
 	IndexInfo    *IndexInfo    `json:"index_info,omitempty"`
@@ -31,8 +32,17 @@ type Record struct {
 	Conversation *Conversation `json:"conversation,omitempty"`
 	Message      *Message      `json:"message,omitempty"`
 	Document     *Document     `json:"document,omitempty"`
+	Workspace    *Workspace    `json:"workspace,omitempty"`
+	Membership   *Membership   `json:"membership,omitempty"`
 	Vector       *Vector       `json:"vector,omitempty"`
 	Chunk        *Chunk        `json:"chunk,omitempty"`
+}
+
+// Membership is a document's place in a workspace (one it was added to;
+// the shared library's holds the documents of owner Shared besides).
+type Membership struct {
+	WorkspaceID uint64 `json:"workspace_id"`
+	DocumentID  uint64 `json:"document_id"`
 }
 
 // Vector is a stored passage vector, shared by every chunk whose text has
@@ -59,6 +69,10 @@ func (r *Record) Kind() string {
 		return "message"
 	case r.Document != nil:
 		return "document"
+	case r.Workspace != nil:
+		return "workspace"
+	case r.Membership != nil:
+		return "membership"
 	case r.Vector != nil:
 		return "vector"
 	case r.Chunk != nil:
@@ -135,6 +149,7 @@ func (db *DB) Export(ctx context.Context, fn func(Record) error) error {
 			{bucketConvs, func(v []byte) (Record, error) { var c Conversation; return Record{Conversation: &c}, decodeJSON(v, &c) }},
 			{bucketMessages, func(v []byte) (Record, error) { var m Message; return Record{Message: &m}, decodeJSON(v, &m) }},
 			{bucketDocs, func(v []byte) (Record, error) { var d Document; return Record{Document: &d}, decodeJSON(v, &d) }},
+			{bucketWorkspaces, func(v []byte) (Record, error) { var w Workspace; return Record{Workspace: &w}, decodeJSON(v, &w) }},
 		}
 		for _, s := range steps {
 			err := tx.Bucket(s.bucket).ForEach(func(_, v []byte) error {
@@ -148,7 +163,13 @@ func (db *DB) Export(ctx context.Context, fn func(Record) error) error {
 				return err
 			}
 		}
-		err := tx.Bucket(bucketVectors).ForEach(func(k, v []byte) error {
+		err := tx.Bucket(bucketWorkspaceDocs).ForEach(func(k, _ []byte) error {
+			return fn(Record{Membership: &Membership{WorkspaceID: btoi(k[:8]), DocumentID: btoi(k[8:])}})
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketVectors).ForEach(func(k, v []byte) error {
 			vec, err := readVector(tx.Bucket(bucketVectors), [16]byte(k))
 			if err != nil {
 				return fmt.Errorf("vector %x: %w", k, err)
@@ -259,6 +280,10 @@ func (im *importer) put(r *Record) error {
 	case r.Document != nil:
 		im.seen(bucketDocs, r.Document.ID)
 		return putDocument(tx, r.Document, nil)
+	case r.Workspace != nil:
+		return im.putWorkspace(r.Workspace)
+	case r.Membership != nil:
+		return link(tx, r.Membership.WorkspaceID, r.Membership.DocumentID)
 	case r.Vector != nil:
 		return tx.Bucket(bucketVectors).Put(r.Vector.Hash[:], encodeVector(0, r.Vector.Values))
 	case r.Chunk != nil:
@@ -269,6 +294,32 @@ func (im *importer) put(r *Record) error {
 		return tx.Bucket(bucketChunks).Put(chunkKey(c.DocumentID, c.Index), encodeChunk(c))
 	}
 	return errors.New("empty record")
+}
+
+// putWorkspace writes an imported workspace; the shared library's
+// replaces the one this store made for itself.
+func (im *importer) putWorkspace(w *Workspace) error {
+	if w.Library {
+		var own []Workspace
+		if err := forEachWorkspace(im.tx, func(x *Workspace) error {
+			if x.Library {
+				own = append(own, *x)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for i := range own {
+			if err := deleteWorkspace(im.tx, &own[i]); err != nil {
+				return err
+			}
+		}
+	}
+	im.seen(bucketWorkspaces, w.ID)
+	if err := im.tx.Bucket(bucketWorkspaceNames).Put(nameKey(w.Owner, w.Name), itob(w.ID)); err != nil {
+		return err
+	}
+	return putJSON(im.tx.Bucket(bucketWorkspaces), itob(w.ID), w)
 }
 
 // finish sets each bucket's sequence past its largest imported id.

@@ -27,6 +27,8 @@ func migrations() []migration {
 			bucketChunks, bucketVectors)},
 		{"create API key buckets", createBuckets(bucketKeys, bucketKeysByHash, bucketUserKeys)},
 		{"create invite buckets", createBuckets(bucketInvites, bucketInvitesByHash)},
+		{"create workspace buckets", createBuckets(bucketWorkspaces, bucketWorkspaceNames, bucketWorkspaceDocs, bucketDocWorkspaces)},
+		{"make the shared library the workspace \"shared\", visible to everyone", createLibraryWorkspace},
 	}
 }
 

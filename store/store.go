@@ -133,6 +133,11 @@ var (
 	bucketUserKeys      = []byte("user_keys")
 	bucketInvites       = []byte("invites")
 	bucketInvitesByHash = []byte("invites_by_hash")
+
+	bucketWorkspaces     = []byte("workspaces")
+	bucketWorkspaceNames = []byte("workspace_names")
+	bucketWorkspaceDocs  = []byte("workspace_docs")
+	bucketDocWorkspaces  = []byte("doc_workspaces")
 )
 
 // itob encodes an id as 8 big-endian bytes.

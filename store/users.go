@@ -258,8 +258,9 @@ func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*User) error) (
 }
 
 // DeleteUser removes the user, their conversations with all messages,
-// their private documents with chunks and vectors, and their API keys, in
-// one transaction; the last active admin is refused with ErrLastAdmin. It
+// their private documents with chunks and vectors, their API keys and
+// workspaces (and their memberships of others'), in one transaction; the
+// last active admin is refused with ErrLastAdmin. It
 // returns the ids of the deleted documents so the caller can drop them from
 // in-memory indexes.
 func (db *DB) DeleteUser(ctx context.Context, id uint64) (docs []uint64, err error) {
@@ -281,6 +282,9 @@ func (db *DB) DeleteUser(ctx context.Context, id uint64) (docs []uint64, err err
 			return err
 		}
 		if err := deleteUserKeys(tx, id); err != nil {
+			return err
+		}
+		if err := deleteUserWorkspaces(tx, id); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketUsersByName).Delete(fold(u.Username)); err != nil {

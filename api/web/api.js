@@ -87,13 +87,14 @@ export async function login(username, password) {
 
 /**
  * upload sends one file as multipart/form-data with XMLHttpRequest, whose
- * upload progress fetch cannot report. onProgress gets 0..1. Resolves with
- * the created (or duplicate) Document.
+ * upload progress fetch cannot report. onProgress gets 0..1; with a
+ * workspace id the document goes into that workspace. Resolves with the
+ * created (or duplicate) Document.
  */
-export function upload(file, onProgress) {
+export function upload(file, onProgress, workspace) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/v1/documents");
+    xhr.open("POST", workspace ? `/api/v1/documents?workspace=${encodeURIComponent(workspace)}` : "/api/v1/documents");
     for (const [k, v] of Object.entries(authHeaders({ Accept: "application/json" }))) xhr.setRequestHeader(k, v);
     xhr.responseType = "json";
     xhr.upload.onprogress = (e) => {

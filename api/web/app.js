@@ -1,21 +1,28 @@
 // app.js — the page's entry point: logging in and out, registering, and
-// switching between the Documents, Chat and Search views, and Users for
-// admins (#documents, #chat, #search, #users in the address, so Back works).
+// switching between the Documents, Chat, Search and Workspaces views, and
+// Users for admins (#documents, #chat, #search, #workspaces, #users in the
+// address, so Back works).
 
 import * as api from "./api.js";
 import * as documents from "./documents.js";
 import * as chat from "./chat.js";
 import * as search from "./search.js";
 import * as users from "./users.js";
+import * as workspaces from "./workspaces.js";
 import { $, fill, toast, showError } from "./ui.js";
 
-const VIEWS = ["documents", "chat", "search", "users"];
+const VIEWS = ["documents", "chat", "search", "workspaces", "users"];
 let user = null;
 
 documents.init();
 chat.init();
 search.init();
 users.init();
+workspaces.init();
+workspaces.onChange((spaces) => {
+  documents.setWorkspaces(spaces);
+  chat.setWorkspaces(spaces);
+});
 initAuth();
 $("logout").addEventListener("click", () => logOut());
 window.addEventListener("hashchange", () => showView(true));
@@ -128,6 +135,8 @@ function signedIn(u) {
   documents.start(u);
   chat.start();
   users.start(u);
+  workspaces.setUser(u);
+  workspaces.start();
   showView(false);
 }
 
@@ -148,6 +157,7 @@ function logOut(message) {
   chat.stop();
   search.stop();
   users.stop();
+  workspaces.stop();
   signedOut();
   fill($("toasts"));
   if (message) toast(message, "error");
@@ -165,5 +175,6 @@ function showView(moveFocus) {
   }
   if (name === "documents") documents.refresh();
   if (name === "users") users.refresh();
+  if (name === "workspaces") workspaces.refresh();
   if (moveFocus) $("main").focus({ preventScroll: true });
 }

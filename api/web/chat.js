@@ -1,23 +1,27 @@
-// chat.js — the Chat view: conversations (start, rename, delete) and
+// chat.js — the Chat view: conversations (start, rename, delete, and what
+// each answers from: everything, a workspace or chosen documents) and
 // questions answered as a stream of Server-Sent Events, rendered as safe
 // Markdown whose citations [n] open the passage they cite.
 
 import * as api from "./api.js";
 import { render } from "./markdown.js";
 import { linkPolicy } from "./links.js";
-import { openDocument } from "./documents.js";
+import { openDocument, list as documentList } from "./documents.js";
 import { $, h, fill, ask, showError, openDialog, highlighted, quoteSpans } from "./ui.js";
 import { reflow } from "./reflow.js";
 
 let conversations = [];
 let current = null; // the open conversation, or null before the first question
 let streaming = null; // AbortController of the answer being streamed
+let spaces = []; // the workspaces the user sees
+let scope = { workspace_id: null, document_ids: [] }; // what a new conversation answers from
 
 /** init wires the buttons and the question form. */
 export function init() {
   $("new-conversation").addEventListener("click", () => open(null));
   $("rename-conversation").addEventListener("click", rename);
   $("delete-conversation").addEventListener("click", remove);
+  $("chat-scope").addEventListener("change", chooseScope);
   $("ask-form").addEventListener("submit", (e) => {
     e.preventDefault();
     if (streaming) streaming.abort();
@@ -73,7 +77,9 @@ async function open(id) {
     }
   }
   current = conv;
+  if (!conv) scope = { workspace_id: null, document_ids: [] };
   showTitle();
+  showScope();
   fill($("messages"), (conv?.messages || []).map((m) => (m.role === "user" ? question(m.content) : answer(m).el)));
   if (!conv) $("messages").append(h("p", { class: "empty" }, "Ask a question about your documents. Answers cite the passages they come from."));
   scrollDown(true);
@@ -81,6 +87,62 @@ async function open(id) {
   const i = conversations.findIndex((c) => c.id === id);
   if (i >= 0) $("conversation-list").querySelectorAll("button.conversation")[i].setAttribute("aria-current", "true");
   $("question").focus();
+}
+
+/** setWorkspaces offers the workspaces the user sees as what to answer from. */
+export function setWorkspaces(list) {
+  spaces = list;
+  showScope();
+}
+
+// scopeOf is what the open conversation (or the next new one) answers from.
+const scopeOf = () => (current ? { workspace_id: current.workspace_id ?? null, document_ids: current.document_ids || [] } : scope);
+
+// showScope fills the scope selector and selects the current scope.
+function showScope() {
+  const sc = scopeOf();
+  const n = sc.document_ids.length;
+  const options = [h("option", { value: "" }, "All documents"),
+    spaces.map((w) => h("option", { value: `ws:${w.id}` }, `Workspace ${w.name}`)),
+    h("option", { value: "docs" }, n ? `${n} chosen document${n === 1 ? "" : "s"}` : "Chosen documents…")];
+  if (sc.workspace_id && !spaces.some((w) => w.id === sc.workspace_id)) {
+    options.push(h("option", { value: `ws:${sc.workspace_id}` }, "A workspace no longer shared with you"));
+  }
+  fill($("chat-scope"), ...options);
+  $("chat-scope").value = n ? "docs" : sc.workspace_id ? `ws:${sc.workspace_id}` : "";
+}
+
+// chooseScope applies the selector's choice: to the open conversation
+// (which remembers it) or to the next one.
+async function chooseScope() {
+  const v = $("chat-scope").value;
+  let next = { workspace_id: null, document_ids: [] };
+  if (v.startsWith("ws:")) next.workspace_id = Number(v.slice(3));
+  if (v === "docs") {
+    const ids = await chooseDocuments(scopeOf().document_ids);
+    if (!ids) return showScope();
+    next.document_ids = ids;
+  }
+  if (!current) {
+    scope = next;
+    return showScope();
+  }
+  try {
+    Object.assign(current, await api.put(`/api/v1/conversations/${current.id}`, next));
+  } catch (err) {
+    showError(err, "The conversation's documents were not changed");
+  }
+  showScope();
+}
+
+// chooseDocuments asks which documents to answer from; null if cancelled.
+async function chooseDocuments(chosen) {
+  fill($("scope-documents"), documentList().filter((d) => d.status === "ready").map((d) =>
+    h("li", {}, h("label", {}, h("input", { type: "checkbox", value: String(d.id), checked: chosen.includes(d.id) }), " ", d.filename))));
+  if (!$("scope-documents").children.length) $("scope-documents").append(h("li", { class: "hint" }, "No documents are ready yet."));
+  if ((await openDialog($("scope-dialog"))) !== "ok") return null;
+  const ids = [...$("scope-documents").querySelectorAll("input:checked")].map((i) => Number(i.value));
+  return ids.length ? ids : null;
 }
 
 function showTitle() {
@@ -122,7 +184,7 @@ async function send() {
   if (!text) return;
   if (!current) {
     try {
-      current = await api.post("/api/v1/conversations", {});
+      current = await api.post("/api/v1/conversations", scope);
       current.messages = [];
     } catch (err) {
       showError(err, "Starting a conversation failed");

@@ -1,5 +1,6 @@
 // documents.js — the Documents view: upload by drag and drop or picker
-// with per-file progress, indexing status polled live, the list of own and
+// (into the user's own documents or a workspace they may write) with
+// per-file progress, indexing status polled live, the list of own and
 // shared documents, deletion, and a document's chunks.
 
 import * as api from "./api.js";
@@ -60,6 +61,16 @@ export function stop() {
   fill($("document-rows"));
   fill($("uploads"));
   fill($("watches"));
+}
+
+/** setWorkspaces offers the workspaces the user may write as upload targets. */
+export function setWorkspaces(spaces) {
+  const select = $("upload-workspace");
+  const chosen = select.value;
+  fill(select, h("option", { value: "" }, "your documents"),
+    spaces.filter((w) => w.access === "write").map((w) => h("option", { value: String(w.id) }, `workspace ${w.name}`)));
+  select.value = [...select.options].some((o) => o.value === chosen) ? chosen : "";
+  select.closest("p").hidden = select.options.length < 2;
 }
 
 /** list is the documents as last fetched. */
@@ -155,7 +166,7 @@ function pump() {
     const { file, r } = queue.shift();
     uploading++;
     api
-      .upload(file, (p) => r.progress(p))
+      .upload(file, (p) => r.progress(p), $("upload-workspace").value)
       .then((d) => {
         if (d.duplicate) r.note("already uploaded");
         watched.set(d.id, r);

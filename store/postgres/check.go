@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,9 +16,10 @@ var _ store.ChangeFeed = (*DB)(nil)
 
 // Check verifies the database's invariants in one snapshot: every ready
 // document has as many chunks as its record says, every chunk has a
-// vector of the index's dimension, and vector reference counts equal
-// their uses. (Foreign keys keep conversations, messages, keys and chunks
-// attached to their parents.) It changes nothing.
+// vector of the index's dimension, vector reference counts equal their
+// uses, every workspace has its owner and the shared library has its
+// workspace. (Foreign keys keep conversations, messages, keys, chunks and
+// memberships attached to their parents.) It changes nothing.
 func (db *DB) Check(ctx context.Context) (*store.CheckReport, error) {
 	r := &store.CheckReport{Interrupted: []uint64{}, Problems: []store.Problem{}}
 	err := db.readTx(ctx, func(tx pgx.Tx) error { return check(ctx, tx, r, false) })
@@ -112,7 +114,42 @@ func check(ctx context.Context, tx pgx.Tx, r *store.CheckReport, fix bool) error
 			}
 		}
 	}
+	if err := checkWorkspaces(ctx, tx, problem, fix); err != nil {
+		return err
+	}
 	return tx.QueryRow(ctx, `SELECT count(*) FROM vectors WHERE refs > 0`).Scan(&r.Vectors)
+}
+
+// checkWorkspaces finds workspaces whose owner is gone (deleted when
+// fixing) and a missing shared library's workspace (made again).
+func checkWorkspaces(ctx context.Context, tx pgx.Tx, problem func(kind, format string, args ...any), fix bool) error {
+	var orphans int
+	var library bool
+	if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM workspaces w WHERE owner <> 0 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = w.owner)),
+		EXISTS (SELECT 1 FROM workspaces WHERE library)`).Scan(&orphans, &library); err != nil {
+		return err
+	}
+	if orphans > 0 {
+		problem("orphan workspace", "%d workspaces have no owner", orphans)
+		if fix {
+			if _, err := tx.Exec(ctx, `DELETE FROM workspaces w WHERE owner <> 0 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = w.owner)`); err != nil {
+				return err
+			}
+		}
+	}
+	if !library {
+		problem("missing workspace", "the shared library has no workspace")
+		if fix {
+			w := store.Workspace{Name: store.LibraryName, Visibility: store.VisibilityEveryone, Owner: store.Shared, Library: true}
+			if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('workspaces', 'id'))`).Scan(&w.ID); err != nil {
+				return err
+			}
+			w.CreatedAt = time.Now().UTC()
+			w.UpdatedAt = w.CreatedAt
+			return putWorkspace(ctx, tx, &w, true)
+		}
+	}
+	return nil
 }
 
 // markDamaged drops a damaged document's chunks and marks it failed.

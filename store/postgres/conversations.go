@@ -97,6 +97,20 @@ func (db *DB) RenameConversation(ctx context.Context, userID, id uint64, title s
 	return c, err
 }
 
+// UpdateConversation applies fn to userID's conversation id (its title or
+// scope) and saves it.
+func (db *DB) UpdateConversation(ctx context.Context, userID, id uint64, fn func(*store.Conversation)) (c store.Conversation, err error) {
+	err = db.tx(ctx, func(tx pgx.Tx) error {
+		if c, err = ownedConversation(ctx, tx, userID, id, true); err != nil {
+			return err
+		}
+		fn(&c)
+		c.ID, c.UserID, c.UpdatedAt = id, userID, db.now()
+		return putConversation(ctx, tx, &c)
+	})
+	return c, err
+}
+
 // SetTitleIfEmpty gives an untitled conversation a title; a title already
 // set (by the user, or by a concurrent request) is kept.
 func (db *DB) SetTitleIfEmpty(ctx context.Context, userID, id uint64, title string) error {

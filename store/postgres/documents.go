@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,6 +58,7 @@ func (db *DB) CreateDocument(ctx context.Context, d *store.Document) (existing s
 }
 
 func createDocument(ctx context.Context, tx pgx.Tx, d *store.Document, log *changeLog) (existing store.Document, dup bool, err error) {
+	var inherited []uint64
 	if !validSHA(d.SHA256) {
 		return existing, false, fmt.Errorf("bad sha256 %q", d.SHA256)
 	}
@@ -70,6 +73,9 @@ func createDocument(ctx context.Context, tx pgx.Tx, d *store.Document, log *chan
 	case err == nil:
 		if d.Replaces == 0 && existing.Replaces != 0 {
 			d.Replaces = existing.Replaces
+		}
+		if inherited, err = workspacesOf(ctx, tx, existing.ID); err != nil {
+			return store.Document{}, false, err
 		}
 		removed, err := deleteDocument(ctx, tx, existing.ID)
 		if err != nil {
@@ -90,7 +96,10 @@ func createDocument(ctx context.Context, tx pgx.Tx, d *store.Document, log *chan
 	if d.Status == "" {
 		d.Status = store.StatusQueued
 	}
-	return store.Document{}, false, putDocument(ctx, tx, d, true)
+	if err := putDocument(ctx, tx, d, true); err != nil {
+		return store.Document{}, false, err
+	}
+	return store.Document{}, false, link(ctx, tx, d.ID, inherited) // the failed copy's workspaces
 }
 
 func validSHA(s string) bool {
@@ -105,36 +114,47 @@ func validSHA(s string) bool {
 	return true
 }
 
-// Document returns document id if v may read it; otherwise store.ErrNotFound.
-func (db *DB) Document(ctx context.Context, v store.Viewer, id uint64) (store.Document, error) {
-	d, err := scanDocument(db.pool.QueryRow(ctx, `SELECT data FROM documents WHERE id = $1`, id))
-	if err == nil && !v.CanRead(&d) {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return store.Document{}, fmt.Errorf("document %d: %w", id, err)
-	}
-	return d, nil
+// Document returns document id if v may read it (their own, the shared
+// library's, or in a workspace they see); otherwise store.ErrNotFound.
+func (db *DB) Document(ctx context.Context, v store.Viewer, id uint64) (d store.Document, err error) {
+	err = db.readTx(ctx, func(tx pgx.Tx) error {
+		d, err = readableDocument(ctx, tx, v, id, "")
+		return err
+	})
+	return d, err
 }
 
-// ReadableDocuments returns those of the documents ids that v may read,
-// in one query; missing and foreign ones are left out.
+// ReadableDocuments returns those of the documents ids that v may read
+// (their own, the shared library's, those of the workspaces v sees), in one
+// query that brings each document's workspaces along; missing and hidden
+// ones are left out.
 func (db *DB) ReadableDocuments(ctx context.Context, v store.Viewer, ids []uint64) ([]store.Document, error) {
 	if len(ids) == 0 {
 		return []store.Document{}, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT data FROM documents WHERE id = ANY($1)`, ids)
+	rows, err := db.pool.Query(ctx, `SELECT d.data, (SELECT coalesce(jsonb_agg(w.data), '[]')
+		FROM workspace_documents wd JOIN workspaces w ON w.id = wd.workspace_id
+		WHERE wd.document_id = d.id) FROM documents d WHERE d.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
 	}
-	all, err := collectJSON[store.Document](rows)
-	out := make([]store.Document, 0, len(all))
-	for _, d := range all {
-		if v.CanRead(&d) {
+	defer rows.Close()
+	out := make([]store.Document, 0, len(ids))
+	for rows.Next() {
+		var rawDoc, rawIn []byte
+		if err := rows.Scan(&rawDoc, &rawIn); err != nil {
+			return nil, err
+		}
+		var d store.Document
+		var in []store.Workspace
+		if err := cmp.Or(json.Unmarshal(rawDoc, &d), json.Unmarshal(rawIn, &in)); err != nil {
+			return nil, fmt.Errorf("decode stored record: %w", err)
+		}
+		if v.CanRead(&d) || slices.ContainsFunc(in, func(w store.Workspace) bool { return v.Access(&w) != "" }) {
 			out = append(out, d)
 		}
 	}
-	return out, err
+	return out, rows.Err()
 }
 
 // DocumentByID returns document id whoever owns it (for the ingest pipeline
@@ -153,22 +173,33 @@ func (db *DB) DocumentByPath(ctx context.Context, owner uint64, path string) (st
 		`SELECT data FROM documents WHERE owner = $1 AND path = $2 AND path <> '' ORDER BY id DESC LIMIT 1`, owner, path))
 }
 
-// Documents lists the documents visible to userID (their own and the shared
-// library), newest first, applying skip and limit.
+// Documents lists the documents visible to userID (their own, the shared
+// library's and those of the workspaces they see), newest first, applying
+// skip and limit.
 func (db *DB) Documents(ctx context.Context, userID uint64, skip, limit int) ([]store.Document, error) {
-	off, lim := page(skip, limit)
-	rows, err := db.pool.Query(ctx, `SELECT data FROM documents WHERE owner IN ($1, 0) ORDER BY id DESC OFFSET $2 LIMIT $3`, userID, off, lim)
-	if err != nil {
-		return nil, err
-	}
-	return collectJSON[store.Document](rows)
+	var out []store.Document
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		sc, err := scopeIn(ctx, tx, store.Viewer{UserID: userID}, 0)
+		if err == nil {
+			out, err = scopeDocuments(ctx, tx, sc, skip, limit)
+		}
+		return err
+	})
+	return out, err
 }
 
-// HasDocuments reports whether userID can see any document (their own or
-// the shared library's, in any status).
+// HasDocuments reports whether userID can see any document (their own,
+// the shared library's or a workspace's, in any status).
 func (db *DB) HasDocuments(ctx context.Context, userID uint64) (bool, error) {
 	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM documents WHERE owner IN ($1, 0))`, userID).Scan(&ok)
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		sc, err := scopeIn(ctx, tx, store.Viewer{UserID: userID}, 0)
+		if err != nil || len(sc.Documents) > 0 {
+			ok = err == nil
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM documents WHERE owner = ANY($1))`, sc.Owners).Scan(&ok)
+	})
 	return ok, err
 }
 
@@ -238,9 +269,10 @@ func (db *DB) UpdateDocument(ctx context.Context, id uint64, fn func(*store.Docu
 // and marks it ready, in one transaction: a crash leaves the document
 // either fully indexed or not at all. vectors maps each chunk's TextHash to
 // its vector; a hash already stored may be absent. If d.Replaces is
-// non-zero, that document is deleted in the same transaction. Commit fails
-// with store.ErrNotFound if the document was deleted while it was being
-// processed. The change is appended to the change log, which every
+// non-zero, that document is deleted in the same transaction (d takes over
+// its workspaces). Commit fails with store.ErrNotFound if the document was
+// deleted while it was being processed, and with a *store.QuotaError when
+// the chunks would pass the quota in d.Limit. The change is appended to the change log, which every
 // replica follows.
 func (db *DB) Commit(ctx context.Context, d *store.Document, chunks []store.Chunk, vectors map[[16]byte][]float32) error {
 	if len(chunks) >= store.MaxChunks {
@@ -256,6 +288,13 @@ func (db *DB) Commit(ctx context.Context, d *store.Document, chunks []store.Chun
 		}
 		var log changeLog
 		if d.Replaces != 0 && d.Replaces != d.ID {
+			inherited, err := workspacesOf(ctx, tx, d.Replaces) // the new version takes the old one's workspaces
+			if err == nil {
+				err = link(ctx, tx, d.ID, inherited)
+			}
+			if err != nil {
+				return err
+			}
 			removed, err := deleteDocument(ctx, tx, d.Replaces)
 			switch {
 			case err == nil:
@@ -287,11 +326,8 @@ func (db *DB) Commit(ctx context.Context, d *store.Document, chunks []store.Chun
 func (db *DB) DeleteDocument(ctx context.Context, v store.Viewer, id uint64) (store.Document, error) {
 	var d store.Document
 	err := db.tx(ctx, func(tx pgx.Tx) (err error) {
-		if d, err = scanDocument(tx.QueryRow(ctx, `SELECT data FROM documents WHERE id = $1 FOR UPDATE`, id)); err != nil {
+		if d, err = readableDocument(ctx, tx, v, id, "FOR UPDATE"); err != nil {
 			return err
-		}
-		if !v.CanRead(&d) {
-			return store.ErrNotFound
 		}
 		if !v.CanWrite(&d) {
 			return store.ErrForbidden

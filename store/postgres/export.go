@@ -58,6 +58,10 @@ func (db *DB) Export(ctx context.Context, fn func(store.Record) error) error {
 				var d store.Document
 				return store.Record{Document: &d}, json.Unmarshal(raw, &d)
 			}},
+			{`SELECT data FROM workspaces ORDER BY id`, func(raw []byte) (store.Record, error) {
+				var w store.Workspace
+				return store.Record{Workspace: &w}, json.Unmarshal(raw, &w)
+			}},
 		}
 		for _, s := range steps {
 			rows, err := tx.Query(ctx, s.query)
@@ -75,7 +79,18 @@ func (db *DB) Export(ctx context.Context, fn func(store.Record) error) error {
 				return err
 			}
 		}
-		rows, err := tx.Query(ctx, `SELECT hash, vec FROM vectors ORDER BY hash`)
+		rows, err := tx.Query(ctx, `SELECT workspace_id, document_id FROM workspace_documents ORDER BY workspace_id, document_id`)
+		if err != nil {
+			return err
+		}
+		var m store.Membership
+		if _, err := pgx.ForEachRow(rows, []any{&m.WorkspaceID, &m.DocumentID}, func() error {
+			mm := m
+			return fn(store.Record{Membership: &mm})
+		}); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `SELECT hash, vec FROM vectors ORDER BY hash`)
 		if err != nil {
 			return err
 		}
@@ -180,6 +195,17 @@ func (im *importer) put(ctx context.Context, r *store.Record) error {
 		return err
 	case r.Document != nil:
 		return putDocument(ctx, tx, r.Document, true)
+	case r.Workspace != nil:
+		if r.Workspace.Library { // replaces the one this database made for itself
+			if _, err := tx.Exec(ctx, `DELETE FROM workspaces WHERE library`); err != nil {
+				return err
+			}
+		}
+		return putWorkspace(ctx, tx, r.Workspace, true)
+	case r.Membership != nil:
+		_, err := tx.Exec(ctx, `INSERT INTO workspace_documents (workspace_id, document_id) VALUES ($1, $2)`,
+			r.Membership.WorkspaceID, r.Membership.DocumentID)
+		return err
 	case r.Vector != nil:
 		im.vectors = append(im.vectors, []any{r.Vector.Hash[:], int32(0), encodeVector(r.Vector.Values)})
 		if len(im.vectors) >= importBatch {
@@ -241,7 +267,7 @@ func (im *importer) finish(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM vectors WHERE refs = 0`); err != nil {
 		return err
 	}
-	for _, table := range []string{"users", "api_keys", "invites", "conversations", "messages", "documents"} {
+	for _, table := range []string{"users", "api_keys", "invites", "conversations", "messages", "documents", "workspaces"} {
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, 'id'), coalesce((SELECT max(id) FROM `+table+`), 0) + 1, false)`, table); err != nil {
 			return err
 		}

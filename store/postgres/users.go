@@ -217,6 +217,9 @@ func (db *DB) DeleteUser(ctx context.Context, id uint64) ([]uint64, error) {
 		if err := log.write(ctx, tx); err != nil {
 			return err
 		}
+		if err := deleteUserWorkspaces(ctx, tx, id); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id) // keys and conversations cascade
 		return err
 	})

@@ -27,7 +27,8 @@ func testExportImport(t *testing.T, src, dst store.Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("digest after import %+v, want %+v", got, want)
 	}
-	wantCounts := map[string]int{"index_info": 1, "user": 1, "key": 1, "invite": 1, "conversation": 1, "message": 2, "document": 3, "vector": 5, "chunk": 5}
+	wantCounts := map[string]int{"index_info": 1, "user": 1, "key": 1, "invite": 1, "conversation": 1, "message": 2, "document": 3,
+		"workspace": 2, "membership": 1, "vector": 5, "chunk": 5}
 	if !reflect.DeepEqual(got.Counts, wantCounts) {
 		t.Errorf("counts %v, want %v", got.Counts, wantCounts)
 	}
@@ -41,8 +42,20 @@ func testExportImport(t *testing.T, src, dst store.Store) {
 		t.Errorf("imported key: %+v %v", k, err)
 	}
 	convs, _ := dst.Conversations(ctx, u.ID, 0, 0)
-	if len(convs) != 1 {
+	if len(convs) != 1 || convs[0].Workspace == 0 || len(convs[0].DocumentIDs) != 1 {
 		t.Fatalf("imported conversations: %+v", convs)
+	}
+	spaces, _ := dst.Workspaces(ctx, store.Viewer{UserID: u.ID})
+	if len(spaces) != 2 || !spaces[0].Library || spaces[1].Name != "Team" {
+		t.Fatalf("imported workspaces: %+v", spaces)
+	}
+	if ids, _ := dst.WorkspaceDocuments(ctx, store.Viewer{UserID: u.ID}, spaces[1].ID); len(ids) != 1 || ids[0] != docs[0].ID {
+		t.Errorf("imported memberships: %v", ids)
+	}
+	more := store.Workspace{Name: "Later", Owner: u.ID}
+	must(t, dst.CreateWorkspace(ctx, &more))
+	if more.ID <= spaces[1].ID {
+		t.Errorf("a workspace made after the import reuses an imported id: %d", more.ID)
 	}
 	if msgs, _ := dst.RecentMessages(ctx, u.ID, convs[0].ID, 5); len(msgs) != 2 || msgs[1].Sources[0].Score != 0.5 {
 		t.Errorf("imported messages: %+v", msgs)

@@ -50,6 +50,12 @@ func Run(t *testing.T, open Opener) {
 		{"CheckCountsACleanStore", testCheckClean},
 		{"ExportImportRoundTrip", func(t *testing.T, s store.Store) { testExportImport(t, s, open(t)) }},
 		{"ImportRefusesAStoreWithData", testImportRefusesData},
+		{"WorkspaceAccess", testWorkspaceAccess},
+		{"WorkspaceScopeAndLists", testWorkspaceScope},
+		{"WorkspaceNamesAndMembers", testWorkspaceNames},
+		{"WorkspaceMembershipsFollowDocuments", testWorkspaceMemberships},
+		{"LibraryWorkspace", testLibraryWorkspace},
+		{"ConversationRemembersItsScope", testConversationScope},
 		{"BackupIsAReadableSnapshot", testBackup},
 	}
 	for _, tt := range tests {
@@ -78,8 +84,9 @@ func Chunks(prefix string, n int) ([]store.Chunk, map[[16]byte][]float32) {
 	return chunks, vecs
 }
 
-// Populate fills s with a user, a conversation with a message, an API key
-// and two ready documents of 2 and 3 chunks, and returns the documents.
+// Populate fills s with a user, a workspace, a conversation in it with a
+// message, an API key and two ready documents of 2 and 3 chunks (the
+// first in the workspace), and returns the documents.
 func Populate(t *testing.T, s store.Store) []store.Document {
 	t.Helper()
 	ctx := context.Background()
@@ -87,7 +94,9 @@ func Populate(t *testing.T, s store.Store) []store.Document {
 	must(t, s.CreateUser(ctx, &u))
 	must(t, s.CreateKey(ctx, &store.APIKey{UserID: u.ID, Name: "k", Scope: store.ScopeRead, Hash: Sha("key")}))
 	must(t, s.CreateInvite(ctx, &store.Invite{Hash: Sha("invite"), CreatedBy: u.ID, ExpiresAt: time.Now().Add(time.Hour)}))
-	c := store.Conversation{UserID: u.ID, Title: "first"}
+	ws := store.Workspace{Name: "Team", Visibility: store.VisibilityMembers, Owner: u.ID}
+	must(t, s.CreateWorkspace(ctx, &ws))
+	c := store.Conversation{UserID: u.ID, Title: "first", Workspace: ws.ID, DocumentIDs: []uint64{1}}
 	must(t, s.CreateConversation(ctx, &c))
 	must(t, s.AddMessage(ctx, u.ID, &store.Message{ConversationID: c.ID, Role: store.RoleUserMessage, Content: "hi"}))
 	must(t, s.AddMessage(ctx, u.ID, &store.Message{ConversationID: c.ID, Role: store.RoleAssistantMessage, Content: "hello [1]",
@@ -107,6 +116,7 @@ func Populate(t *testing.T, s store.Store) []store.Document {
 		must(t, s.Commit(ctx, &d, chunks, vecs))
 		docs = append(docs, d)
 	}
+	must(t, s.AddToWorkspace(ctx, store.Viewer{UserID: u.ID, Admin: true}, ws.ID, docs[0].ID))
 	return docs
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"slices"
@@ -107,9 +108,17 @@ var authzRules = map[string]authzRule{
 	"POST /api/v1/keys":                   {access: authzUser, own: 201, body: map[string]any{"name": "made in the matrix"}, writes: true},
 	"GET /api/v1/keys":                    {access: authzUser, own: 200},
 	"DELETE /api/v1/keys/{id}":            {access: authzUser, id: "key", foreign: 404, own: 204, writes: true},
-	"GET /api/v1/workspaces":              {access: authzUser, own: 200},
-	"POST /api/v1/workspaces":             {access: authzUser, own: 201, body: map[string]any{"name": "made in the matrix"}, writes: true},
-	"GET /api/v1/workspaces/{id}":         {access: authzUser, id: "workspace", foreign: 404, shared: 200, own: 200},
+	"GET /v1/models":                      {access: authzUser, own: 200},
+	"POST /v1/chat/completions": {access: authzUser, own: 200, body: map[string]any{"model": "docent",
+		"messages": []map[string]string{{"role": "user", "content": "What is the zorblax reactor access code?"}}}},
+	// MCP: an initialize request over streamable HTTP; stateless, so no
+	// event stream (GET) and no session to end (DELETE).
+	"POST /mcp":                   {access: authzUser, own: 200, body: mcpInitialize},
+	"GET /mcp":                    {access: authzUser, own: 405},
+	"DELETE /mcp":                 {access: authzUser, own: 405},
+	"GET /api/v1/workspaces":      {access: authzUser, own: 200},
+	"POST /api/v1/workspaces":     {access: authzUser, own: 201, body: map[string]any{"name": "made in the matrix"}, writes: true},
+	"GET /api/v1/workspaces/{id}": {access: authzUser, id: "workspace", foreign: 404, shared: 200, own: 200},
 	"PATCH /api/v1/workspaces/{id}": {access: authzUser, id: "workspace", foreign: 404, shared: 403, own: 200,
 		body: map[string]any{"visibility": "private"}, writes: true},
 	"DELETE /api/v1/workspaces/{id}": {access: authzUser, id: "workspace", foreign: 404, shared: 403, own: 204, writes: true},
@@ -185,6 +194,10 @@ type authz struct {
 	uploads        int
 }
 
+// mcpInitialize is an MCP initialize request.
+const mcpInitialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",` +
+	`"capabilities":{},"clientInfo":{"name":"authz","version":"1"}}}`
+
 // path fills a route pattern with an id. A workspace's {doc_id} is a
 // document of it (ann's team workspace's for that one, ann's document for
 // the others), its {user_id} bob.
@@ -203,7 +216,19 @@ func (a *authz) path(pattern string, id uint64) string {
 func (a *authz) send(method, pattern string, rule authzRule, token string, id uint64, stranger bool) response {
 	a.t.Helper()
 	var r response
-	if method == "POST" && pattern == "/api/v1/documents" {
+	if pattern == "/mcp" {
+		var body io.Reader
+		if method == "POST" {
+			body = strings.NewReader(mcpInitialize)
+		}
+		req, _ := http.NewRequest(method, a.e.http.URL+pattern, body)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		r = a.e.send(req)
+	} else if method == "POST" && pattern == "/api/v1/documents" {
 		a.uploads++
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
@@ -227,9 +252,13 @@ func (a *authz) send(method, pattern string, rule authzRule, token string, id ui
 	return r
 }
 
-// problem decodes a problem body, failing unless the response is one.
+// problem decodes a problem body, failing unless the response is one
+// (under /v1, OpenAI's error shape, read into a Problem).
 func problemOf(t *testing.T, what string, r response) Problem {
 	t.Helper()
+	if strings.Contains(what, "/v1/") && !strings.Contains(what, "/api/v1/") {
+		return openAIProblem(t, what, r)
+	}
 	var p Problem
 	if r.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("%s: %d with content type %q, want application/problem+json", what, r.Status, r.Header.Get("Content-Type"))
@@ -239,6 +268,20 @@ func problemOf(t *testing.T, what string, r response) Problem {
 	}
 	p.RequestID = ""
 	return p
+}
+
+// openAIProblem decodes an error in OpenAI's shape, failing unless the
+// response is one.
+func openAIProblem(t *testing.T, what string, r response) Problem {
+	t.Helper()
+	var e openAIError
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s: %d with content type %q, want OpenAI's JSON error", what, r.Status, ct)
+	}
+	if err := json.Unmarshal(r.Body, &e); err != nil || e.Error.Message == "" || e.Error.Type == "" || e.Error.Code == "" {
+		t.Errorf("%s: not an OpenAI error with message, type and code: %s", what, r.Body)
+	}
+	return Problem{Status: r.Status, Detail: e.Error.Message, Title: e.Error.Type, Type: e.Error.Code}
 }
 
 func newAuthz(t *testing.T) *authz { return newAuthzOn(t, newTestEnv(t, Config{})) }
@@ -396,6 +439,7 @@ func testAuthzMatrix(t *testing.T, a *authz) {
 		}
 	}
 	a.socketAsBob()
+	a.mcpAsBob()
 	a.annIsIntact(2)
 	a.bobSeesOnlyHisOwnAndShared()
 	a.searchAndChatNeverCiteAnn()

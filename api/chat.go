@@ -279,12 +279,25 @@ func (s *Server) emitTo(out sse) func(chat.Event) error {
 	}
 }
 
+// send writes one event: its name (none when "") and data as JSON.
 func (e sse) send(event string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(e.w, "event: %s\ndata: %s\n\n", event, raw); err != nil {
+	if event != "" {
+		if _, err := fmt.Fprintf(e.w, "event: %s\n", event); err != nil {
+			return err
+		}
+	}
+	return e.write(raw)
+}
+
+// done ends an OpenAI-style stream with data: [DONE].
+func (e sse) done() error { return e.write([]byte("[DONE]")) }
+
+func (e sse) write(data []byte) error {
+	if _, err := fmt.Fprintf(e.w, "data: %s\n\n", data); err != nil {
 		return err
 	}
 	e.f.Flush()

@@ -141,10 +141,16 @@ func (r response) JSON(t testing.TB, v any) {
 	}
 }
 
-// Detail returns the problem detail of an error response.
+// Detail returns the problem detail of an error response (the message of
+// an OpenAI-shaped error under /v1).
 func (r response) Detail() string {
 	var p Problem
 	json.Unmarshal(r.Body, &p)
+	if p.Detail == "" {
+		var e openAIError
+		json.Unmarshal(r.Body, &e)
+		return e.Error.Message
+	}
 	return p.Detail
 }
 

@@ -70,8 +70,13 @@ func invalidFields(fields []FieldError) error {
 // errSlowBody answers a request whose body arrived slower than the floor.
 var errSlowBody = errorf(http.StatusRequestTimeout, "the request body arrived too slowly; send it at a steady pace")
 
-// writeProblem answers with a problem+json body.
+// writeProblem answers with a problem+json body (OpenAI's error shape
+// under /v1).
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []FieldError) {
+	if isOpenAIPath(r) {
+		writeOpenAIError(w, status, detail, fields)
+		return
+	}
 	p := Problem{
 		Type:      "about:blank",
 		Title:     http.StatusText(status),
@@ -100,21 +105,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // errors with a detail that says which. The Content-Type is not insisted on
 // (curl -d sends a form type), but a multipart body is refused.
 func decodeJSON(r *http.Request, v any) error {
+	body, err := readJSONBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeJSONBytes(body, v)
+}
+
+// readJSONBody reads a JSON body of at most maxJSONBody bytes, refusing a
+// multipart one, one too large and one that arrives too slowly.
+func readJSONBody(r *http.Request) ([]byte, error) {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-		return errorf(http.StatusUnsupportedMediaType, "the body must be JSON (Content-Type: application/json)")
+		return nil, errorf(http.StatusUnsupportedMediaType, "the body must be JSON (Content-Type: application/json)")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxJSONBody))
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return errorf(http.StatusRequestEntityTooLarge, "the JSON body is larger than %d bytes", maxJSONBody)
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, errorf(http.StatusRequestEntityTooLarge, "the JSON body is larger than %d bytes", maxJSONBody)
+	case errors.Is(err, errBodyTooSlow):
+		return nil, errSlowBody
+	case err != nil:
+		return nil, errorf(http.StatusBadRequest, "could not read the request body")
+	case !utf8.Valid(body):
+		return nil, errorf(http.StatusBadRequest, "the body is not valid UTF-8")
 	}
-	if errors.Is(err, errBodyTooSlow) {
-		return errSlowBody
-	}
-	if err != nil {
-		return errorf(http.StatusBadRequest, "could not read the request body")
-	}
-	return decodeJSONBytes(body, v)
+	return body, nil
 }
 
 // decodeJSONBytes is decodeJSON after the body is read.

@@ -152,6 +152,25 @@ func schemas() obj {
 		}),
 		"WorkspaceUpdate": object(nil, obj{"name": str(), "visibility": enum("private", "members", "everyone")}),
 		"MemberUpdate":    object([]string{"access"}, obj{"access": enum("read", "write")}),
+		"ModelList": object([]string{"object", "data"}, obj{"object": enum("list"), "data": arrayOf(object([]string{"id", "object"}, obj{
+			"id": str(), "object": enum("model"), "created": integer(), "owned_by": str(),
+		}))}),
+		"ChatCompletionRequest": object([]string{"messages"}, obj{
+			"model": obj{"type": "string", "description": "docent, or docent/<workspace name>", "default": "docent"},
+			"messages": arrayOf(object([]string{"role", "content"}, obj{
+				"role":    enum("system", "developer", "user", "assistant"),
+				"content": obj{"description": "a string, or an array of content parts whose text parts are read"},
+			})),
+			"stream": boolean(), "stream_options": object(nil, obj{"include_usage": boolean()}),
+			"max_tokens": integer(), "max_completion_tokens": integer(), "temperature": number(), "n": obj{"type": "integer", "enum": []int{1}},
+		}),
+		"ChatCompletion": object([]string{"id", "object", "created", "model", "choices"}, obj{
+			"id": str(), "object": enum("chat.completion", "chat.completion.chunk"), "created": integer(), "model": str(),
+			"choices": arrayOf(object(nil, obj{"index": integer(), "message": object(nil, obj{"role": str(), "content": str()}),
+				"delta": object(nil, obj{"role": str(), "content": str()}), "finish_reason": enum("stop", "length")})),
+			"usage":   object(nil, obj{"prompt_tokens": integer(), "completion_tokens": integer(), "total_tokens": integer()}),
+			"sources": arrayOf(ref("Source")),
+		}),
 		"KeyCreate": object([]string{"name"}, obj{
 			"name": obj{"type": "string", "minLength": 1, "maxLength": 100}, "scope": obj{"enum": []string{"read", "write"}, "default": "read"},
 		}),

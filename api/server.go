@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
 	"github.com/go-chi/httprate"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"docent/ingest"
 	"docent/internal/auth"
@@ -110,6 +111,13 @@ type Server struct {
 	library Library
 	chat    Chat
 
+	// started is when the server was made (the "created" of /v1/models).
+	started time.Time
+	// mcpSchemas caches the MCP tools' schemas across the per-request
+	// MCP servers, and mcp serves /mcp.
+	mcpSchemas *mcp.SchemaCache
+	mcp        http.Handler
+
 	// background tracks work that outlives its request (LLM titles).
 	background sync.WaitGroup
 	// conversations orders the exchanges within each conversation.
@@ -160,7 +168,9 @@ func New(cfg Config, d Deps) *Server {
 		cfg: cfg, db: d.DB, tokens: d.Tokens, hasher: d.Hasher, log: d.Log,
 		ingest: d.Ingest, fetcher: d.Fetcher, watches: d.Watches, library: d.Library, chat: d.Chat,
 		metrics: newMetrics(), guesses: newGuesses(), chatLimits: newChatLimits(cfg.ChatConcurrency, cfg.ChatRate),
+		started: time.Now(), mcpSchemas: mcp.NewSchemaCache(),
 	}
+	s.mcp = s.mcpHandler()
 	limited := httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusTooManyRequests, "too many attempts; retry after the time in Retry-After", nil)
 	})

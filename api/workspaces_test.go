@@ -77,6 +77,8 @@ func TestWorkspaceSharedWithBobNotCarol(t *testing.T) {
 		"ask":           e.do("POST", "/api/v1/ask", w.bob.Token, map[string]any{"question": q, "workspace_id": w.team.ID}),
 		"chat": e.do("POST", sprintf("/api/v1/conversations/%d/messages", e.conversation(w.bob.Token)), w.bob.Token,
 			map[string]any{"content": q}),
+		"/v1 docent":          e.do("POST", "/v1/chat/completions", w.bob.Token, ask(q, nil)),
+		"/v1 docent/Research": e.do("POST", "/v1/chat/completions", w.bob.Token, ask(q, map[string]any{"model": "docent/Research"})),
 	} {
 		expect(t, "bob's "+name, r, statusOf2xx(r))
 		if ids := sourcesOf(t, r); len(ids) == 0 || ids[0] != w.report.ID {
@@ -122,6 +124,15 @@ func TestWorkspaceSharedWithBobNotCarol(t *testing.T) {
 			t.Errorf("carol's %s: %q", name, r.Detail())
 		}
 	}
+	r := e.do("POST", "/v1/chat/completions", w.carol.Token, ask(q, map[string]any{"model": "docent/Research"}))
+	if r.Status != http.StatusNotFound || !strings.Contains(string(r.Body), "model_not_found") {
+		t.Errorf("carol asks the workspace's model: %d %s", r.Status, r.Body)
+	}
+	var models struct{ Data []modelJSON }
+	e.do("GET", "/v1/models", w.carol.Token, nil).JSON(t, &models)
+	if len(models.Data) != 2 || models.Data[1].ID != "docent/shared" {
+		t.Errorf("carol's models: %+v", models.Data)
+	}
 	var carolWS []workspaceJSON
 	e.do("GET", "/api/v1/workspaces", w.carol.Token, nil).JSON(t, &carolWS)
 	if len(carolWS) != 1 || carolWS[0].Name != "shared" {
@@ -132,6 +143,7 @@ func TestWorkspaceSharedWithBobNotCarol(t *testing.T) {
 		"search": e.do("POST", "/api/v1/search", w.carol.Token, map[string]any{"query": q, "top_k": 100}),
 		"ask":    e.do("POST", "/api/v1/ask", w.carol.Token, map[string]any{"question": q}),
 		"chat":   e.do("POST", sprintf("/api/v1/conversations/%d/messages", conv), w.carol.Token, map[string]any{"content": q}),
+		"/v1":    e.do("POST", "/v1/chat/completions", w.carol.Token, ask(q, nil)),
 	} {
 		if strings.Contains(string(r.Body), "amber-falcon") || slices.Contains(sourcesOf(t, r), w.report.ID) {
 			t.Errorf("carol's %s reaches the workspace's report: %s", name, r.Body)
@@ -143,10 +155,28 @@ func TestWorkspaceSharedWithBobNotCarol(t *testing.T) {
 		}
 	}
 
+	// MCP: bob asks inside the workspace; carol is told it does not exist.
+	for _, who := range []account{w.bob, w.carol} {
+		cs, err := e.mcpSession(t.Context(), who.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scoped, text := callTool(t, cs, "ask", map[string]any{"question": q, "workspace": "Research"})
+		_, all := callTool(t, cs, "search", map[string]any{"query": q, "top_k": 50})
+		_, passage := callTool(t, cs, "get_passage", map[string]any{"document_id": w.report.ID, "chunk": 0})
+		cs.Close()
+		if who.ID == w.bob.ID && (scoped.IsError || !strings.Contains(text, "amber-falcon") || !strings.Contains(all+passage, "amber-falcon")) {
+			t.Errorf("bob over MCP: %s / %s / %s", text, all, passage)
+		}
+		if who.ID == w.carol.ID && (!scoped.IsError || !strings.Contains(text, "workspace not found") || strings.Contains(text+all+passage, "amber-falcon")) {
+			t.Errorf("carol over MCP: %s / %s / %s", text, all, passage)
+		}
+	}
+
 	// Removing bob stops him at once.
 	expect(t, "bob leaves", e.do("DELETE", sprintf("%s/members/%d", ws, w.bob.ID), w.alice.Token, nil), http.StatusNoContent)
 	expect(t, "bob after leaving", e.do("GET", ws, w.bob.Token, nil), http.StatusNotFound)
-	r := e.do("POST", "/api/v1/search", w.bob.Token, map[string]any{"query": q, "top_k": 100})
+	r = e.do("POST", "/api/v1/search", w.bob.Token, map[string]any{"query": q, "top_k": 100})
 	if slices.Contains(sourcesOf(t, r), w.report.ID) {
 		t.Errorf("bob still finds the report after leaving: %s", r.Body)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tmc/langchaingo/llms"
 )
 
 // Providers accepted in Config.Provider.
@@ -87,6 +89,15 @@ type Request struct {
 	Question string
 	History  []Turn // earlier turns, oldest first, without this question (a trailing copy of it is ignored)
 	TopK     int    // passages to retrieve; 0 means DefaultTopK
+	// Instructions, from the application asking (an OpenAI client's system
+	// message), are added to the system prompt; the rules about sources
+	// and citations still apply. Extractive answers ignore them.
+	Instructions string
+	// MaxTokens bounds the answer's length (0: Config.AnswerTokens) and
+	// Temperature, when set, is passed to the model; both apply only to
+	// an LLM.
+	MaxTokens   int
+	Temperature *float64
 }
 
 // Event is one step of a streamed answer: first the sources, then the
@@ -117,6 +128,8 @@ type Answer struct {
 	// NotFound reports that no passage was relevant enough: Content says
 	// so plainly instead of quoting noise.
 	NotFound bool
+	// Truncated reports an LLM answer cut at its token limit.
+	Truncated bool
 }
 
 // Config configures an Engine. The zero value gives extractive answers.
@@ -259,7 +272,7 @@ func (e *Engine) Answer(ctx context.Context, r Retriever, req Request, emit func
 		ans.Sources = passages
 		return e.stream(ctx, ans, extractiveAnswer(question, ans.Query, passages), emit)
 	}
-	return e.generate(ctx, ans, question, history, passages, emit)
+	return e.generate(ctx, ans, req, question, history, passages, emit)
 }
 
 // retrieve returns the relevant passages for the question as resolved into
@@ -401,20 +414,32 @@ func hasCJK(s string) bool {
 
 // generate answers with the LLM: it builds the prompt, emits the sources
 // included in it, and streams the reply through emit.
-func (e *Engine) generate(ctx context.Context, ans Answer, question string, history []Turn, passages []Passage, emit func(Event) error) (Answer, error) {
+func (e *Engine) generate(ctx context.Context, ans Answer, req Request, question string, history []Turn, passages []Passage, emit func(Event) error) (Answer, error) {
 	asked := question
 	if ans.Query != "" && ans.Query != question {
 		asked += "\n(In full: " + ans.Query + ")" // what was searched, so that the answer agrees with the sources
 	}
-	p := e.buildPrompt(asked, history, passages)
+	system := e.system
+	if instr := strings.TrimSpace(req.Instructions); instr != "" {
+		system += "\n\nInstructions from the application asking (the rules above still apply):\n" + instr
+	}
+	p := e.buildPromptWith(system, asked, history, passages)
 	ans.Sources = p.sources
 	if err := emit(Event{Kind: EventSources, Sources: ans.Sources, Mode: ans.Mode, Model: ans.Model}); err != nil {
 		return ans, fmt.Errorf("chat: emit sources: %w", err)
 	}
-	out, err := e.llm.generate(ctx, "answer", p.messages, e.cfg.AnswerTokens, func(d string) error {
+	maxTokens := e.cfg.AnswerTokens
+	if req.MaxTokens > 0 {
+		maxTokens = req.MaxTokens
+	}
+	var opts []llms.CallOption
+	if req.Temperature != nil {
+		opts = append(opts, llms.WithTemperature(*req.Temperature))
+	}
+	out, err := e.llm.generate(ctx, "answer", p.messages, maxTokens, func(d string) error {
 		return emit(Event{Kind: EventDelta, Delta: d})
-	})
-	ans.Content = out.text
+	}, opts...)
+	ans.Content, ans.Truncated = out.text, out.truncated()
 	ans.TokensUsed += out.tokens(p.tokens)
 	if err != nil {
 		ans.Partial = true

@@ -224,7 +224,7 @@ func TestAnswerHistoryWindowOverWire(t *testing.T) {
 		cfg.ContextTokens, cfg.AnswerTokens = 1024, 256
 		e := newEngine(t, cfg)
 		// Straight to generation: condensing would add a call.
-		_, err := e.generate(context.Background(), Answer{}, "Last question?", longHistory(20), handbook, func(Event) error { return nil })
+		_, err := e.generate(context.Background(), Answer{}, Request{}, "Last question?", longHistory(20), handbook, func(Event) error { return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -613,5 +613,39 @@ func TestLLMAnswersTheQuestionAsSearched(t *testing.T) {
 		if prompt := reqs[len(reqs)-1].Prompt(); !strings.Contains(prompt, "How many days?") || !strings.Contains(prompt, condensed) {
 			t.Errorf("%s: the answer prompt lacks the question or its standalone form: %q", p.name, prompt)
 		}
+	}
+}
+
+// An application's instructions join the system prompt (the rules stay),
+// and its token limit and temperature reach the model; an answer cut at
+// the limit says so.
+func TestRequestOptionsReachTheModel(t *testing.T) {
+	s := llmtest.NewOpenAI(t)
+	s.CutAtMaxTokens = true
+	s.Reply = func(llmtest.Request) string {
+		return "Employees get fifteen vacation days per year, booked two weeks ahead [1]."
+	}
+	e := newEngine(t, providers[1].cfg(s.URL))
+	temp := 0.25
+	req := Request{Question: "How many vacation days?", Instructions: "Answer in one short sentence.", MaxTokens: 4, Temperature: &temp}
+	ans, err := e.Answer(context.Background(), &recorder{passages: handbook}, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Requests()[len(s.Requests())-1]
+	if len(got.Messages) == 0 || got.Messages[0].Role != "system" || !strings.Contains(got.Messages[0].Content, "Answer in one short sentence.") ||
+		!strings.Contains(got.Messages[0].Content, "Cite the sources") {
+		t.Errorf("system message: %+v", got.Messages)
+	}
+	if got.MaxTokens != 4 || !strings.Contains(string(got.Body), `"temperature":0.25`) {
+		t.Errorf("max tokens %d, body %s", got.MaxTokens, got.Body)
+	}
+	if !ans.Truncated || ans.Content == "" {
+		t.Errorf("an answer cut at 4 tokens: truncated %v, %q", ans.Truncated, ans.Content)
+	}
+
+	ans, _ = e.Answer(context.Background(), &recorder{passages: handbook}, Request{Question: "How many vacation days?"}, nil)
+	if ans.Truncated || strings.Contains(s.Requests()[len(s.Requests())-1].Prompt(), "Instructions from the application") {
+		t.Errorf("without options: truncated %v, prompt %s", ans.Truncated, s.Requests()[len(s.Requests())-1].Prompt())
 	}
 }

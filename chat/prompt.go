@@ -48,8 +48,13 @@ type prompt struct {
 // the sources leave unused), newest turns first; then passages are
 // trimmed, the last ones first, to what the history left.
 func (e *Engine) buildPrompt(question string, history []Turn, passages []Passage) prompt {
+	return e.buildPromptWith(e.system, question, history, passages)
+}
+
+// buildPromptWith is buildPrompt with another system prompt.
+func (e *Engine) buildPromptWith(system, question string, history []Turn, passages []Passage) prompt {
 	const framing = "\nAnswer from the sources above, citing them as [n].\nQuestion: "
-	fixed := EstimateTokens(e.system) + EstimateTokens(question) + EstimateTokens(framing) + 2*messageOverhead
+	fixed := EstimateTokens(system) + EstimateTokens(question) + EstimateTokens(framing) + 2*messageOverhead
 	avail := max(e.cfg.ContextTokens-e.cfg.AnswerTokens-fixed, minSourceTokens)
 	costs, need := make([]int, len(passages)), 0
 	for i, p := range passages {
@@ -60,7 +65,7 @@ func (e *Engine) buildPrompt(question string, history []Turn, passages []Passage
 	sources, text := numberSources(passages, costs, avail-used)
 
 	msgs := make([]llms.MessageContent, 0, len(turns)+2)
-	msgs = append(msgs, llms.TextParts(llms.ChatMessageTypeSystem, e.system))
+	msgs = append(msgs, llms.TextParts(llms.ChatMessageTypeSystem, system))
 	for _, t := range turns {
 		role := llms.ChatMessageTypeHuman
 		if t.Role == "assistant" {

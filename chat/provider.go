@@ -116,6 +116,18 @@ type reply struct {
 	// prompt and completion are the token counts the server reported;
 	// both 0 when it reported none.
 	prompt, completion int
+	// stop is why the model stopped, as the server said ("length": at the
+	// token limit).
+	stop string
+}
+
+// truncated reports whether the reply was cut at its token limit.
+func (r reply) truncated() bool {
+	switch strings.ToLower(r.stop) {
+	case "length", "max_tokens":
+		return true
+	}
+	return false
 }
 
 // tokens returns the reply's token usage, estimated from promptEstimate
@@ -131,8 +143,8 @@ func (r reply) tokens(promptEstimate int) int {
 // chunk to onDelta (which may be nil) before adding it to the reply text.
 // It fails with a *ProviderError when the server does, with an error
 // wrapping ctx.Err() when ctx ends first; the reply then holds the text
-// received so far.
-func (l *llm) generate(ctx context.Context, op string, msgs []llms.MessageContent, maxTokens int, onDelta func(string) error) (reply, error) {
+// received so far. extra options (a temperature) go to the model.
+func (l *llm) generate(ctx context.Context, op string, msgs []llms.MessageContent, maxTokens int, onDelta func(string) error, extra ...llms.CallOption) (reply, error) {
 	tr := &trace{}
 	callCtx, cancel := context.WithCancelCause(context.WithValue(ctx, traceKey{}, tr))
 	defer cancel(nil)
@@ -154,14 +166,15 @@ func (l *llm) generate(ctx context.Context, op string, msgs []llms.MessageConten
 		text.Write(chunk)
 		return nil
 	}
-	resp, err := l.client.GenerateContent(callCtx, msgs,
-		llms.WithMaxTokens(maxTokens), llms.WithStreamingFunc(stream))
+	opts := append([]llms.CallOption{llms.WithMaxTokens(maxTokens), llms.WithStreamingFunc(stream)}, extra...)
+	resp, err := l.client.GenerateContent(callCtx, msgs, opts...)
 	watchdog.Stop()
 
 	out := reply{text: text.String()}
 	if resp != nil && len(resp.Choices) > 0 {
 		info := resp.Choices[0].GenerationInfo
 		out.prompt, out.completion = intInfo(info, "PromptTokens"), intInfo(info, "CompletionTokens")
+		out.stop = resp.Choices[0].StopReason
 	}
 	switch {
 	case emitErr != nil:

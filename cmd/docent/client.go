@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"docent/internal/credentials"
 )
 
 // client calls a running docent server with a token.
@@ -17,12 +19,21 @@ type client struct {
 	http  *http.Client
 }
 
-// newClient returns a client of the server at base. A missing token is
-// refused here, before any request, with where to get one.
+// newClient returns a client of the server at base with token, or
+// without one with the credential `docent login` saved for base. A
+// missing credential is refused here, before any request, with where to
+// get one.
 func newClient(base, token string) (*client, error) {
 	if strings.TrimSpace(token) == "" {
-		return nil, fmt.Errorf("--server %s needs an access token: pass --token T or set DOCENT_TOKEN "+
-			"(POST /api/v1/auth/token with your username and password returns one)", base)
+		saved, ok, err := credentials.Get(base)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("--server %s needs an access token: run docent login --server %s once, "+
+				"or pass --token T (an API key or a token) or set DOCENT_TOKEN", base, base)
+		}
+		token = saved.Token
 	}
 	return &client{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: 30 * time.Minute}}, nil
 }
@@ -48,8 +59,8 @@ func (c *client) send(ctx context.Context, method, p, contentType string, body i
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusUnauthorized {
-		return nil, fmt.Errorf("%s refused the access token (%s): get a fresh one from POST /api/v1/auth/token and pass it with --token or DOCENT_TOKEN",
-			c.base, problemDetail(resp))
+		return nil, fmt.Errorf("%s refused the access token (%s): log in again (docent login --server %s) or pass a valid one with --token or DOCENT_TOKEN",
+			c.base, problemDetail(resp), c.base)
 	}
 	return nil, fmt.Errorf("%s %s: %s", method, p, problemDetail(resp))
 }

@@ -181,6 +181,7 @@ func TestIngestThroughServer(t *testing.T) {
 // Commands refuse a missing or rejected token, and a data directory that a
 // server holds, before they print anything else: no summary of nothing.
 func TestCommandsCheckCredentialsAndLockFirst(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // no credential kept by docent login
 	root := writeTree(t, map[string][]byte{"a.md": []byte("# A\n\nAlpha particles are helium nuclei.\n")})
 	data := t.TempDir()
 	s := startServer(t, data)

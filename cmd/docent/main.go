@@ -23,6 +23,9 @@ type cli struct {
 	Extract extractCmd `cmd:"" help:"Print the text docent extracts from a file (pages separated by form feeds)."`
 	Search  searchCmd  `cmd:"" help:"Find the passages that best match a query."`
 	Ask     askCmd     `cmd:"" help:"Answer a question from the documents, with cited sources."`
+	MCP     mcpCmd     `cmd:"" name:"mcp" help:"Serve the documents to MCP clients (editors, assistants) over stdio: search, ask, list_documents, get_passage."`
+	Login   loginCmd   `cmd:"" help:"Log in to a server once: --server commands then need no --token."`
+	Logout  logoutCmd  `cmd:"" help:"Forget (and revoke) the credential docent login kept for a server."`
 	User    userCmd    `cmd:"" help:"Manage accounts in the data directory."`
 	Eval    evalCmd    `cmd:"" help:"Measure retrieval on a BEIR-layout benchmark (nDCG@10, Recall, MRR, latency)."`
 	Reindex reindexCmd `cmd:"" help:"Re-embed every document with the configured embedder (after changing --embedder or --embed-model)."`

@@ -97,12 +97,15 @@ func TestReadmeWalkthroughRunsAsWritten(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
+	config := t.TempDir()
 	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", block)
 	cmd.Dir = work
 	// -trimpath keeps the copy's folder out of the build cache's keys, so
 	// the walk-through's go build reuses the last run's packages.
 	cmd.Env = append(os.Environ(), "DOCENT_SERVER="+s.URL, "DOCENT_TOKEN=", "DOCENT_LOG_LEVEL=warn",
-		"GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -trimpath"))
+		"GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -trimpath"),
+		"XDG_CONFIG_HOME="+config) // docent login's credentials file
+
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -115,6 +118,9 @@ func TestReadmeWalkthroughRunsAsWritten(t *testing.T) {
 		`"title":"Camping trip"`,                        // renamed
 		"48 hours before departure [1]",                 // docent ask's cited answer
 		"[1] Planning a club trip — trip-planning.docx", // and its source, titled
+		`"object":"chat.completion"`,                    // the OpenAI-compatible answer, with an API key
+		"logged in to " + s.URL + " as ann",
+		"logged out of " + s.URL + " (its API key is revoked)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the walk-through's output lacks %q:\n%s", want, out.String())
@@ -131,7 +137,7 @@ func TestReadmeWalkthroughRunsAsWritten(t *testing.T) {
 			answers["streamed"] = strings.TrimPrefix(lines[i+1], "data: ")
 		}
 	}
-	for kind, want := range map[string]string{"JSON": "three minutes", "streamed": "one minute"} {
+	for kind, want := range map[string]string{"JSON": "three minutes", "streamed": "one minute"} { // and docent ask after login says three minutes too
 		var a struct {
 			AssistantMessage struct {
 				Content string
@@ -144,7 +150,9 @@ func TestReadmeWalkthroughRunsAsWritten(t *testing.T) {
 			t.Errorf("the %s answer %q does not say %q from water.md (%s)", kind, m.Content, want, answers[kind])
 		}
 	}
-	if strings.Contains(out.String(), "/tmp/") || strings.Contains(out.String(), work) {
+	// docent login names the client's own credentials file; any other
+	// folder would be the server's.
+	if shown := strings.ReplaceAll(out.String(), config, "CONFIG"); strings.Contains(shown, "/tmp/") || strings.Contains(shown, work) {
 		t.Errorf("the walk-through shows a server path:\n%s", out.String())
 	}
 }

@@ -62,6 +62,12 @@ func (c *userAddCmd) Run(ctx context.Context, g *Globals) error {
 
 // readPassword reads the first line of stdin, or asks twice on a terminal.
 func readPassword(g *Globals, fromStdin bool) (string, error) {
+	return askPassword(g, fromStdin, true)
+}
+
+// askPassword reads the first line of stdin, or asks on a terminal (twice
+// with confirm, to set a password).
+func askPassword(g *Globals, fromStdin, confirm bool) (string, error) {
 	if fromStdin {
 		line, err := bufio.NewReader(g.stdin).ReadString('\n')
 		if err != nil && line == "" {
@@ -76,8 +82,8 @@ func readPassword(g *Globals, fromStdin bool) (string, error) {
 	fmt.Fprint(g.stderr, "Password: ")
 	first, err := term.ReadPassword(int(f.Fd()))
 	fmt.Fprintln(g.stderr)
-	if err != nil {
-		return "", err
+	if err != nil || !confirm {
+		return string(first), err
 	}
 	fmt.Fprint(g.stderr, "Again: ")
 	second, err := term.ReadPassword(int(f.Fd()))

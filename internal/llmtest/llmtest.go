@@ -110,6 +110,11 @@ type Server struct {
 	// that many tokens, without the final message.
 	CloseAfter int
 
+	// CutAtMaxTokens makes a reply longer than the request's token limit
+	// stop there, with finish_reason "length" (OpenAI only), as real
+	// servers do.
+	CutAtMaxTokens bool
+
 	// NoUsage omits token counts from replies (Ollama's prompt_eval_count
 	// and eval_count, OpenAI's usage).
 	NoUsage bool

@@ -68,6 +68,10 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tokens := Tokens(s.reply(req))
+	finish := "stop"
+	if s.CutAtMaxTokens && req.MaxTokens > 0 && len(tokens) > req.MaxTokens {
+		tokens, finish = tokens[:req.MaxTokens], "length"
+	}
 	var usage *openaiUsage
 	if !s.NoUsage {
 		p := s.promptTokens(req)
@@ -76,17 +80,17 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
 	base := openaiCompletion{ID: "chatcmpl-fake", Created: time.Now().Unix(), Model: in.Model}
 	if !in.Stream {
 		base.Object = "chat.completion"
-		base.Choices = []openaiChoice{{Message: &Message{Role: "assistant", Content: strings.Join(tokens, "")}, FinishReason: ptr("stop")}}
+		base.Choices = []openaiChoice{{Message: &Message{Role: "assistant", Content: strings.Join(tokens, "")}, FinishReason: ptr(finish)}}
 		base.Usage = usage
 		writeJSON(w, http.StatusOK, base)
 		return
 	}
-	s.openaiStream(w, r, base, tokens, req.IncludeUsage, usage)
+	s.openaiStream(w, r, base, tokens, finish, req.IncludeUsage, usage)
 }
 
 // openaiStream writes the reply as server-sent events: a role chunk, one
 // chunk per token, a finish chunk, the usage chunk when asked for, [DONE].
-func (s *Server) openaiStream(w http.ResponseWriter, r *http.Request, base openaiCompletion, tokens []string, includeUsage bool, usage *openaiUsage) {
+func (s *Server) openaiStream(w http.ResponseWriter, r *http.Request, base openaiCompletion, tokens []string, finish string, includeUsage bool, usage *openaiUsage) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	base.Object = "chat.completion.chunk"
@@ -103,7 +107,7 @@ func (s *Server) openaiStream(w http.ResponseWriter, r *http.Request, base opena
 	if !ok {
 		return
 	}
-	event([]openaiChoice{{Delta: &Message{}, FinishReason: ptr("stop")}}, nil)
+	event([]openaiChoice{{Delta: &Message{}, FinishReason: ptr(finish)}}, nil)
 	if includeUsage && usage != nil {
 		event([]openaiChoice{}, usage)
 	}

@@ -124,11 +124,11 @@ var authzRules = map[string]authzRule{
 	"DELETE /api/v1/workspaces/{id}": {access: authzUser, id: "workspace", foreign: 404, shared: 403, own: 204, writes: true},
 	"PUT /api/v1/workspaces/{id}/documents/{doc_id}": {access: authzUser, id: "workspace-document", foreign: 404, shared: 403, own: 200,
 		writes: true},
-	"DELETE /api/v1/workspaces/{id}/documents/{doc_id}": {access: authzUser, id: "workspace-document", foreign: 404, shared: 403, own: 204,
+	"DELETE /api/v1/workspaces/{id}/documents/{doc_id}": {access: authzUser, id: "workspace-document", foreign: 404, shared: 403, own: 200,
 		writes: true},
 	"PUT /api/v1/workspaces/{id}/members/{user_id}": {access: authzUser, id: "workspace-member", foreign: 404, shared: 403, own: 200,
 		body: map[string]any{"access": "read"}, writes: true},
-	"DELETE /api/v1/workspaces/{id}/members/{user_id}": {access: authzUser, id: "workspace-member", foreign: 404, shared: 403, own: 204,
+	"DELETE /api/v1/workspaces/{id}/members/{user_id}": {access: authzUser, id: "workspace-member", foreign: 404, shared: 403, own: 200,
 		writes: true},
 }
 

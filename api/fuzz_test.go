@@ -37,6 +37,7 @@ type fuzzEnv struct {
 	*testEnv
 	admin, ann, bob uint64
 	conv            uint64
+	ws              uint64 // ann's workspace
 }
 
 // newFuzzEnv is newTestEnv for a fuzz target: the rate limits are out of
@@ -68,6 +69,12 @@ func newFuzzEnv(f *testing.F, cfg Config) *fuzzEnv {
 		f.Fatalf("conversation: %d %s", rec.Code, rec.Body)
 	}
 	fe.conv = c.ID
+	rec = fe.serve("POST", "/api/v1/workspaces", fe.token(f, fe.ann), "application/json", []byte(`{"name":"fuzz","visibility":"members"}`))
+	var ws workspaceJSON
+	if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &ws) != nil {
+		f.Fatalf("workspace: %d %s", rec.Code, rec.Body)
+	}
+	fe.ws = ws.ID
 	rec = fe.serve("POST", "/api/v1/documents?wait=true", fe.token(f, fe.ann), "multipart/form-data; boundary=B",
 		[]byte("--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"guide.md\"\r\n\r\n"+string(campingGuide.data)+"\r\n--B--\r\n"))
 	if rec.Code != http.StatusCreated {
@@ -112,6 +119,11 @@ func checkAnswer(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 	switch {
 	case rec.Code >= 500 || rec.Code < 200 || (rec.Code >= 300 && rec.Code < 400):
 		t.Fatalf("%s: status %d: %s", what, rec.Code, rec.Body)
+	case rec.Code >= 400 && strings.Contains(what, " /v1/"):
+		var e openAIError
+		if ct != "application/json" || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error.Message == "" || e.Error.Type == "" {
+			t.Fatalf("%s: %d is not an OpenAI error (%s): %s", what, rec.Code, ct, rec.Body)
+		}
 	case rec.Code >= 400:
 		var p Problem
 		if ct != "application/problem+json" || json.Unmarshal(rec.Body.Bytes(), &p) != nil || p.Status != rec.Code || p.Detail == "" {
@@ -121,6 +133,10 @@ func checkAnswer(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 			if strings.Contains(p.Detail, leak) {
 				t.Fatalf("%s: detail %q leaks %q", what, p.Detail, leak)
 			}
+		}
+	case ct == "text/event-stream" && strings.Contains(what, " /v1/"):
+		if b := rec.Body.String(); !strings.HasSuffix(b, "data: [DONE]\n\n") && !strings.Contains(b, `data: {"error"`) {
+			t.Fatalf("%s: event stream neither done nor failed: %s", what, b)
 		}
 	case ct == "text/event-stream":
 		if b := rec.Body.String(); !strings.Contains(b, "event: done") && !strings.Contains(b, "event: error") {
@@ -148,6 +164,11 @@ var jsonTargets = []struct {
 	{"PATCH", "/api/v1/users/me", "ann"},
 	{"PATCH", "/api/v1/users/{bob}", "admin"},
 	{"POST", "/api/v1/ask", "ann"},
+	{"POST", "/v1/chat/completions", "ann"},
+	{"POST", "/api/v1/workspaces", "ann"},
+	{"PATCH", "/api/v1/workspaces/{ws}", "ann"},
+	{"PUT", "/api/v1/workspaces/{ws}/members/{bob}", "ann"},
+	{"POST", "/api/v1/keys", "ann"},
 }
 
 // fuzzContentTypes are the request content types tried.
@@ -171,6 +192,11 @@ func FuzzJSONBodies(f *testing.F) {
 		"--B\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nann\r\n--B--\r\n",
 		`{"title":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`,
 		"{\"title\":\"\xff\"}", `{"top_k":1e400}`, `{} {}`, `null`, `[]`, ``,
+		`{"model":"docent","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"How long to boil water?"}],"stream":true}`,
+		`{"model":"docent/fuzz","messages":[{"role":"user","content":[{"type":"text","text":"tent?"},{"type":"image_url"}]}],"max_tokens":5}`,
+		`{"messages":[{"role":"assistant","content":null}],"n":2,"temperature":-1}`,
+		`{"name":"Team","visibility":"members"}`, `{"access":"write"}`, `{"name":"key","scope":"write"}`,
+		`{"workspace_id":1,"document_ids":[1]}`,
 	}
 	for i := range jsonTargets {
 		for _, s := range seeds {
@@ -181,7 +207,7 @@ func FuzzJSONBodies(f *testing.F) {
 	f.Fuzz(func(t *testing.T, target, contentType uint8, body []byte) {
 		tg := jsonTargets[int(target)%len(jsonTargets)]
 		ct := fuzzContentTypes[int(contentType)%len(fuzzContentTypes)]
-		path := strings.NewReplacer("{conv}", sprintf("%d", fe.conv), "{bob}", sprintf("%d", fe.bob)).Replace(tg.path)
+		path := strings.NewReplacer("{conv}", sprintf("%d", fe.conv), "{bob}", sprintf("%d", fe.bob), "{ws}", sprintf("%d", fe.ws)).Replace(tg.path)
 		token := ""
 		switch tg.as {
 		case "ann":

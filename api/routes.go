@@ -110,11 +110,11 @@ func (s *Server) routes() []route {
 		{method: "PUT", pattern: "/api/v1/workspaces/{id}/members/{user_id}", summary: "Give a user read or write access to a workspace (its owner)",
 			access: accessUser, scope: store.ScopeWrite, handler: s.setMember, request: "MemberUpdate", responses: ok("Workspace")},
 		{method: "DELETE", pattern: "/api/v1/workspaces/{id}/members/{user_id}", summary: "Take a user's access to a workspace away (its owner)",
-			access: accessUser, scope: store.ScopeWrite, handler: s.removeMember, responses: map[int]string{http.StatusNoContent: ""}},
+			access: accessUser, scope: store.ScopeWrite, handler: s.removeMember, responses: ok("Workspace")},
 		{method: "PUT", pattern: "/api/v1/workspaces/{id}/documents/{doc_id}", summary: "Add a document the caller may read to a workspace they may write",
 			access: accessUser, scope: store.ScopeWrite, handler: s.addDocument, responses: ok("Workspace")},
 		{method: "DELETE", pattern: "/api/v1/workspaces/{id}/documents/{doc_id}", summary: "Take a document out of a workspace (the document stays)",
-			access: accessUser, scope: store.ScopeWrite, handler: s.removeDocument, responses: map[int]string{http.StatusNoContent: ""}},
+			access: accessUser, scope: store.ScopeWrite, handler: s.removeDocument, responses: ok("Workspace")},
 
 		{method: "POST", pattern: "/api/v1/ask", summary: "Answer one question without storing a conversation; JSON, or Server-Sent Events with stream: true",
 			access: accessUser, handler: s.ask, request: "AskRequest", responses: map[int]string{http.StatusOK: "Answer"}},

@@ -321,7 +321,8 @@ func (s *Server) setMember(w http.ResponseWriter, r *http.Request) {
 	s.writeWorkspace(w, r, http.StatusOK, &updated)
 }
 
-// removeMember takes a user's access to the {id} workspace away.
+// removeMember takes a user's access to the {id} workspace away and
+// answers with the workspace.
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.visibleWorkspace(r)
 	if err != nil {
@@ -337,14 +338,15 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, workspaceError(store.ErrForbidden))
 		return
 	}
-	if _, err := s.db.RemoveMember(r.Context(), viewer(r), ws.ID, user); err != nil {
+	updated, err := s.db.RemoveMember(r.Context(), viewer(r), ws.ID, user)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = errorf(http.StatusNotFound, "member not found")
 		}
 		s.fail(w, r, workspaceError(err))
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	s.writeWorkspace(w, r, http.StatusOK, &updated)
 }
 
 // workspaceDocument reads the {id} workspace and the {doc_id} document,
@@ -377,8 +379,8 @@ func (s *Server) addDocument(w http.ResponseWriter, r *http.Request) {
 	s.writeWorkspace(w, r, http.StatusOK, &ws)
 }
 
-// removeDocument takes a document out of the {id} workspace; the
-// document itself stays.
+// removeDocument takes a document out of the {id} workspace (the
+// document itself stays) and answers with the workspace.
 func (s *Server) removeDocument(w http.ResponseWriter, r *http.Request) {
 	ws, doc, err := s.workspaceDocument(r)
 	if err == nil {
@@ -391,7 +393,7 @@ func (s *Server) removeDocument(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, workspaceError(err))
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	s.writeWorkspace(w, r, http.StatusOK, &ws)
 }
 
 // checkWorkspace fails with 404 unless the caller may see workspace id

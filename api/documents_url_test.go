@@ -132,3 +132,27 @@ func TestUploadByURLRefusesPrivate(t *testing.T) {
 		t.Errorf("refused URLs left documents: %+v", list)
 	}
 }
+
+// A page fetched into a workspace is in it; a workspace the caller may not
+// write is refused before anything is fetched.
+func TestUploadByURLIntoAWorkspace(t *testing.T) {
+	pages := &pageServer{pages: map[string]string{"/guide.html": "<html><body><h1>Water</h1><p>Boil water for three minutes above 2000 metres.</p></body></html>"}}
+	web := httptest.NewServer(pages)
+	defer web.Close()
+	e := startEnv(t, Config{}, envDeps{tokenTTL: time.Minute, fetcher: &ingest.Fetcher{AllowPrivate: true, Dialer: loopbackDialer(t)}})
+	ann, bob := e.register("ann"), e.register("bob")
+	var ws workspaceJSON
+	e.do("POST", "/api/v1/workspaces", ann.Token, map[string]string{"name": "Trips", "visibility": "members"}).JSON(t, &ws)
+	expect(t, "bob reads", e.do("PUT", sprintf("/api/v1/workspaces/%d/members/bob", ws.ID), ann.Token, map[string]string{"access": "read"}), 200)
+
+	r := e.do("POST", "/api/v1/documents?wait=true", bob.Token, map[string]any{"url": web.URL + "/guide.html", "workspace_id": ws.ID})
+	expect(t, "a read member fetches into it", r, http.StatusForbidden)
+	r = e.do("POST", "/api/v1/documents?wait=true", ann.Token, map[string]any{"url": web.URL + "/guide.html", "workspace_id": ws.ID})
+	expect(t, "the owner fetches into it", r, http.StatusCreated)
+	var docs []documentJSON
+	r.JSON(t, &docs)
+	e.do("GET", sprintf("/api/v1/workspaces/%d", ws.ID), bob.Token, nil).JSON(t, &ws)
+	if len(docs) != 1 || len(ws.Documents) != 1 || ws.Documents[0] != docs[0].ID {
+		t.Errorf("the fetched page %+v is not in the workspace %+v", docs, ws)
+	}
+}

@@ -81,10 +81,10 @@ func (s *Server) routes() []route {
 			access: accessUser, handler: s.postMessage, request: "MessageCreate",
 			responses: map[int]string{http.StatusCreated: "Exchange", http.StatusOK: "EventStream"}},
 
-		{method: "POST", pattern: "/api/v1/documents", summary: "Upload files (multipart 'file' parts) or a page by URL (JSON {\"url\"}); ?wait=true, ?shared=true (admin), ?replace=true",
+		{method: "POST", pattern: "/api/v1/documents", summary: "Upload files (multipart 'file' parts) or a page by URL (JSON {\"url\", \"workspace_id\"?}); ?wait=true, ?shared=true (admin), ?replace=true, ?workspace=ID",
 			access: accessUser, scope: store.ScopeWrite, handler: s.uploadDocuments, request: "Upload",
 			responses: map[int]string{http.StatusCreated: "DocumentList", http.StatusAccepted: "DocumentList"}},
-		{method: "GET", pattern: "/api/v1/documents", summary: "Own documents and the shared library, newest first", access: accessUser,
+		{method: "GET", pattern: "/api/v1/documents", summary: "Documents the caller may read (own, the shared library's, their workspaces'), newest first; ?workspace=ID for one workspace's", access: accessUser,
 			handler: s.listDocuments, responses: ok("DocumentList")},
 		{method: "GET", pattern: "/api/v1/watches", summary: "Watched folders feeding the caller's documents, with their progress (docent serve --watch)", access: accessUser,
 			handler: s.listWatches, responses: ok("WatchList")},

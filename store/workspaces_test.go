@@ -27,12 +27,19 @@ func newWSWorld(t *testing.T) *wsWorld {
 	t.Helper()
 	ctx := context.Background()
 	w := &wsWorld{db: openTest(t)}
-	for name, v := range map[string]*Viewer{"alice": &w.alice, "bob": &w.bob, "carol": &w.carol} {
-		u := User{Username: name, Email: name + "@example.com"}
+	admin := User{Username: "admin", Email: "admin@example.com", Active: true} // the first account, an admin
+	if err := w.db.CreateUser(ctx, &admin); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		name string
+		v    *Viewer
+	}{{"alice", &w.alice}, {"bob", &w.bob}, {"carol", &w.carol}} {
+		u := User{Username: p.name, Email: p.name + "@example.com", Active: true}
 		if err := w.db.CreateUser(ctx, &u); err != nil {
 			t.Fatal(err)
 		}
-		*v = Viewer{UserID: u.ID}
+		*p.v = Viewer{UserID: u.ID}
 	}
 	w.team = Workspace{Name: "Team", Visibility: VisibilityMembers, Owner: w.alice.UserID}
 	if err := w.db.CreateWorkspace(ctx, &w.team); err != nil {

@@ -90,7 +90,7 @@ func TestMCPOverStdioFromTheDataDirectory(t *testing.T) {
 func TestMCPOverStdioThroughAServer(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("DOCENT_TOKEN", "")
-	s := startServer(t, t.TempDir())
+	s := startServer(t, t.TempDir(), "--registration", "open")
 	token := register(t, s, "ann")
 	register(t, s, "bob")
 	root := writeTree(t, map[string][]byte{"water.md": []byte("# Water\n\nBoil water for three minutes above 2000 metres.\n")})

@@ -26,12 +26,13 @@ export function binary(work) {
 }
 
 /**
- * serve starts `docent serve` on a free port with a fresh data folder and
- * resolves once /ready answers 200, with the base URL and a stop function.
+ * serve starts `docent serve` (with extra flags) on a free port with a
+ * fresh data folder and resolves once /ready answers 200, with the base
+ * URL and a stop function.
  */
-export async function serve(bin, work) {
+export async function serve(bin, work, extra = []) {
   const data = join(work, "data");
-  const proc = spawn(bin, ["serve", "--data", data, "--addr", "127.0.0.1:0"], {
+  const proc = spawn(bin, ["serve", "--data", data, "--addr", "127.0.0.1:0", ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, DOCENT_LOG_LEVEL: process.env.DOCENT_LOG_LEVEL || "warn" },
   });

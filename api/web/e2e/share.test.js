@@ -40,7 +40,7 @@ describe("sharing: workspaces and API keys", { timeout: 150_000 }, () => {
 
   before(async () => {
     work = workdir();
-    server = await serve(binary(work.dir), work.dir);
+    server = await serve(binary(work.dir), work.dir, ["--registration", "open"]); // three users, no approvals
     chrome = await browser();
     alice = await signUp("alice");
     watched = people.alice.watched;
@@ -93,7 +93,7 @@ describe("sharing: workspaces and API keys", { timeout: 150_000 }, () => {
     const answer = bob.locator(".message.assistant").last();
     await answer.getByText("amber-falcon-77").waitFor();
     await answer.locator("summary").click();
-    await answer.getByRole("button", { name: "kestrel.md", exact: true }).waitFor();
+    await answer.locator(".sources").getByRole("button", { name: /kestrel\.md/ }).first().waitFor();
     // The conversation remembers its workspace.
     await bob.reload();
     await bob.locator("#who").getByText("bob").waitFor();

@@ -203,6 +203,11 @@ func (t mcpTools) ask(ctx context.Context, _ *mcp.CallToolRequest, in mcpAskIn) 
 	if err != nil {
 		return nil, out, err
 	}
+	release, lerr := t.s.chatLimits.admit(t.user.ID)
+	if lerr != nil {
+		return nil, out, errors.New(lerr.detail)
+	}
+	defer release()
 	x := &exchange{user: t.user, scope: sc, req: chat.Request{Question: in.Question, TopK: k}}
 	ans, err := t.s.chat.Answer(ctx, t.s.retriever(x), x.req, nil)
 	if err != nil {

@@ -364,6 +364,11 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	if req.Model == "" {
 		req.Model = modelAll
 	}
+	release, ok := s.admitChat(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	u := currentUser(r.Context())
 	x := &exchange{user: u, scope: scope{Workspace: ws}, req: q}
 	base := completion{ID: completionID(), Created: time.Now().Unix(), Model: req.Model}

@@ -327,3 +327,26 @@ func TestLangchaingoOpenAIClient(t *testing.T) {
 		t.Errorf("a bad key: %v", err)
 	}
 }
+
+// The chat limits count OpenAI-compatible questions and MCP answers like
+// any other: over the rate, 429 in OpenAI's shape with Retry-After, and a
+// tool error the model can read.
+func TestOpenAIAndMCPCountAgainstTheChatRate(t *testing.T) {
+	e := newTestEnvChat(t, Config{ChatRate: 2}, nil)
+	ann := e.register("ann")
+	expect(t, "first", e.do("POST", "/v1/chat/completions", ann.Token, ask("q?", nil)), 200) // a burst of one
+	r := e.do("POST", "/v1/chat/completions", ann.Token, ask("q?", nil))
+	var body openAIError
+	if json.Unmarshal(r.Body, &body) != nil || r.Status != http.StatusTooManyRequests || body.Error.Code != "rate_limit_exceeded" || r.Header.Get("Retry-After") == "" {
+		t.Errorf("over the rate: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	cs, err := e.mcpSession(t.Context(), ann.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res, text := callTool(t, cs, "ask", map[string]any{"question": "q?"})
+	if !res.IsError || !strings.Contains(text, "too many questions") {
+		t.Errorf("MCP ask over the rate: %v %s", res.IsError, text)
+	}
+}

@@ -319,3 +319,31 @@ func TestLibraryIsTheSharedWorkspace(t *testing.T) {
 	}
 	expect(t, "admin puts ann's document in the library", e.do("PUT", sprintf("%s/documents/%d", lib, own.ID), admin.Token, nil), http.StatusNotFound)
 }
+
+// A document uploaded into someone else's workspace is its uploader's:
+// it counts against the uploader's quota, not the workspace owner's, and
+// an upload the uploader's quota cannot take adds nothing to the workspace.
+func TestWorkspaceUploadsCountAgainstTheUploader(t *testing.T) {
+	e := newTestEnv(t, Config{Quota: quotaOf(1, 0, 0)})
+	e.register("admin")
+	alice, bob := e.register("alice"), e.register("bob")
+	var team workspaceJSON
+	e.do("POST", "/api/v1/workspaces", alice.Token, map[string]string{"name": "Team", "visibility": "members"}).JSON(t, &team)
+	ws := sprintf("/api/v1/workspaces/%d", team.ID)
+	expect(t, "bob writes", e.do("PUT", sprintf("%s/members/%d", ws, bob.ID), alice.Token, map[string]string{"access": "write"}), 200)
+	into := sprintf("wait=true&workspace=%d", team.ID)
+	expect(t, "bob's first upload", e.upload(bob.Token, into, file{"one.md", []byte("# One\n\nThe first note of bob.\n")}), http.StatusCreated)
+	if a, b := e.usage(alice.Token).Usage.Documents, e.usage(bob.Token).Usage.Documents; a != 0 || b != 1 {
+		t.Errorf("usage after bob's upload into alice's workspace: alice %d, bob %d; want 0 and 1", a, b)
+	}
+	r := e.upload(bob.Token, into, file{"two.md", []byte("# Two\n\nThe second note of bob.\n")})
+	expect(t, "bob's second upload, over his quota", r, http.StatusTooManyRequests)
+	if !strings.Contains(r.Detail(), "document quota") {
+		t.Errorf("the refusal %q does not name the quota", r.Detail())
+	}
+	e.do("GET", ws, alice.Token, nil).JSON(t, &team)
+	if len(team.Documents) != 1 {
+		t.Errorf("the workspace holds %v after the refused upload, want bob's first document only", team.Documents)
+	}
+	expect(t, "alice's own quota is untouched", e.upload(alice.Token, into, file{"plan.md", []byte("# Plan\n\nAlice's plan.\n")}), http.StatusCreated)
+}

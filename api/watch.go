@@ -15,8 +15,8 @@ import (
 
 // listWatches answers the watched folders the caller's documents come
 // from: admins see every watch; a user sees the watches into their own
-// space, and those into the shared library with the folder's name only
-// (the full path names the server's folders).
+// space, and those into the shared library or into a workspace they see
+// with the folder's name only (the full path names the server's folders).
 func (s *Server) listWatches(w http.ResponseWriter, r *http.Request) {
 	v := viewer(r)
 	out := []ingest.WatchStatus{}
@@ -24,7 +24,7 @@ func (s *Server) listWatches(w http.ResponseWriter, r *http.Request) {
 		for _, ws := range s.watches() {
 			switch {
 			case v.Admin, ws.Owner == v.UserID && ws.Owner != store.Shared:
-			case ws.Owner == store.Shared:
+			case ws.Owner == store.Shared || ws.Workspace != 0 && s.seesWorkspace(r, ws.Workspace):
 				ws.Dir = filepath.Base(ws.Dir)
 			default:
 				continue
@@ -33,6 +33,12 @@ func (s *Server) listWatches(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// seesWorkspace reports whether the caller may see workspace id.
+func (s *Server) seesWorkspace(r *http.Request, id uint64) bool {
+	_, err := s.db.Workspace(r.Context(), viewer(r), id)
+	return err == nil
 }
 
 // watchCollector exports each watch's files, pending files, failures and

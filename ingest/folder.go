@@ -22,6 +22,9 @@ import (
 type FolderOptions struct {
 	// Owner receives the documents (store.Shared for the shared library).
 	Owner uint64
+	// Workspace, when not zero, is a workspace of Owner's that every new
+	// document (and new version) goes into as it is created.
+	Workspace uint64
 	// Root names the folder in document paths (e.g. its absolute path), so
 	// that pruning only ever touches documents that came from this folder.
 	Root string
@@ -287,7 +290,8 @@ func (p *Pipeline) ingestFile(ctx context.Context, fsys fs.FS, f File, opt Folde
 			return res
 		}
 		nd := store.Document{Owner: opt.Owner, Filename: path.Base(f.Path), Path: docPath, Folder: opt.Root,
-			ContentType: ContentType(f.Format), Format: string(f.Format), Size: int64(len(raw)), SHA256: sha}
+			ContentType: ContentType(f.Format), Format: string(f.Format), Size: int64(len(raw)), SHA256: sha,
+			Workspace: opt.Workspace}
 		if err == nil { // a changed file replaces its old version
 			nd.Replaces = d.ID
 			if d.Status != store.StatusReady {

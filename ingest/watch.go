@@ -33,6 +33,9 @@ import (
 type WatchOptions struct {
 	// Owner receives the documents (store.Shared for the shared library).
 	Owner uint64
+	// Workspace, when not zero, is a workspace of Owner's the documents
+	// go into as they are created.
+	Workspace uint64
 	// Dir is the folder, an absolute path; documents are known by it.
 	Dir string
 	// Debounce is how long a file must stay unchanged before it is
@@ -53,16 +56,17 @@ type WatchOptions struct {
 
 // WatchStatus is what a watch reports for the documents page and metrics.
 type WatchStatus struct {
-	Dir      string    `json:"folder"`
-	Owner    uint64    `json:"owner"`
-	Mode     string    `json:"mode"` // "inotify" or "polling"
-	Files    int       `json:"files"`
-	Pending  int       `json:"pending"` // changed files waiting to settle or to be indexed
-	Failed   int       `json:"failed"`  // files whose last indexing failed
-	Passes   int       `json:"passes"`
-	LastSync time.Time `json:"last_sync,omitzero"`
-	Syncing  bool      `json:"syncing"`
-	Error    string    `json:"error,omitempty"`
+	Dir       string    `json:"folder"`
+	Owner     uint64    `json:"owner"`
+	Workspace uint64    `json:"workspace_id,omitempty"`
+	Mode      string    `json:"mode"` // "inotify" or "polling"
+	Files     int       `json:"files"`
+	Pending   int       `json:"pending"` // changed files waiting to settle or to be indexed
+	Failed    int       `json:"failed"`  // files whose last indexing failed
+	Passes    int       `json:"passes"`
+	LastSync  time.Time `json:"last_sync,omitzero"`
+	Syncing   bool      `json:"syncing"`
+	Error     string    `json:"error,omitempty"`
 }
 
 // Watch is a running folder watch.
@@ -105,7 +109,7 @@ func (p *Pipeline) NewWatch(opt WatchOptions) *Watch {
 	}
 	opt.Dir = filepath.Clean(opt.Dir)
 	return &Watch{p: p, opt: opt, fs: os.DirFS(opt.Dir), indexed: map[string]fileStamp{}, seen: map[string]seenStamp{}, failed: map[string]bool{},
-		kick: make(chan struct{}, 1), status: WatchStatus{Dir: opt.Dir, Owner: opt.Owner}}
+		kick: make(chan struct{}, 1), status: WatchStatus{Dir: opt.Dir, Owner: opt.Owner, Workspace: opt.Workspace}}
 }
 
 // Status reports the watch's progress.
@@ -207,7 +211,7 @@ func addTree(fw *fsnotify.Watcher, dir string) error {
 func (w *Watch) pass(ctx context.Context) time.Duration {
 	w.setSyncing(true)
 	defer w.setSyncing(false)
-	folder := FolderOptions{Owner: w.opt.Owner, Root: w.opt.Dir, Event: w.opt.Event}
+	folder := FolderOptions{Owner: w.opt.Owner, Workspace: w.opt.Workspace, Root: w.opt.Dir, Event: w.opt.Event}
 	files, skipped, err := Scan(w.fs, folder, w.p.opt.Limits.withDefaults().MaxBytes)
 	if err != nil {
 		w.fail(err)

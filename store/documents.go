@@ -55,7 +55,12 @@ type Document struct {
 	// Limit is the owner's quota when the document was uploaded (nil: no
 	// quota): CreateDocument holds documents and bytes to it, Commit the
 	// chunks.
-	Limit     *Quota    `json:"limit,omitempty"`
+	Limit *Quota `json:"limit,omitempty"`
+	// Workspace, when not zero, is a workspace CreateDocument puts a new
+	// document in, in the same transaction (a watched folder's workspace);
+	// the caller checked the right to. A workspace that no longer exists
+	// fails the creation with ErrNotFound. Not stored: the membership is.
+	Workspace uint64    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// ChangeSeq is set by Commit on a store with a change log
@@ -153,7 +158,10 @@ func (db *DB) CreateDocument(ctx context.Context, d *Document) (existing Documen
 		if d.Status == "" {
 			d.Status = StatusQueued
 		}
-		return putDocument(tx, d, nil)
+		if err := putDocument(tx, d, nil); err != nil {
+			return err
+		}
+		return linkNew(tx, d)
 	})
 	if err != nil {
 		return Document{}, false, fmt.Errorf("create document: %w", err)

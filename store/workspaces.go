@@ -331,6 +331,22 @@ func (db *DB) RemoveFromWorkspace(ctx context.Context, v Viewer, id, doc uint64)
 	})
 }
 
+// linkNew puts a new document in the workspace d.Workspace names, if any
+// (nothing to do for the shared library's and its own documents).
+func linkNew(tx *bolt.Tx, d *Document) error {
+	if d.Workspace == 0 {
+		return nil
+	}
+	var w Workspace
+	if err := getJSON(tx.Bucket(bucketWorkspaces), itob(d.Workspace), &w); err != nil {
+		return fmt.Errorf("workspace %d: %w", d.Workspace, err)
+	}
+	if w.Library && d.Owner == Shared {
+		return nil
+	}
+	return link(tx, d.Workspace, d.ID)
+}
+
 // link and unlink add and remove a document's membership, in both indexes.
 func link(tx *bolt.Tx, ws, doc uint64) error {
 	if err := tx.Bucket(bucketWorkspaceDocs).Put(pairKey(ws, doc), nil); err != nil {

@@ -38,7 +38,7 @@ type serveCmd struct {
 	QuotaChunks     int64         `name:"quota-chunks" env:"DOCENT_QUOTA_CHUNKS" default:"100000" help:"Passages (chunks) each user's documents may hold (0: no limit); about 1 MB of store each 150."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"DOCENT_SHUTDOWN_TIMEOUT" default:"15s" help:"How long in-flight requests may run after SIGINT/SIGTERM."`
 	Pprof           bool          `name:"pprof" env:"DOCENT_PPROF" help:"Serve Go profiles at /debug/pprof/ (admins only)."`
-	Watch           []string      `name:"watch" env:"DOCENT_WATCH" sep:"," help:"Keep a folder indexed: DIR into the shared library, DIR=USER into a user's space (repeatable)."`
+	Watch           []string      `name:"watch" env:"DOCENT_WATCH" sep:"," help:"Keep a folder indexed: DIR into the shared library, DIR=USER into a user's space, DIR=WORKSPACE (or DIR=OWNER:WORKSPACE) into a workspace, as its owner's documents (repeatable)."`
 	AllowPrivate    bool          `name:"allow-private-urls" env:"DOCENT_ALLOW_PRIVATE_URLS" help:"Let documents uploaded by URL come from loopback, private and link-local addresses (refused by default)."`
 	MetricsAddr     string        `name:"metrics-addr" env:"DOCENT_METRICS_ADDR" help:"Also serve /metrics on this address (host:port), for a scraper on a private network; the main address serves it only to admins and to --metrics-token."`
 	MetricsToken    string        `name:"metrics-token" env:"DOCENT_METRICS_TOKEN" help:"Bearer token a Prometheus scraper sends to read /metrics (required on --metrics-addr too when set)."`
@@ -95,6 +95,11 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	watchSpecs, err := parseWatches(ctx, db, c.Watch)
 	if err != nil {
 		return err
+	}
+	for _, s := range watchSpecs {
+		if err := adopt(ctx, db, s); err != nil {
+			return err
+		}
 	}
 	watches := &watchSet{}
 	engine, err := c.engine()

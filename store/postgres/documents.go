@@ -99,7 +99,17 @@ func createDocument(ctx context.Context, tx pgx.Tx, d *store.Document, log *chan
 	if err := putDocument(ctx, tx, d, true); err != nil {
 		return store.Document{}, false, err
 	}
-	return store.Document{}, false, link(ctx, tx, d.ID, inherited) // the failed copy's workspaces
+	if d.Workspace != 0 {
+		var library bool
+		err := tx.QueryRow(ctx, `SELECT library FROM workspaces WHERE id = $1 FOR SHARE`, d.Workspace).Scan(&library)
+		if err != nil {
+			return store.Document{}, false, fmt.Errorf("workspace %d: %w", d.Workspace, notFound(err))
+		}
+		if !library || d.Owner != store.Shared {
+			inherited = append(inherited, d.Workspace)
+		}
+	}
+	return store.Document{}, false, link(ctx, tx, d.ID, inherited) // the failed copy's workspaces, and d.Workspace
 }
 
 func validSHA(s string) bool {

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"WorkspaceNamesAndMembers", testWorkspaceNames},
 		{"WorkspaceMembershipsFollowDocuments", testWorkspaceMemberships},
 		{"LibraryWorkspace", testLibraryWorkspace},
+		{"DocumentCreatedIntoAWorkspace", testCreateIntoWorkspace},
 		{"ConversationRemembersItsScope", testConversationScope},
 		{"BackupIsAReadableSnapshot", testBackup},
 	}

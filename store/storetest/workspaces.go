@@ -328,3 +328,38 @@ func testConversationScope(t *testing.T, s store.Store) {
 		t.Errorf("carol updates bob's conversation: %v", err)
 	}
 }
+
+// A document created with Document.Workspace is in that workspace from
+// its first moment (a watched folder's); one naming a workspace that is
+// gone is not created at all; the library's own documents need no link.
+func testCreateIntoWorkspace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := newWSWorld(t, s)
+	d := store.Document{Owner: w.alice.UserID, Filename: "watched.md", SHA256: Sha("watched"), Workspace: w.team.ID}
+	create(t, s, &d)
+	if _, err := s.Document(ctx, w.bob, d.ID); err != nil {
+		t.Errorf("bob, a member, cannot read the document created into the workspace: %v", err)
+	}
+	if ids, _ := s.WorkspaceDocuments(ctx, w.alice, w.team.ID); !slices.Contains(ids, d.ID) {
+		t.Errorf("the workspace holds %v, not the new document %d", ids, d.ID)
+	}
+	before, _ := s.OwnedDocuments(ctx, w.alice.UserID)
+	gone := store.Document{Owner: w.alice.UserID, Filename: "lost.md", SHA256: Sha("lost"), Workspace: 98765}
+	if _, _, err := s.CreateDocument(ctx, &gone); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a document into a missing workspace: %v, want ErrNotFound", err)
+	}
+	if after, _ := s.OwnedDocuments(ctx, w.alice.UserID); len(after) != len(before) {
+		t.Errorf("the refused document was created: %d documents, want %d", len(after), len(before))
+	}
+	libs, err := s.Workspaces(ctx, w.carol)
+	must(t, err)
+	lib := libs[slices.IndexFunc(libs, func(x store.Workspace) bool { return x.Library })]
+	shared := store.Document{Owner: store.Shared, Filename: "handbook.md", SHA256: Sha("handbook"), Workspace: lib.ID}
+	create(t, s, &shared)
+	if _, err := s.Document(ctx, w.carol, shared.ID); err != nil {
+		t.Errorf("a shared document created into the library: %v", err)
+	}
+	if r, _ := s.Check(ctx); !r.OK() {
+		t.Errorf("check: %+v", r.Problems)
+	}
+}

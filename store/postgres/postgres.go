@@ -137,6 +137,12 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return db.apply(ctx, steps)
+}
+
+// apply runs the steps the database lacks (steps are every migration, or
+// in tests the first few).
+func (db *DB) apply(ctx context.Context, steps []migration) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err

@@ -122,7 +122,7 @@ func rawPost(t *testing.T, base, path string, body []byte, chunk int, gap time.D
 // but steady one (above the floor) still goes through, however long it
 // takes.
 func TestSlowBodiesAreCutSteadyOnesFinish(t *testing.T) {
-	e := newTestEnv(t, Config{BodyMinRate: 100, BodyWindow: 500 * time.Millisecond}) // 50 bytes per half second
+	e := newTestEnv(t, Config{BodyMinRate: 100, BodyWindow: time.Second}) // 100 bytes a second
 	pad := func(n int, json string) []byte {
 		return []byte(json[:len(json)-1] + strings.Repeat(" ", n-len(json)) + "}")
 	}
@@ -131,11 +131,13 @@ func TestSlowBodiesAreCutSteadyOnesFinish(t *testing.T) {
 	if !strings.Contains(status, "408") || took > 5*time.Second {
 		t.Errorf("a body at 10 B/s against a floor of 100 B/s: %q after %v, want 408 within about one window", status, took)
 	}
-	// 40 bytes every 200 ms: 200 B/s for about 3 seconds, six windows.
-	body := pad(600, `{"username":"steady","email":"steady@example.com","password":"a-long-password"}`)
-	status, took = rawPost(t, e.http.URL, "/api/v1/auth/register", body, 40, 200*time.Millisecond)
+	// 40 bytes every 100 ms: 400 B/s for about 3 seconds, three windows
+	// (four times the floor, so a loaded machine's late timers cannot
+	// starve a window).
+	body := pad(1200, `{"username":"steady","email":"steady@example.com","password":"a-long-password"}`)
+	status, took = rawPost(t, e.http.URL, "/api/v1/auth/register", body, 40, 100*time.Millisecond)
 	if !strings.Contains(status, "201") {
-		t.Errorf("a steady body at twice the floor over %v: %q, want 201", took, status)
+		t.Errorf("a steady body at four times the floor over %v: %q, want 201", took, status)
 	}
 	if took < 2*time.Second {
 		t.Errorf("the steady body took only %v: the test no longer spans several windows", took)

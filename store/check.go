@@ -92,6 +92,11 @@ func check(tx *bolt.Tx, r *CheckReport, fix bool) error {
 			return c.err
 		}
 	}
+	if fix && len(r.Problems) > 0 {
+		// A repair may change documents and chunks in ways the change
+		// log does not describe: a persisted index is rebuilt whole.
+		return logChange(tx, resetDoc)
+	}
 	return nil
 }
 

@@ -296,6 +296,9 @@ func (db *DB) Reembed(ctx context.Context, info IndexInfo, batch int, fn func(ct
 				progress(hi, len(hashes))
 			}
 		}
+		if err := logChange(tx, resetDoc); err != nil {
+			return err
+		}
 		return putJSON(tx.Bucket(bucketMeta), keyIndexInfo, info)
 	})
 }

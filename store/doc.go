@@ -30,6 +30,7 @@
 //	workspace_names owner|lower(name) → id
 //	workspace_docs ws|doc   → nil            (a workspace's documents)
 //	doc_workspaces doc|ws   → nil            (a document's workspaces)
+//	index_changes  seq      → doc id | tag   (what a persisted index must re-read; changes.go)
 //
 // Schema changes are numbered Go functions in migrate.go, applied once, in
 // order, each inside its own transaction.

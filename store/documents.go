@@ -201,6 +201,11 @@ func putDocument(tx *bolt.Tx, d *Document, old *Document) error {
 			return err
 		}
 	}
+	if d.Status == StatusReady || old != nil && old.Status == StatusReady {
+		if err := logChange(tx, d.ID); err != nil {
+			return err
+		}
+	}
 	return putJSON(tx.Bucket(bucketDocs), itob(d.ID), d)
 }
 
@@ -567,6 +572,11 @@ func deleteDocument(tx *bolt.Tx, id uint64) error {
 	}
 	if err := dropMemberships(tx, id); err != nil {
 		return err
+	}
+	if d.Status == StatusReady {
+		if err := logChange(tx, id); err != nil {
+			return err
+		}
 	}
 	return tx.Bucket(bucketDocs).Delete(itob(id))
 }

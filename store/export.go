@@ -217,7 +217,10 @@ func (db *DB) Import(ctx context.Context, next func() (Record, error)) error {
 				return fmt.Errorf("import %s: %w", r.Kind(), err)
 			}
 		}
-		return im.finish()
+		if err := im.finish(); err != nil {
+			return err
+		}
+		return logChange(tx, resetDoc) // a persisted index of this directory is rebuilt
 	})
 }
 

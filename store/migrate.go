@@ -29,6 +29,7 @@ func migrations() []migration {
 		{"create invite buckets", createBuckets(bucketInvites, bucketInvitesByHash)},
 		{"create workspace buckets", createBuckets(bucketWorkspaces, bucketWorkspaceNames, bucketWorkspaceDocs, bucketDocWorkspaces)},
 		{"make the shared library the workspace \"shared\", visible to everyone", createLibraryWorkspace},
+		{"create the index change log", logReset},
 	}
 }
 

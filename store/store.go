@@ -138,6 +138,8 @@ var (
 	bucketWorkspaceNames = []byte("workspace_names")
 	bucketWorkspaceDocs  = []byte("workspace_docs")
 	bucketDocWorkspaces  = []byte("doc_workspaces")
+
+	bucketChanges = []byte("index_changes")
 )
 
 // itob encodes an id as 8 big-endian bytes.

@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
-	"hash/maphash"
-	"math"
 	"slices"
 	"sync"
 )
@@ -17,30 +15,30 @@ const (
 	DefaultB  = 0.5
 )
 
-// bm25 is an incremental inverted index scored with Okapi BM25.
+// bm25 is the keyword part of the Index's tail: an incremental inverted
+// index of the chunks added since the last flush to a segment (of every
+// chunk when nothing is persisted). Scoring is the Index's (keyword.go),
+// over the segments and the tail together.
 //
-// Chunks are numbered by ordinals in the order they are added. Each term
-// has one posting list: (ordinal delta, term frequency) pairs as uvarints,
-// ordinals increasing, so appending a chunk appends to the lists of its
-// terms and a scan decodes sequentially. Deleting a chunk marks its ordinal
-// dead and, given the chunk's terms, takes it out of the document
-// frequencies at once, so scores equal those of an index rebuilt without
-// it; the next compaction rewrites the lists without dead postings and
-// renumbers the ordinals densely. Ties in score go to the lower chunk id
-// (key), so the order of results does not depend on the order chunks were
-// added in.
+// Chunks are numbered by tail ordinals in the order they are added. Each
+// term has one posting list: (ordinal delta, term frequency) pairs as
+// uvarints, ordinals increasing, so appending a chunk appends to the
+// lists of its terms and a scan decodes sequentially. Deleting a chunk
+// marks its ordinal dead and, given the chunk's terms, takes it out of
+// the document frequencies at once, so scores equal those of an index
+// rebuilt without it; the next compaction rewrites the lists without dead
+// postings and renumbers the ordinals densely.
 //
 // The dictionary is keyed by a 64-bit hash of the term rather than the
-// term itself: lookups then touch no string data, which makes a start-up
-// rebuild several times faster. Two distinct terms would share a posting
-// list only on a 64-bit collision (about 1 in 10^7 for a million terms).
+// term itself (termHash): lookups then touch no string data, which makes
+// a start-up rebuild several times faster. Two distinct terms would share
+// a posting list only on a 64-bit collision (about 1 in 10^7 for a
+// million terms).
 type bm25 struct {
-	k1, b  float64
-	seed   maphash.Seed
 	dict   termTable  // 64-bit hash of a term → term id
 	lists  []postings // by term id
 	docLen []uint32   // by ordinal: number of term occurrences
-	dead   []bool     // by ordinal
+	dead   []uint64   // bitset by ordinal
 	nDead  int
 	// nStale counts dead chunks removed without their terms: they still
 	// count in the document frequencies, so also in N, until compaction.
@@ -55,19 +53,6 @@ type postings struct {
 	df   uint32 // live chunks containing the term
 }
 
-// queryTerm is one distinct term of a query, resolved against the index.
-type queryTerm struct {
-	id     uint32  // term id, valid when known
-	hash   uint64  // the term's hash (for the identity field)
-	known  bool    // the term occurs in the index
-	weight float64 // idf × qtf
-	qtf    float64 // the weight of the term's frequency in the query (see Options.QueryTF)
-	bit    uint64  // bit of this term in the match masks
-	// floor is the term's weight in the relevance floor's coverage: the
-	// smoothed idf (see floorIDF).
-	floor float64
-}
-
 // scored is a chunk ordinal with a score.
 type scored struct {
 	ord   uint32
@@ -75,10 +60,8 @@ type scored struct {
 	key   uint64 // chunk id, for ties
 }
 
-// newBM25 returns an empty index with the given parameters.
-func newBM25(k1, b float64) *bm25 {
-	return &bm25{k1: k1, b: b, seed: maphash.MakeSeed()}
-}
+// newBM25 returns an empty index.
+func newBM25() *bm25 { return &bm25{} }
 
 // size returns the number of ordinals, dead ones included.
 func (x *bm25) size() int { return len(x.docLen) }
@@ -152,7 +135,7 @@ func (x *bm25) resolve1(t Terms, r *resolved) error {
 			return false // more terms than the header says
 		}
 		sum += freq
-		h := maphash.Bytes(x.seed, term)
+		h := termHash(term)
 		id, ok := x.dict.get(h)
 		if !ok {
 			id = noID
@@ -189,7 +172,9 @@ func (x *bm25) commit(rs []resolved, workers int) uint32 {
 			r.ids[j] = id
 		}
 		x.docLen = append(x.docLen, uint32(r.tokens))
-		x.dead = append(x.dead, false)
+		if len(x.docLen) > 64*len(x.dead) {
+			x.dead = append(x.dead, 0)
+		}
 		x.sumLen += int64(r.tokens)
 	}
 	if len(rs) < 64 {
@@ -288,14 +273,17 @@ func parallel(n, workers int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
+// isDead reports whether ord is dead.
+func (x *bm25) isDead(ord uint32) bool { return x.dead[ord>>6]&(1<<(ord&63)) != 0 }
+
 // remove marks ord dead and, when its terms are given, takes it out of
 // their document frequencies (without them the frequencies count the dead
 // chunk until the next compaction).
 func (x *bm25) remove(ord uint32, terms Terms) {
-	if int(ord) >= len(x.dead) || x.dead[ord] {
+	if int(ord) >= len(x.docLen) || x.isDead(ord) {
 		return
 	}
-	x.dead[ord] = true
+	x.dead[ord>>6] |= 1 << (ord & 63)
 	x.nDead++
 	x.sumLen -= int64(x.docLen[ord])
 	if len(terms) == 0 {
@@ -303,122 +291,40 @@ func (x *bm25) remove(ord uint32, terms Terms) {
 		return
 	}
 	_ = terms.each(func(term []byte, _ int) bool {
-		if id, ok := x.dict.get(maphash.Bytes(x.seed, term)); ok && x.lists[id].df > 0 {
-			x.lists[id].df--
-		}
+		x.forgetTerm(termHash(term))
 		return true
 	})
 }
 
-// idf returns the BM25 inverse document frequency of a term with document
-// frequency df (the Lucene form, always positive).
-func (x *bm25) idf(df uint32) float64 {
-	n := float64(x.live() + x.nStale)
-	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+// removeMoved marks ord dead and takes it out of the document frequency
+// of each term hash in terms (a chunk moved to a segment, whose terms the
+// segment knows).
+func (x *bm25) removeMoved(ord uint32, terms []uint64) {
+	if x.isDead(ord) {
+		return
+	}
+	x.dead[ord>>6] |= 1 << (ord & 63)
+	x.nDead++
+	x.sumLen -= int64(x.docLen[ord])
+	for _, h := range terms {
+		x.forgetTerm(h)
+	}
 }
 
-// Smoothing of the relevance floor's idf: floorPrior pseudo-chunks in which
-// every term occurs with probability floorPriorRate.
-const (
-	floorPrior     = 100
-	floorPriorRate = 0.05
-)
-
-// floorIDF is the idf of a term in df chunks, smoothed as if the library
-// held floorPrior more chunks containing every term at floorPriorRate. A
-// library of a handful of passages says little about which words are rare:
-// unsmoothed, words it happens not to contain ("long", "high") would weigh
-// most in a question and push its true answer below the floor. From a few
-// thousand chunks on, the prior no longer matters.
-func (x *bm25) floorIDF(df uint32) float64 {
-	n := float64(x.live()+x.nStale) + floorPrior
-	d := float64(df) + floorPrior*floorPriorRate
-	return math.Log(1 + (n-d+0.5)/(d+0.5))
+// forgetTerm takes one dead chunk out of a term's document frequency.
+func (x *bm25) forgetTerm(h uint64) {
+	if id, ok := x.dict.get(h); ok && x.lists[id].df > 0 {
+		x.lists[id].df--
+	}
 }
 
-// termIDF returns the idf of term, or the idf of an unseen term.
-func (x *bm25) termIDF(term string) float64 {
-	if id, ok := x.dict.get(maphash.String(x.seed, term)); ok {
-		return x.idf(x.lists[id].df)
+// df returns the document frequency of the term with hash h.
+func (x *bm25) df(h uint64) (id uint32, df uint32, ok bool) {
+	id, ok = x.dict.get(h)
+	if !ok {
+		return 0, 0, false
 	}
-	return x.idf(0)
-}
-
-// resolve turns analysed query terms into query terms weighted by idf
-// and by qtf(their frequency in the query), one match bit each (terms past
-// the 63rd share the last bit).
-func (x *bm25) resolve(q Terms, qtf func(freq int) float64) []queryTerm {
-	var out []queryTerm
-	_ = q.each(func(term []byte, freq int) bool {
-		bit := uint64(1) << min(len(out), 63)
-		qt := queryTerm{bit: bit, qtf: qtf(freq), hash: maphash.Bytes(x.seed, term)}
-		var df uint32
-		if id, ok := x.dict.get(qt.hash); ok {
-			qt.id, qt.known, df = id, true, x.lists[id].df
-		}
-		qt.weight, qt.floor = x.idf(df)*qt.qtf, x.floorIDF(df)
-		out = append(out, qt)
-		return true
-	})
-	return out
-}
-
-// qtfOnce counts a term repeated in a query once; qtfRaw as often as it
-// occurs.
-func qtfOnce(int) float64     { return 1 }
-func qtfRaw(freq int) float64 { return float64(freq) }
-
-// search scores every visible chunk that contains a query term into s,
-// with length normalisation b:
-// s.acc holds the BM25 score and s.mask the bits of the matched terms of
-// each touched ordinal. visible is asked once per touched ordinal, so
-// filtering happens while scoring.
-//
-// With dp, whole documents are scored too (s.dacc, by document slot; see
-// docscore.go): every live posting counts, visible or not, so document
-// statistics do not depend on who searches.
-func (x *bm25) search(q []queryTerm, b float64, visible func(ord uint32) bool, s *scratch, dp *docPass) {
-	s.grow(len(x.docLen))
-	if dp != nil {
-		s.growDocs(len(dp.len))
-	}
-	avg := 1.0
-	if live := x.live(); live > 0 && x.sumLen > 0 {
-		avg = float64(x.sumLen) / float64(live)
-	}
-	c1 := x.k1 * (1 - b)
-	c2 := x.k1 * b / avg
-	for _, qt := range q {
-		if !qt.known {
-			continue
-		}
-		w := qt.weight * (x.k1 + 1)
-		data := x.lists[qt.id].data
-		ord := uint32(0)
-		for i := 0; i < len(data); {
-			d, k := uvarint(data[i:])
-			i += k
-			tf, k := uvarint(data[i:])
-			i += k
-			ord += uint32(d)
-			if dp != nil && !x.dead[ord] {
-				dp.add(s, ord, float32(tf))
-			}
-			m := s.mask[ord]
-			if m == 0 && !visible(ord) {
-				continue
-			}
-			if m == 0 {
-				s.touched = append(s.touched, ord)
-			}
-			f := float64(tf)
-			s.acc[ord] += float32(w * f / (f + c1 + c2*float64(x.docLen[ord])))
-			s.mask[ord] = m | qt.bit
-		}
-		if dp != nil {
-			dp.endTerm(s, qt.qtf)
-		}
-	}
+	return id, x.lists[id].df, true
 }
 
 // compact drops dead ordinals from the posting lists and renumbers the
@@ -435,7 +341,7 @@ func (x *bm25) compact(remap []uint32) {
 			tf, k := uvarint(p.data[i:])
 			i += k
 			ord += uint32(d)
-			if x.dead[ord] {
+			if x.isDead(ord) {
 				continue
 			}
 			n := remap[ord]
@@ -448,12 +354,12 @@ func (x *bm25) compact(remap []uint32) {
 	}
 	docLen := make([]uint32, 0, x.live())
 	for ord, n := range x.docLen {
-		if !x.dead[ord] {
+		if !x.isDead(uint32(ord)) {
 			docLen = append(docLen, n)
 		}
 	}
 	x.docLen = docLen
-	x.dead = make([]bool, len(docLen))
+	x.dead = make([]uint64, (len(docLen)+63)/64)
 	x.nDead, x.nStale = 0, 0
 	x.dropEmptyTerms()
 }
@@ -478,7 +384,8 @@ func (x *bm25) dropEmptyTerms() {
 type scratch struct {
 	acc     []float32
 	mask    []uint64
-	touched []uint32
+	touched []uint32 // ordinals with a score
+	tslot   []uint32 // document slot of each of touched
 	// Whole-document scoring, by document slot: dtf holds the current
 	// term's frequencies (documents in dterm), dacc the scores (documents
 	// in dtouched).
@@ -520,7 +427,7 @@ func (s *scratch) reset() {
 	for _, o := range s.touched {
 		s.acc[o], s.mask[o] = 0, 0
 	}
-	s.touched = s.touched[:0]
+	s.touched, s.tslot = s.touched[:0], s.tslot[:0]
 	for _, d := range s.dtouched {
 		s.dacc[d] = 0
 	}

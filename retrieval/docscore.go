@@ -20,22 +20,26 @@ import "math"
 // docTable numbers the documents of an Index densely (slots) and keeps
 // their lengths, so a keyword search can score whole documents.
 type docTable struct {
-	of     []uint32 // by ordinal: slot of the chunk's document
 	len    []uint32 // by slot: term occurrences in the document's live chunks
+	owner  []uint64 // by slot: the document's owner (for visibility)
+	doc    []uint64 // by slot: the document's id
 	free   []uint32 // slots of deleted documents, for reuse
 	live   int
 	sumLen int64
 }
 
 // alloc returns a slot for a new document.
-func (t *docTable) alloc() uint32 {
+func (t *docTable) alloc(doc, owner uint64) uint32 {
 	t.live++
 	if n := len(t.free); n > 0 {
 		s := t.free[n-1]
 		t.free = t.free[:n-1]
+		t.owner[s], t.doc[s] = owner, doc
 		return s
 	}
 	t.len = append(t.len, 0)
+	t.owner = append(t.owner, owner)
+	t.doc = append(t.doc, doc)
 	return uint32(len(t.len) - 1)
 }
 
@@ -61,10 +65,10 @@ func (t *docTable) shrink(slot uint32, tokens uint32) {
 
 // docPass is what a keyword search needs to score whole documents.
 type docPass struct {
-	of, len []uint32
-	n       float64 // live documents
-	k1, c1  float64 // BM25 k1 and k1·(1−b)
-	c2      float64 // k1·b / average document length
+	len    []uint32
+	n      float64 // live documents
+	k1, c1 float64 // BM25 k1 and k1·(1−b)
+	c2     float64 // k1·b / average document length
 }
 
 // pass returns the document scoring of a search with BM25 parameters k1
@@ -74,12 +78,11 @@ func (t *docTable) pass(k1, b float64) *docPass {
 		return nil
 	}
 	avg := float64(t.sumLen) / float64(t.live)
-	return &docPass{of: t.of, len: t.len, n: float64(t.live), k1: k1, c1: k1 * (1 - b), c2: k1 * b / avg}
+	return &docPass{len: t.len, n: float64(t.live), k1: k1, c1: k1 * (1 - b), c2: k1 * b / avg}
 }
 
-// add counts a posting of the current term in a document.
-func (p *docPass) add(s *scratch, ord uint32, tf float32) {
-	slot := p.of[ord]
+// add counts a posting of the current term in the document of slot.
+func (p *docPass) add(s *scratch, slot uint32, tf float32) {
 	if s.dtf[slot] == 0 {
 		s.dterm = append(s.dterm, slot)
 	}
@@ -107,15 +110,15 @@ func (p *docPass) endTerm(s *scratch, qtf float64) {
 // the best document adds weight times the best chunk score.
 func (p *docPass) blend(s *scratch, weight float64) {
 	var maxC, maxD float32
-	for _, o := range s.touched {
+	for i, o := range s.touched {
 		maxC = max(maxC, s.acc[o])
-		maxD = max(maxD, s.dacc[p.of[o]])
+		maxD = max(maxD, s.dacc[s.tslot[i]])
 	}
 	if maxD == 0 || weight <= 0 {
 		return
 	}
 	f := float32(weight) * maxC / maxD
-	for _, o := range s.touched {
-		s.acc[o] += f * s.dacc[p.of[o]]
+	for i, o := range s.touched {
+		s.acc[o] += f * s.dacc[s.tslot[i]]
 	}
 }

@@ -328,7 +328,7 @@ func (l *Library) freshIndex(ctx context.Context) (*Index, error) {
 func (ix *Index) takeFrom(fresh *Index) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	ix.kw, ix.vec, ix.dim, ix.byID = fresh.kw, fresh.vec, fresh.dim, fresh.byID
-	ix.meta, ix.owners, ix.vecs, ix.docs = fresh.meta, fresh.owners, fresh.vecs, fresh.docs
-	ix.dt, ix.ids, ix.nLive = fresh.dt, fresh.ids, fresh.nLive
+	ix.kw, ix.vec, ix.dim, ix.meta, ix.vecs, ix.of = fresh.kw, fresh.vec, fresh.dim, fresh.meta, fresh.vecs, fresh.of
+	ix.segs, ix.tailBase, ix.segLive, ix.segTokens = fresh.segs, fresh.tailBase, fresh.segLive, fresh.segTokens
+	ix.docs, ix.dt, ix.ids, ix.nLive, ix.changes = fresh.docs, fresh.dt, fresh.ids, fresh.nLive, fresh.changes
 }

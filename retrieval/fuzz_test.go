@@ -56,7 +56,7 @@ func FuzzTermsDecode(f *testing.F) {
 		if sum != terms.Tokens() {
 			t.Fatalf("accepted terms whose frequencies add up to %d, not %d", sum, terms.Tokens())
 		}
-		x := newBM25(DefaultK1, DefaultB)
+		x := newBM25()
 		ord := x.add(terms)
 		x.remove(ord, terms)
 		if x.live() != 0 {

@@ -25,6 +25,7 @@ type candidate struct {
 	vec                 []float32
 	content             uint64  // hash of the chunk's terms: equal for identical passages
 	named               float64 // weight of the question terms its document's identity has
+	slot                uint32  // its document's slot
 	// parts lists the chunks of the passage this candidate heads (itself
 	// and the overlapping or adjacent chunks merged into it), by start.
 	parts []part

@@ -1,7 +1,6 @@
 package retrieval
 
 import (
-	"hash/maphash"
 	"regexp"
 	"strings"
 )
@@ -76,12 +75,12 @@ func (id *identities) score(q []queryTerm, s *scratch, slots int) {
 
 // blend adds weight × the identity score of each touched chunk's document
 // to the chunk and marks the document's matched terms as covered.
-func (id *identities) blend(s *scratch, of []uint32, weight float64) {
+func (id *identities) blend(s *scratch, weight float64) {
 	if len(s.ttouched) == 0 {
 		return
 	}
-	for _, o := range s.touched {
-		slot := of[o]
+	for i, o := range s.touched {
+		slot := s.tslot[i]
 		if int(slot) < len(s.tmask) && s.tmask[slot] != 0 {
 			s.acc[o] += float32(weight) * s.tacc[slot]
 			s.mask[o] |= s.tmask[slot]
@@ -97,7 +96,7 @@ func (ix *Index) identityHashes(text string) []uint64 {
 	}
 	var out []uint64
 	_ = ix.an.Analyze(text).each(func(term []byte, _ int) bool {
-		out = append(out, maphash.Bytes(ix.kw.seed, term))
+		out = append(out, termHash(term))
 		return true
 	})
 	return out

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"runtime"
 	"slices"
 	"sync"
@@ -77,33 +76,44 @@ type Hit struct {
 // already indexed under another owner.
 var ErrOwnerMismatch = errors.New("retrieval: chunk owner differs from its document's owner")
 
-// Index is the in-memory hybrid index: BM25 over chunk terms and vector
-// search through chromem-go. It is safe for concurrent use.
+// Index is the hybrid index: BM25 over chunk terms and quantised vector
+// search, with document identity and document evidence. It is made of
+// parts: immutable segments, memory-mapped from files (segment.go; only
+// with a persisted Library), then the tail, in memory, which takes every
+// chunk added since. A chunk's ordinal is its position over all parts.
+// It is safe for concurrent use.
 type Index struct {
 	emb Embedder
 	opt Options
 	an  *Analyzer
 
-	mu   sync.RWMutex
+	mu sync.RWMutex
+	// The tail, by tail ordinal.
 	kw   *bm25
-	vec  vectorIndex
-	dim  int
-	byID map[uint64]uint32 // chunk id → ordinal
-	meta []chunkMeta       // by ordinal
-	// owners repeats meta's owner by ordinal, densely: the keyword scan
-	// tests visibility once per chunk it reaches, and at a million chunks
-	// reading 8 bytes per chunk instead of a 40-byte record halves a
-	// hybrid search.
-	owners []uint64
-	vecs   [][]float32          // by ordinal: unit vector (shared with chromem), nil if none
-	docs   map[uint64]*docEntry // document id → its chunks
-	dt     docTable             // document slots and lengths
-	ids    identities           // document titles by term
-	pool   sync.Pool            // *scratch
-	nLive  int
+	vec  *tailVectors
+	meta []chunkMeta
+	vecs [][]float32 // unit vector, nil if none
+	of   []uint32    // the document's slot in dt
+	// The segments, in ordinal order; the tail's ordinals start at
+	// tailBase. segLive and segTokens count their live chunks and those
+	// chunks' tokens.
+	segs      []*segment
+	tailBase  uint32
+	segLive   int
+	segTokens int64
+
+	dim   int
+	docs  map[uint64]*docEntry // document id → its chunks
+	dt    docTable             // document slots and lengths
+	ids   identities           // document titles by term
+	pool  sync.Pool            // *scratch
+	nLive int
+	// changes counts deletions in segments (what a persisted index's
+	// manifest must record).
+	changes uint64
 }
 
-// chunkMeta is what the Index keeps of a chunk.
+// chunkMeta is what the tail keeps of a chunk.
 type chunkMeta struct {
 	id, doc, owner uint64
 	start, end     int
@@ -111,11 +121,14 @@ type chunkMeta struct {
 	content        uint64 // hash of the chunk's terms (identical passages)
 }
 
-// docEntry lists the live chunk ordinals of one document.
+// docEntry lists the live chunks of one document: tail ordinals, and an
+// ordinal range of one segment (whose dead members are skipped).
 type docEntry struct {
-	owner uint64
-	ords  []uint32
-	slot  uint32 // in Index.dt
+	owner        uint64
+	slot         uint32 // in Index.dt
+	ords         []uint32
+	seg          *segment
+	segLo, segHi uint32
 }
 
 // NewIndex returns an empty index that embeds with e (the built-in
@@ -133,9 +146,8 @@ func NewIndex(e Embedder, opt Options) *Index {
 		emb:  e,
 		opt:  opt,
 		an:   NewAnalyzer(),
-		kw:   newBM25(opt.K1, opt.B),
-		vec:  newChromemIndex(builtin),
-		byID: make(map[uint64]uint32),
+		kw:   newBM25(),
+		vec:  newTailVectors(builtin),
 		docs: make(map[uint64]*docEntry),
 	}
 }
@@ -157,12 +169,27 @@ func (ix *Index) Len() int {
 // ChunkIDs returns the ids of all chunks in the index, sorted.
 func (ix *Index) ChunkIDs() []uint64 {
 	ix.mu.RLock()
-	ids := make([]uint64, 0, len(ix.byID))
-	for id := range ix.byID {
-		ids = append(ids, id)
+	ids := make([]uint64, 0, ix.nLive)
+	for _, d := range ix.docs {
+		ids = ix.appendChunkIDs(ids, d)
 	}
 	ix.mu.RUnlock()
 	slices.Sort(ids)
+	return ids
+}
+
+// appendChunkIDs appends the ids of d's live chunks.
+func (ix *Index) appendChunkIDs(ids []uint64, d *docEntry) []uint64 {
+	for _, o := range d.ords {
+		ids = append(ids, ix.meta[o].id)
+	}
+	if s := d.seg; s != nil {
+		for o := d.segLo; o < d.segHi; o++ {
+			if !s.isDead(o) {
+				ids = append(ids, s.ids[o])
+			}
+		}
+	}
 	return ids
 }
 
@@ -201,39 +228,31 @@ func (ix *Index) add(ctx context.Context, chunks []Chunk, owned bool) error {
 		return err
 	}
 	for _, c := range chunks {
-		if old, ok := ix.byID[c.ID]; ok {
-			ix.removeOrd(old)
-		}
+		ix.removeChunk(c.DocumentID, c.ID)
 	}
 	first := ix.kw.commit(rs, workers)
 	byOwner := make(map[uint64][]vectorItem)
 	for i, c := range chunks {
 		ord := first + uint32(i)
 		ix.meta = append(ix.meta, chunkMeta{id: c.ID, doc: c.DocumentID, owner: c.Owner, start: c.Start, end: c.End, page: c.Page,
-			content: maphash.Bytes(ix.kw.seed, terms[i])})
-		ix.owners = append(ix.owners, c.Owner)
+			content: contentHash(terms[i])})
 		ix.vecs = append(ix.vecs, vecs[i])
-		ix.byID[c.ID] = ord
 		d := ix.docs[c.DocumentID]
 		if d == nil {
-			d = &docEntry{owner: c.Owner, slot: ix.dt.alloc()}
+			d = &docEntry{owner: c.Owner, slot: ix.dt.alloc(c.DocumentID, c.Owner)}
 			ix.docs[c.DocumentID] = d
 			ix.ids.add(d.slot, ix.identityHashes(c.Title))
 		}
 		d.ords = append(d.ords, ord)
-		ix.dt.of = append(ix.dt.of, d.slot)
+		ix.of = append(ix.of, d.slot)
 		ix.dt.grow(d.slot, ix.kw.docLen[ord])
 		ix.nLive++
 		if vecs[i] != nil {
-			byOwner[c.Owner] = append(byOwner[c.Owner], vectorItem{id: c.ID, doc: c.DocumentID, vec: vecs[i]})
+			byOwner[c.Owner] = append(byOwner[c.Owner], vectorItem{id: c.ID, doc: c.DocumentID, ord: ord, vec: vecs[i]})
 		}
 	}
 	for owner, items := range byOwner {
-		// chromem's AddDocument fails only for an empty id or vector,
-		// which cannot happen here.
-		if err := ix.vec.add(ctx, owner, items); err != nil {
-			return err
-		}
+		ix.vec.add(owner, items)
 	}
 	return nil
 }
@@ -342,7 +361,7 @@ func (ix *Index) checkOwners(chunks []Chunk) error {
 	seen := make(map[uint64]uint64)
 	for _, c := range chunks {
 		owner, ok := seen[c.DocumentID]
-		if d := ix.docs[c.DocumentID]; !ok && d != nil && len(d.ords) > 0 {
+		if d := ix.docs[c.DocumentID]; !ok && d != nil {
 			owner, ok = d.owner, true
 		}
 		if ok && owner != c.Owner {
@@ -373,14 +392,23 @@ func (ix *Index) checkDim(vecs [][]float32) error {
 // DeleteDocument removes every chunk of a document. terms, if given, are
 // the stored Terms of its chunks (in any order): they take the chunks out
 // of the keyword statistics at once, so that scores equal those of an
-// index rebuilt without the document. Deleting an unknown document does
-// nothing.
+// index rebuilt without the document (a segment's chunks need none: the
+// segment knows its terms). Deleting an unknown document does nothing.
 func (ix *Index) DeleteDocument(docID uint64, terms ...Terms) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.deleteDocument(docID, terms)
+	ix.maybeCompact()
+}
+
+// deleteDocument is DeleteDocument under the write lock.
+func (ix *Index) deleteDocument(docID uint64, terms []Terms) {
 	d := ix.docs[docID]
 	if d == nil {
 		return
+	}
+	if d.seg != nil && len(d.ords) > 0 {
+		terms = nil // not the tail's alone: which terms are whose is unknown
 	}
 	ids := make([]uint64, 0, len(d.ords))
 	for i, ord := range d.ords {
@@ -391,42 +419,84 @@ func (ix *Index) DeleteDocument(docID uint64, terms ...Terms) {
 		}
 		ix.forget(ord, t)
 	}
+	if s := d.seg; s != nil {
+		for o := d.segLo; o < d.segHi; o++ {
+			ix.killSeg(s, o, d.slot)
+		}
+	}
 	delete(ix.docs, docID)
 	ix.dt.release(d.slot)
 	ix.ids.remove(d.slot)
-	// chromem's Delete by ids cannot fail for an existing collection.
-	_ = ix.vec.remove(context.Background(), d.owner, ids)
-	ix.maybeCompact()
+	ix.vec.remove(d.owner, ids)
 }
 
-// removeOrd removes one chunk (being replaced) from all structures.
-func (ix *Index) removeOrd(ord uint32) {
-	m := ix.meta[ord]
-	ix.forget(ord, nil)
-	if d := ix.docs[m.doc]; d != nil {
-		d.ords = slices.DeleteFunc(d.ords, func(o uint32) bool { return o == ord })
-		if len(d.ords) == 0 {
-			delete(ix.docs, m.doc)
-			ix.dt.release(d.slot)
-			ix.ids.remove(d.slot)
+// removeChunk removes chunk id of document doc (being replaced) from all
+// structures, if it is indexed.
+func (ix *Index) removeChunk(doc, id uint64) {
+	d := ix.docs[doc]
+	if d == nil {
+		return
+	}
+	if i := slices.IndexFunc(d.ords, func(o uint32) bool { return ix.meta[o].id == id }); i >= 0 {
+		ix.forget(d.ords[i], nil)
+		d.ords = slices.Delete(d.ords, i, i+1)
+		ix.vec.remove(d.owner, []uint64{id})
+	} else if s := d.seg; s != nil {
+		o, ok := slices.BinarySearch(s.ids[d.segLo:d.segHi], id)
+		if !ok {
+			return
+		}
+		ix.killSeg(s, d.segLo+uint32(o), d.slot)
+	} else {
+		return
+	}
+	if len(d.ords) == 0 && !ix.segLiveIn(d) {
+		delete(ix.docs, doc)
+		ix.dt.release(d.slot)
+		ix.ids.remove(d.slot)
+	}
+}
+
+// segLiveIn reports whether d has a live chunk in its segment; when it
+// has none it drops the reference.
+func (ix *Index) segLiveIn(d *docEntry) bool {
+	if d.seg == nil {
+		return false
+	}
+	for o := d.segLo; o < d.segHi; o++ {
+		if !d.seg.isDead(o) {
+			return true
 		}
 	}
-	// chromem's Delete by ids cannot fail for an existing collection.
-	_ = ix.vec.remove(context.Background(), m.owner, []uint64{m.id})
+	d.seg = nil
+	return false
 }
 
-// forget marks ord dead in the keyword index and drops its id and vector.
+// forget marks tail ordinal ord dead in the keyword index and drops its
+// vector.
 func (ix *Index) forget(ord uint32, terms Terms) {
-	if !ix.kw.dead[ord] {
-		ix.dt.shrink(ix.dt.of[ord], ix.kw.docLen[ord])
+	if !ix.kw.isDead(ord) {
+		ix.dt.shrink(ix.of[ord], ix.kw.docLen[ord])
+		ix.nLive--
 	}
 	ix.kw.remove(ord, terms)
 	ix.vecs[ord] = nil
-	delete(ix.byID, ix.meta[ord].id)
-	ix.nLive--
 }
 
-// maybeCompact renumbers ordinals once a quarter of them are dead.
+// killSeg marks ordinal ord of segment s (a chunk of the document in
+// slot) dead.
+func (ix *Index) killSeg(s *segment, ord uint32, slot uint32) {
+	if tokens, ok := s.kill(ord); ok {
+		ix.changes++
+		ix.segLive--
+		ix.segTokens -= int64(tokens)
+		ix.dt.shrink(slot, tokens)
+		ix.nLive--
+	}
+}
+
+// maybeCompact renumbers the tail's ordinals once a quarter of them are
+// dead.
 func (ix *Index) maybeCompact() {
 	dead := ix.kw.nDead
 	if dead < 1024 || dead*4 < ix.kw.size() {
@@ -435,31 +505,27 @@ func (ix *Index) maybeCompact() {
 	ix.compact()
 }
 
-// compact drops dead ordinals everywhere.
+// compact drops the tail's dead ordinals everywhere.
 func (ix *Index) compact() {
 	remap := make([]uint32, len(ix.meta))
-	meta := make([]chunkMeta, 0, ix.nLive)
-	owners := make([]uint64, 0, ix.nLive)
-	vecs := make([][]float32, 0, ix.nLive)
-	of := make([]uint32, 0, ix.nLive)
+	meta := make([]chunkMeta, 0, ix.kw.live())
+	vecs := make([][]float32, 0, ix.kw.live())
+	of := make([]uint32, 0, ix.kw.live())
 	for ord, m := range ix.meta {
-		if ix.kw.dead[ord] {
+		if ix.kw.isDead(uint32(ord)) {
 			continue
 		}
 		remap[ord] = uint32(len(meta))
 		meta = append(meta, m)
-		owners = append(owners, m.owner)
 		vecs = append(vecs, ix.vecs[ord])
-		of = append(of, ix.dt.of[ord])
+		of = append(of, ix.of[ord])
 	}
 	ix.kw.compact(remap)
-	ix.meta, ix.owners, ix.vecs, ix.dt.of = meta, owners, vecs, of
-	for ord, m := range meta {
-		ix.byID[m.id] = uint32(ord)
-	}
+	ix.meta, ix.vecs, ix.of = meta, vecs, of
 	for _, d := range ix.docs {
 		for i, o := range d.ords {
 			d.ords[i] = remap[o]
 		}
 	}
+	ix.vec.renumber(remap)
 }

@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -56,6 +59,7 @@ type Library struct {
 	batch     int
 	storeOnly bool
 	observe   func(Mode, time.Duration)
+	log       *slog.Logger
 	// feed is set when the store is shared by several processes: the
 	// index then follows the store's change log (follow.go).
 	feed   store.ChangeFeed
@@ -64,6 +68,19 @@ type Library struct {
 	// write serialises commit+add against delete, so a document deleted
 	// while it was being committed can never reappear in the Index.
 	write sync.Mutex
+
+	// The persisted index (persist.go): the store's change log, the
+	// index's folder, the number of the next segment file, the Index's
+	// change count the last manifest holds, and the background persister.
+	ps        persistStore
+	dir       string
+	persistMu sync.Mutex
+	next      int
+	saved     uint64
+	lastWrite atomic.Int64
+	kick      chan struct{}
+	stop      context.CancelFunc
+	persisted chan struct{} // closed when the persister has stopped
 }
 
 // LibraryOptions configure a Library. The zero value is usable.
@@ -77,6 +94,16 @@ type LibraryOptions struct {
 	// ObserveSearch, if set, is told how long each Search took, by mode
 	// (for metrics).
 	ObserveSearch func(mode Mode, d time.Duration)
+	// Log receives warnings about the persisted index (slog.Default()
+	// when nil).
+	Log *slog.Logger
+	// Persist keeps the index in segment files in the store's folder
+	// (IndexDir), so that Load maps them instead of rebuilding the index,
+	// and updates them in the background (see persist.go); docent serve
+	// sets it. It applies to a store of its own that keeps an index
+	// change log (bbolt's); a shared store's replicas load a snapshot.
+	// Close stops the background work.
+	Persist bool
 }
 
 // NewLibrary returns a Library over db that embeds with e. Call Load before
@@ -85,10 +112,16 @@ func NewLibrary(db Store, e Embedder, opt LibraryOptions) *Library {
 	if opt.EmbedBatch <= 0 {
 		opt.EmbedBatch = 64
 	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
 	l := &Library{db: db, ix: NewIndex(e, opt.Index), opt: opt.Index, batch: opt.EmbedBatch, storeOnly: opt.StoreOnly,
-		observe: opt.ObserveSearch}
+		observe: opt.ObserveSearch, log: opt.Log, kick: make(chan struct{}, 1)}
 	if feed, ok := db.(store.ChangeFeed); ok && !opt.StoreOnly {
 		l.feed = feed
+	}
+	if ps, ok := db.(persistStore); ok && opt.Persist && l.feed == nil && !opt.StoreOnly && littleEndianHost {
+		l.ps, l.dir = ps, filepath.Join(ps.Dir(), IndexDir)
 	}
 	return l
 }
@@ -121,14 +154,46 @@ func (l *Library) Load(ctx context.Context) (int, error) {
 	if err := l.CheckEmbedder(ctx); err != nil {
 		return 0, err
 	}
-	n, err := loadInto(ctx, l.db, l.ix, l.snapshot(&l.follow))
+	var n int
+	var err error
+	if l.ps != nil {
+		n, err = l.loadPersisted(ctx)
+		if err != nil && ctx.Err() == nil {
+			l.log.Warn("the index is not persisted this time", "reason", err.Error())
+			l.ps = nil
+			l.ix = NewIndex(l.ix.Embedder(), l.opt)
+		}
+	}
+	if l.ps == nil {
+		n, err = loadInto(ctx, l.db, l.ix, l.snapshot(&l.follow))
+	}
 	if err != nil {
 		return n, err
+	}
+	if l.ps != nil {
+		l.saved = l.ix.changeCount()
+		work, stop := context.WithCancel(context.WithoutCancel(ctx))
+		l.stop, l.persisted = stop, make(chan struct{})
+		go l.persistLoop(work)
 	}
 	if m, ok := l.db.(memoryReleaser); ok {
 		return n, m.ReleaseMemory(ctx)
 	}
 	return n, nil
+}
+
+// Close stops the background persister and unmaps the segment files;
+// the Library must not be used afterwards. It does not close the store.
+func (l *Library) Close() error {
+	if l.stop != nil {
+		l.stop()
+		<-l.persisted
+		l.stop = nil
+	}
+	l.ix.mu.Lock()
+	defer l.ix.mu.Unlock()
+	closeAll(l.ix.segs)
+	return nil
 }
 
 // loadInto adds every stored chunk of a ready document to ix, as read
@@ -154,18 +219,7 @@ func loadInto(ctx context.Context, db Store, ix *Index, read func(ctx context.Co
 		added <- err
 	}()
 	err := read(ctx, batch, func(cs []store.IndexedChunk) error {
-		rcs := make([]Chunk, len(cs))
-		for i := range cs {
-			c := &cs[i]
-			rcs[i] = Chunk{ID: c.ID(), DocumentID: c.DocumentID, Owner: c.Owner, Page: c.Page,
-				Start: c.Start, End: c.End, Terms: Terms(c.Terms), Vector: c.Vector, Text: c.Text}
-			if i == 0 || cs[i-1].DocumentID != c.DocumentID {
-				rcs[i].Title = Identity(c.Title, c.Filename)
-			}
-			if len(c.Terms) > 0 && !rcs[i].Terms.Current() {
-				stale++
-			}
-		}
+		rcs := libraryChunks(cs, &stale)
 		select {
 		case batches <- rcs:
 			return nil
@@ -264,6 +318,7 @@ func (l *Library) Add(ctx context.Context, doc *store.Document, chunks []store.C
 	if err := l.ix.Add(context.WithoutCancel(ctx), rcs); err != nil {
 		return fmt.Errorf("index document %d: %w", doc.ID, err)
 	}
+	l.touch()
 	return nil
 }
 
@@ -360,6 +415,7 @@ func (l *Library) Delete(ctx context.Context, v store.Viewer, id uint64) (store.
 		return d, err
 	}
 	l.ix.DeleteDocument(id, terms...)
+	l.touch()
 	return d, nil
 }
 
@@ -392,6 +448,7 @@ func (l *Library) DeleteUser(ctx context.Context, userID uint64) error {
 	for _, id := range ids {
 		l.ix.DeleteDocument(id, terms[id]...)
 	}
+	l.touch()
 	return nil
 }
 

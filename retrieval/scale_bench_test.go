@@ -173,9 +173,9 @@ func vectorRecall(ix *Index, queries []string, qvecs [][]float32) float64 {
 		}
 		qv, _ := ix.queryVector(ctx, q)
 		if qv == nil {
-			qv = ix.emb.(queryEmbedder).embedQuery(q.Text, ix.kw.termIDF)
+			qv = ix.emb.(queryEmbedder).embedQuery(q.Text, ix.termIDF)
 		}
-		hits, _ := ix.vec.search(ctx, qv, 10, []scope{{owner: 0}})
+		hits := ix.searchVectors(qv, 10, []scope{{owner: 0}})
 		exact := ix.exactSearch(qv, 10)
 		found := 0
 		for _, h := range hits {
@@ -192,9 +192,9 @@ func vectorRecall(ix *Index, queries []string, qvecs [][]float32) float64 {
 // similar to q, by brute force.
 func (ix *Index) exactSearch(q []float32, n int) []uint64 {
 	var hits []vectorHit
-	for ord, v := range ix.vecs {
-		if v != nil {
-			hits = append(hits, vectorHit{id: ix.meta[ord].id, sim: dot(q, v)})
+	for g := range uint32(ix.size()) {
+		if v := ix.vectorOf(g); v != nil && ix.live(g) {
+			hits = append(hits, vectorHit{id: ix.chunkID(g), sim: dot(q, v)})
 		}
 	}
 	slices.SortFunc(hits, compareHits)

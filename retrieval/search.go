@@ -149,7 +149,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		// A corpus-aware (local) embedder is cheap enough to give the
 		// relevance floor a cosine in keyword mode too.
 		if qe, ok := ix.emb.(queryEmbedder); ok {
-			qvec = qe.embedQuery(q.Text, ix.kw.termIDF)
+			qvec = qe.embedQuery(q.Text, ix.termIDF)
 		}
 	}
 	if qvec != nil && ix.dim != 0 && len(qvec) != ix.dim {
@@ -212,30 +212,24 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 	if long {
 		qtf, b = qtfRaw, ix.opt.LongB
 	}
-	qt := ix.kw.resolve(qterms, qtf)
-	var dp *docPass
-	if ix.opt.DocWeight > 0 {
-		dp = ix.dt.pass(ix.opt.K1, b)
-	}
-	ix.kw.search(qt, b, func(ord uint32) bool {
-		if ix.kw.dead[ord] {
-			return false
-		}
-		if vis.docs == nil && vis.granted == nil {
-			return slices.Contains(vis.owners, ix.owners[ord])
-		}
-		return vis.allows(ix.owners[ord], ix.meta[ord].doc)
-	}, s, dp)
-	if dp != nil {
-		dp.blend(s, ix.opt.DocWeight)
-	}
+	qt := ix.resolve(qterms, qtf)
 	if ix.opt.TitleWeight > 0 {
 		ix.ids.score(qt, s, len(ix.dt.len))
-		ix.ids.blend(s, ix.dt.of, ix.opt.TitleWeight)
 	}
 	var top []scored
 	if q.Mode != ModeVector {
-		top = s.top(depth, func(ord uint32) uint64 { return ix.meta[ord].id })
+		var dp *docPass
+		if ix.opt.DocWeight > 0 {
+			dp = ix.dt.pass(ix.opt.K1, b)
+		}
+		ix.keywordScan(qt, b, &vis, s, dp)
+		if dp != nil {
+			dp.blend(s, ix.opt.DocWeight)
+		}
+		if ix.opt.TitleWeight > 0 {
+			ix.ids.blend(s, ix.opt.TitleWeight)
+		}
+		top = s.top(depth, ix.chunkID)
 		for r, t := range top {
 			c := cl.get(ix, t.ord)
 			c.kwRank, c.kwScore = r+1, float64(t.score)
@@ -250,15 +244,9 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 		ix.cosines(cl.cs, qvec)
 		rerankVector(cl.cs)
 	default:
-		hits, err := ix.vec.search(ctx, qvec, depth, vis.scopes(ix.ownerOf))
-		if err != nil {
-			return nil, err
-		}
-		for r, h := range hits {
-			if ord, ok := ix.byID[h.id]; ok {
-				c := cl.get(ix, ord)
-				c.vecRank, c.cos, c.hasCos = r+1, float64(h.sim), true
-			}
+		for r, h := range ix.searchVectors(qvec, depth, vis.scopes(ix.ownerOf)) {
+			c := cl.get(ix, h.ord)
+			c.vecRank, c.cos, c.hasCos = r+1, float64(h.sim), true
 		}
 		if q.Mode == ModeHybrid {
 			ix.cosines(cl.cs, qvec)
@@ -269,11 +257,16 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 	for _, t := range qt {
 		total += t.floor
 	}
+	if q.Mode == ModeVector {
+		// No keyword scan ran: the candidates' matched terms are looked
+		// up, as the scan (and the identity blend) would have set them.
+		ix.termMasks(cl.cs, qt, s)
+	}
 	for i := range cl.cs {
 		c := &cl.cs[i]
 		c.coverage = coverage(s.mask[c.ord], qt, total)
-		if slot := ix.dt.of[c.ord]; int(slot) < len(s.tacc) {
-			c.named = float64(s.tacc[slot])
+		if int(c.slot) < len(s.tacc) {
+			c.named = float64(s.tacc[c.slot])
 		}
 	}
 	return cl.cs, nil
@@ -292,11 +285,11 @@ func (l *candidateList) get(ix *Index, ord uint32) *candidate {
 	}
 	i, ok := l.at[ord]
 	if !ok {
-		m := ix.meta[ord]
+		m := ix.chunkAt(ord)
 		i = len(l.cs)
 		l.at[ord] = i
-		l.cs = append(l.cs, candidate{ord: ord, id: m.id, doc: m.doc, owner: m.owner, start: m.start, end: m.end, vec: ix.vecs[ord], content: m.content,
-			firstPage: m.page, lastPage: m.page})
+		l.cs = append(l.cs, candidate{ord: ord, id: m.id, doc: m.doc, owner: m.owner, start: m.start, end: m.end, vec: m.vec, content: m.content,
+			firstPage: m.page, lastPage: m.page, slot: m.slot})
 	}
 	return &l.cs[i]
 }
@@ -322,7 +315,7 @@ func (ix *Index) feedback(qvec []float32, top []scored) []float32 {
 	}
 	c := make([]float32, len(qvec))
 	for _, t := range top[:n] {
-		if v := ix.vecs[t.ord]; len(v) == len(c) {
+		if v := ix.vectorOf(t.ord); len(v) == len(c) {
 			for i, x := range v {
 				c[i] += x
 			}

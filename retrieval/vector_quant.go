@@ -6,25 +6,19 @@ import (
 	"math/bits"
 	"runtime"
 	"slices"
-	"sync"
 )
 
-// quantPart is one owner's vectors laid out for a fast scan: a 1-bit code
-// per vector (the sign of each component) in one contiguous slice, beside
-// the chunk id, document and float32 vector of each slot.
+// quantPart is one owner's vectors in the tail laid out for a fast scan
+// (vector_search.go): a code of each vector (bits bits per component, bit
+// planes interleaved by word) with three factors, and for codes of two
+// bits or fewer a sign code, in contiguous slices beside the chunk id,
+// document, tail ordinal and float32 vector of each slot. A segment
+// holds the same codes by ordinal in its file.
 //
-// A search scores every code against the query quantised to 4 bits
-// (asymmetric: the query keeps 16 levels, only the stored side is
-// binary), keeps the best rescore(n) slots, and re-scores those exactly
-// with their float32 vectors: the returned similarities are exact cosines,
-// only the candidate set is approximate. Scopes no larger than the rescore
-// budget, and documents filters that select few chunks, are searched
-// exactly.
-//
-//	slot:   0        1        2      …
-//	codes:  [w words][w words][w words]   w = ⌈dim/64⌉, bit i = (v[i] > 0)
-//	scale:  α₀       α₁       α₂          mean |v[i]| (the code's length)
-//	ids, docs, vecs by slot; slots: chunk id → slot; byDoc: document → chunk ids
+//	slot:   0             1             2      …
+//	codes:  [bits·w words][bits·w words] …      w = ⌈dim/64⌉
+//	fac:    lo δ Σ        lo δ Σ        …       v[i] ≈ lo + δ·level[i]
+//	ids, docs, vecs, ords by slot; slots: chunk id → slot; byDoc: document → chunk ids
 //
 // Removal moves the last slot into the hole, so the layout stays dense.
 // Nothing depends on the order slots were added in: the candidate set is
@@ -39,6 +33,7 @@ type quantPart struct {
 	ids        []uint64
 	docs       []uint64
 	vecs       [][]float32
+	ords       []uint32 // tail ordinal by slot
 	slots      map[uint64]int32
 	byDoc      map[uint64][]uint64
 }
@@ -91,6 +86,7 @@ func (p *quantPart) add(id, doc uint64, vec []float32) {
 	p.ids = append(p.ids, id)
 	p.docs = append(p.docs, doc)
 	p.vecs = append(p.vecs, vec)
+	p.ords = append(p.ords, uint32(len(p.ords)))
 	p.codes = append(p.codes, make([]uint64, p.stride())...)
 	lo, delta, sum := encodeCode(p.codes[len(p.codes)-p.stride():], vec, p.bits)
 	p.fac = append(p.fac, lo, delta, sum)
@@ -140,11 +136,13 @@ func (p *quantPart) addBatch(items []vectorItem) {
 	p.ids = slices.Grow(p.ids, len(items))
 	p.docs = slices.Grow(p.docs, len(items))
 	p.vecs = slices.Grow(p.vecs, len(items))
+	p.ords = slices.Grow(p.ords, len(items))
 	for i, it := range items {
 		p.slots[it.id] = int32(first + i)
 		p.ids = append(p.ids, it.id)
 		p.docs = append(p.docs, it.doc)
 		p.vecs = append(p.vecs, it.vec)
+		p.ords = append(p.ords, it.ord)
 		p.byDoc[it.doc] = append(p.byDoc[it.doc], it.id)
 	}
 }
@@ -248,7 +246,7 @@ func (p *quantPart) remove(id uint64) {
 	}
 	last := int32(len(p.ids) - 1)
 	if s != last {
-		p.ids[s], p.docs[s], p.vecs[s] = p.ids[last], p.docs[last], p.vecs[last]
+		p.ids[s], p.docs[s], p.vecs[s], p.ords[s] = p.ids[last], p.docs[last], p.vecs[last], p.ords[last]
 		copy(p.fac[3*s:3*s+3], p.fac[3*last:])
 		st := p.stride()
 		copy(p.codes[int(s)*st:int(s+1)*st], p.codes[int(last)*st:])
@@ -257,7 +255,7 @@ func (p *quantPart) remove(id uint64) {
 		p.slots[p.ids[s]] = s
 	}
 	p.vecs[last] = nil
-	p.ids, p.docs, p.vecs, p.fac = p.ids[:last], p.docs[:last], p.vecs[:last], p.fac[:3*last]
+	p.ids, p.docs, p.vecs, p.ords, p.fac = p.ids[:last], p.docs[:last], p.vecs[:last], p.ords[:last], p.fac[:3*last]
 	p.codes = p.codes[:int(last)*p.stride()]
 	p.signs = p.signs[:int(last)*p.signWords()]
 }
@@ -269,169 +267,6 @@ func (p *quantPart) signWords() int {
 		return p.words
 	}
 	return 0
-}
-
-// rescoreBudget is how many candidates the code scan keeps for exact
-// re-scoring when n results are wanted from size vectors. Measured at
-// 100k vectors (PERF.md): 500 already gives recall@10 1.0 against exact
-// search on the built-in embedder (four-bit codes) and on clustered
-// 384-dimension vectors; isotropic random vectors, the worst case, need
-// 1,000 (0.98, 1.0 with a wider Hamming pass).
-var rescoreBudget = func(n, size int) int {
-	return max(10*n, 1000)
-}
-
-// coarseKeep is how many slots the Hamming pass keeps for the code scan:
-// ten times the re-scoring budget, and at least 2% of the part.
-var coarseKeep = func(budget, size int) int {
-	return max(coarseWidth*budget, size/50)
-}
-
-// parallelScan is the part size from which the binary scan is split over
-// the CPUs; parallelExact the number of candidates from which exact
-// re-scoring is (and four times as many from which the code scan of
-// candidates is).
-const (
-	parallelScan  = 32 << 10
-	parallelExact = 512
-)
-
-// search appends to out the n vectors of the part most similar to q (a
-// unit vector), restricted to the chunks of docs when docs is not empty,
-// with exact cosines.
-func (p *quantPart) search(q []float32, n int, docs []uint64, out []vectorHit) []vectorHit {
-	if len(q) != p.dim || n <= 0 || len(p.ids) == 0 {
-		return out
-	}
-	budget := rescoreBudget(n, len(p.ids))
-	var cand []int32
-	switch {
-	case len(docs) > 0:
-		for _, d := range docs {
-			for _, id := range p.byDoc[d] {
-				cand = append(cand, p.slots[id])
-			}
-		}
-		if len(cand) == 0 {
-			return out
-		}
-		if len(cand) > budget {
-			cand = p.scan(newQuantQuery(q, p.words), budget, cand)
-		}
-	case len(p.ids) <= budget:
-		return p.exact(q, n, nil, out)
-	default:
-		qq := newQuantQuery(q, p.words)
-		if wide := coarseKeep(budget, len(p.ids)); p.bits <= 2 && len(p.ids) >= 2*wide {
-			cand = p.coarse(qq.signs, qq.mask, wide)
-		}
-		cand = p.scan(qq, budget, cand)
-	}
-	return p.exact(q, n, cand, out)
-}
-
-// coarseWidth is how many times the re-scoring budget the Hamming pass
-// keeps (see coarseKeep).
-var coarseWidth = 10
-
-// coarse returns the slots whose sign codes are nearest the query's in
-// Hamming distance: all within the distance that reaches k slots, ties
-// included, so the set does not depend on slot order. The pass reads
-// only the sign codes (one bit per component, contiguous) with one XOR
-// and one popcount per 64 components.
-func (p *quantPart) coarse(qsigns, qmask []uint64, k int) []int32 {
-	n := len(p.ids)
-	dist := distPool.get(n)
-	defer distPool.put(dist)
-	workers := 1
-	if n >= parallelScan {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	w := p.words
-	hists := make([][]int32, workers)
-	parallel(workers, workers, func(part, _ int) {
-		lo, hi := n*part/workers, n*(part+1)/workers
-		hist := make([]int32, p.dim+1)
-		signs := p.signs[lo*w : hi*w]
-		switch w {
-		case 4: // 256 dimensions, written out
-			q0, q1, q2, q3 := qsigns[0], qsigns[1], qsigns[2], qsigns[3]
-			m0, m1, m2, m3 := qmask[0], qmask[1], qmask[2], qmask[3]
-			for i := 0; i+3 < len(signs); i += 4 {
-				d := bits.OnesCount64((signs[i]^q0)&m0) + bits.OnesCount64((signs[i+1]^q1)&m1) + bits.OnesCount64((signs[i+2]^q2)&m2) + bits.OnesCount64((signs[i+3]^q3)&m3)
-				dist[lo+i/4] = uint16(d)
-				hist[d]++
-			}
-		default:
-			for s := lo; s < hi; s++ {
-				d := 0
-				for j, x := range p.signs[s*w : s*w+w : s*w+w] {
-					d += bits.OnesCount64((x ^ qsigns[j]) & qmask[j])
-				}
-				dist[s] = uint16(d)
-				hist[d]++
-			}
-		}
-		hists[part] = hist
-	})
-	var limit, count int
-	for d := 0; d <= p.dim; d++ {
-		for _, h := range hists {
-			count += int(h[d])
-		}
-		if count >= k {
-			limit = d
-			break
-		}
-	}
-	out := make([]int32, 0, count)
-	for s, d := range dist {
-		if int(d) <= limit {
-			out = append(out, int32(s))
-		}
-	}
-	return out
-}
-
-// distPool recycles the Hamming distance buffers (2 MB at a million
-// vectors).
-var distPool u16Pool
-
-type u16Pool struct{ p sync.Pool }
-
-func (up *u16Pool) get(n int) []uint16 {
-	if b, ok := up.p.Get().(*[]uint16); ok && cap(*b) >= n {
-		return (*b)[:n]
-	}
-	return make([]uint16, n)
-}
-
-func (up *u16Pool) put(b []uint16) { up.p.Put(&b) }
-
-// exact appends the n best of the given slots (all slots when cand is
-// nil) by exact cosine with q.
-func (p *quantPart) exact(q []float32, n int, cand []int32, out []vectorHit) []vectorHit {
-	start, size := len(out), len(cand)
-	if cand == nil {
-		size = len(p.ids)
-	}
-	out = slices.Grow(out, size)[:start+size]
-	hits := out[start:]
-	workers := 1
-	if size >= parallelExact {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	parallel(size, workers, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			s := i
-			if cand != nil {
-				s = int(cand[i])
-			}
-			hits[i] = vectorHit{id: p.ids[s], sim: dot(q, p.vecs[s])}
-		}
-	})
-	slices.SortFunc(hits, compareHits)
-	return out[:start+min(n, len(hits))]
 }
 
 // compareHits orders hits by similarity, best first, then by chunk id.
@@ -517,154 +352,3 @@ func maskCut(q []float32) float32 {
 }
 
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
-
-// scan returns the slots (among cand, or all when cand is nil) with the
-// best estimates: the first budget of them in the order (estimate desc,
-// chunk id asc), in no particular order.
-func (p *quantPart) scan(qq *quantQuery, budget int, cand []int32) []int32 {
-	size := len(p.ids)
-	if cand != nil {
-		size = len(cand)
-	}
-	workers := 1
-	if size >= parallelScan || cand != nil && size >= parallelExact*4 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	heaps := make([]estHeap, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := size*w/workers, size*(w+1)/workers
-		run := func() {
-			h := estHeap{ids: p.ids, max: budget}
-			p.scanRange(qq, lo, hi, cand, &h)
-			heaps[w] = h
-		}
-		if w == workers-1 {
-			run()
-			continue
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); run() }()
-	}
-	wg.Wait()
-	h := heaps[0]
-	for _, o := range heaps[1:] {
-		for i, s := range o.slots {
-			h.offer(o.est[i], s)
-		}
-	}
-	return h.slots
-}
-
-// scanRange offers every slot in [lo, hi) to h, or with cand the slots
-// cand[lo:hi]. The loop is written out per code width so that the
-// popcount kernel is inlined.
-func (p *quantPart) scanRange(qq *quantQuery, lo, hi int, cand []int32, h *estHeap) {
-	st := p.stride()
-	slot := func(i int) int {
-		if cand != nil {
-			return int(cand[i])
-		}
-		return i
-	}
-	pl, a, qlo, qd := qq.planes, qq.a, qq.lo, qq.delta
-	offer := func(s int, uv int) {
-		f := p.fac[3*s : 3*s+3 : 3*s+3]
-		e := f[0]*a + f[1]*(qlo*f[2]+qd*float32(uv))
-		if len(h.slots) < h.max || e >= h.est[0] {
-			h.offer(e, int32(s))
-		}
-	}
-	switch p.bits {
-	case 1:
-		for i := lo; i < hi; i++ {
-			s := slot(i)
-			offer(s, uv1(pl, p.codes[s*st:s*st+st:s*st+st]))
-		}
-	case 2: // uv2, written out
-		for i := lo; i < hi; i++ {
-			s := slot(i)
-			code := p.codes[s*st : s*st+st : s*st+st]
-			uv := 0
-			for w := 0; w+1 < len(code); w += 2 {
-				k := pl[2*w : 2*w+4 : 2*w+4]
-				x0, x1 := code[w], code[w+1]
-				uv += bits.OnesCount64(x0&k[0]) + 2*bits.OnesCount64(x0&k[1]) + 4*bits.OnesCount64(x0&k[2]) + 8*bits.OnesCount64(x0&k[3]) +
-					2*bits.OnesCount64(x1&k[0]) + 4*bits.OnesCount64(x1&k[1]) + 8*bits.OnesCount64(x1&k[2]) + 16*bits.OnesCount64(x1&k[3])
-			}
-			offer(s, uv)
-		}
-	default: // uv4, written out
-		for i := lo; i < hi; i++ {
-			s := slot(i)
-			code := p.codes[s*st : s*st+st : s*st+st]
-			uv := 0
-			for w := 0; w+3 < len(code); w += 4 {
-				k := pl[w : w+4 : w+4]
-				x0, x1, x2, x3 := code[w], code[w+1], code[w+2], code[w+3]
-				uv += bits.OnesCount64(x0&k[0]) + 2*bits.OnesCount64(x0&k[1]) + 4*bits.OnesCount64(x0&k[2]) + 8*bits.OnesCount64(x0&k[3]) +
-					2*(bits.OnesCount64(x1&k[0])+2*bits.OnesCount64(x1&k[1])+4*bits.OnesCount64(x1&k[2])+8*bits.OnesCount64(x1&k[3])) +
-					4*(bits.OnesCount64(x2&k[0])+2*bits.OnesCount64(x2&k[1])+4*bits.OnesCount64(x2&k[2])+8*bits.OnesCount64(x2&k[3])) +
-					8*(bits.OnesCount64(x3&k[0])+2*bits.OnesCount64(x3&k[1])+4*bits.OnesCount64(x3&k[2])+8*bits.OnesCount64(x3&k[3]))
-			}
-			offer(s, uv)
-		}
-	}
-}
-
-// estHeap keeps the max best (estimate, slot) pairs seen, ordered by
-// estimate and then by lower chunk id, as a min-heap (worst at the root).
-type estHeap struct {
-	ids   []uint64
-	est   []float32
-	slots []int32
-	max   int
-}
-
-// worse reports whether entry i of the heap ranks below entry j.
-func (h *estHeap) worse(i, j int) bool {
-	if h.est[i] != h.est[j] {
-		return h.est[i] < h.est[j]
-	}
-	return h.ids[h.slots[i]] > h.ids[h.slots[j]]
-}
-
-// offer adds (e, s) if it ranks among the best max seen so far.
-func (h *estHeap) offer(e float32, s int32) {
-	if len(h.slots) < h.max {
-		h.est = append(h.est, e)
-		h.slots = append(h.slots, s)
-		for i := len(h.slots) - 1; i > 0; {
-			parent := (i - 1) / 2
-			if !h.worse(i, parent) {
-				break
-			}
-			h.swap(i, parent)
-			i = parent
-		}
-		return
-	}
-	if e < h.est[0] || e == h.est[0] && h.ids[s] > h.ids[h.slots[0]] {
-		return
-	}
-	h.est[0], h.slots[0] = e, s
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h.slots) && h.worse(l, m) {
-			m = l
-		}
-		if r < len(h.slots) && h.worse(r, m) {
-			m = r
-		}
-		if m == i {
-			return
-		}
-		h.swap(i, m)
-		i = m
-	}
-}
-
-func (h *estHeap) swap(i, j int) {
-	h.est[i], h.est[j] = h.est[j], h.est[i]
-	h.slots[i], h.slots[j] = h.slots[j], h.slots[i]
-}

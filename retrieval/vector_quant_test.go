@@ -1,7 +1,10 @@
 package retrieval
 
 import (
+	"strconv"
+
 	"context"
+	chromem "github.com/philippgille/chromem-go"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -77,7 +80,7 @@ func partRecall(p *quantPart, vecs, queries [][]float32, n int) float64 {
 	var sum float64
 	for _, q := range queries {
 		want := bruteForce(vecs, q, n)
-		got := p.search(q, n, nil, nil)
+		got := p.search(q, n, nil)
 		found := 0
 		for _, h := range got {
 			if slices.Contains(want, h.id) {
@@ -107,7 +110,7 @@ func TestQuantExactWhenSmall(t *testing.T) {
 	}
 	p := buildPart(vecs, false)
 	q := vs.next()
-	got := p.search(q, 10, nil, nil)
+	got := p.search(q, 10, nil)
 	want := bruteForce(vecs, q, 10)
 	for i, h := range got {
 		if h.id != want[i] || h.sim != dot(q, vecs[h.id-1]) {
@@ -214,8 +217,8 @@ func TestQuantRemoveIsOrderFree(t *testing.T) {
 	}
 	for range 20 {
 		q := vs.next()
-		a, b := live.search(q, 50, nil, nil), fresh.search(q, 50, nil, nil)
-		if !slices.Equal(a, b) {
+		a, b := live.search(q, 50, nil), fresh.search(q, 50, nil)
+		if !slices.EqualFunc(a, b, func(x, y vectorHit) bool { return x.id == y.id && x.sim == y.sim }) {
 			t.Fatalf("live and rebuilt parts differ:\n%v\n%v", a, b)
 		}
 		for _, h := range a {
@@ -236,7 +239,7 @@ func TestQuantDocuments(t *testing.T) {
 	}
 	p := buildPart(vecs, false)
 	q := vs.next()
-	got := p.search(q, 5, []uint64{7, 300}, nil)
+	got := p.search(q, 5, []uint64{7, 300})
 	if len(got) != 5 {
 		t.Fatalf("%d hits", len(got))
 	}
@@ -251,24 +254,34 @@ func TestQuantDocuments(t *testing.T) {
 			t.Fatal("similarity not exact")
 		}
 	}
-	if hits := p.search(q, 5, []uint64{999999}, nil); len(hits) != 0 {
+	if hits := p.search(q, 5, []uint64{999999}); len(hits) != 0 {
 		t.Fatalf("unknown document gave %d hits", len(hits))
 	}
 }
 
-// TestQuantMatchesChromem: the index's search agrees with chromem-go's
-// exhaustive scan over owner scopes and documents filters.
+// TestQuantMatchesChromem: the index's vector search agrees with
+// chromem-go's exhaustive scan over owner scopes and documents filters.
 func TestQuantMatchesChromem(t *testing.T) {
 	vs := newVectorSet(9, 128, 40)
-	c := newChromemIndex(false)
 	ctx := context.Background()
+	ix := NewIndex(givenVectors{dim: 128}, Options{})
+	cols := map[uint64]*chromem.Collection{}
 	for owner := range uint64(3) {
-		var items []vectorItem
-		for i := range 3000 {
-			id := owner*100000 + uint64(i) + 1
-			items = append(items, vectorItem{id: id, doc: owner*1000 + uint64(i/30) + 1, vec: vs.next()})
+		col, err := chromem.NewDB().CreateCollection("c", nil, func(context.Context, string) ([]float32, error) { return nil, nil })
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err := c.add(ctx, owner, items); err != nil {
+		cols[owner] = col
+		var chunks []Chunk
+		for i := range 3000 {
+			c := Chunk{ID: owner*100000 + uint64(i) + 1, DocumentID: owner*1000 + uint64(i/30) + 1, Owner: owner, Text: "x", Vector: vs.next()}
+			chunks = append(chunks, c)
+			doc := chromem.Document{ID: strconv.FormatUint(c.ID, 10), Embedding: c.Vector, Metadata: map[string]string{"d": strconv.FormatUint(c.DocumentID, 10)}}
+			if err := col.AddDocument(ctx, doc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ix.Add(ctx, chunks); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -281,14 +294,29 @@ func TestQuantMatchesChromem(t *testing.T) {
 	for i := range 30 {
 		q := vs.next()
 		sc := scopes[i%len(scopes)]
-		got, err := c.search(ctx, q, 10, sc)
-		if err != nil {
-			t.Fatal(err)
+		got := ix.searchVectors(q, 10, sc)
+		var want []vectorHit
+		for _, s := range sc {
+			wheres := []map[string]string{nil}
+			if len(s.docs) > 0 {
+				wheres = wheres[:0]
+				for _, d := range s.docs {
+					wheres = append(wheres, map[string]string{"d": strconv.FormatUint(d, 10)})
+				}
+			}
+			for _, where := range wheres {
+				res, err := cols[s.owner].QueryEmbedding(ctx, q, 10, where, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range res {
+					id, _ := strconv.ParseUint(r.ID, 10, 64)
+					want = append(want, vectorHit{id: id, sim: r.Similarity})
+				}
+			}
 		}
-		want, err := c.searchExact(ctx, q, 10, sc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		slices.SortFunc(want, compareHits)
+		want = want[:min(10, len(want))]
 		if len(got) != len(want) {
 			t.Fatalf("query %d: %d hits, chromem %d", i, len(got), len(want))
 		}

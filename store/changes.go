@@ -135,7 +135,8 @@ func (db *DB) PruneChanges(ctx context.Context, v IndexVersion) error {
 // chunks. Each batch is read in its own
 // transaction (writers are not held up), so batches may come from
 // different versions of the store; a document's chunks always come from
-// one. Unknown and not-ready documents are skipped.
+// one. Unlike IndexChunks, every chunk comes with its Text (a caller may
+// analyse it again). Unknown and not-ready documents are skipped.
 func (db *DB) IndexChunksOf(ctx context.Context, ids []uint64, size int, fn func([]IndexedChunk) error) error {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	size = max(size, 1)
@@ -158,13 +159,11 @@ func (db *DB) IndexChunksOf(ctx context.Context, ids []uint64, size int, fn func
 				prefix := itob(id)
 				c := cb.Cursor()
 				for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-					ch, terms, err := decodeIndexChunk(k, v)
+					ch, err := decodeChunk(k, v)
 					if err != nil {
 						return err
 					}
-					if len(terms) > 0 {
-						ch.Terms = slices.Clone(terms)
-					}
+					ch.Headings, ch.OCR, ch.OCRConfidence = nil, false, 0
 					vec, err := readVector(vb, ch.TextHash)
 					if err != nil {
 						return fmt.Errorf("chunk %d of document %d: %w", ch.Index, ch.DocumentID, err)

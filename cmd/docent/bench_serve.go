@@ -40,10 +40,11 @@ func (c *benchCmd) serve(ctx context.Context, g *Globals) error {
 		return err
 	}
 	defer db.Close()
-	lib := retrieval.NewLibrary(db, c.embedder(), retrieval.LibraryOptions{})
+	lib := retrieval.NewLibrary(db, c.embedder(), retrieval.LibraryOptions{Persist: true})
 	if err := lib.CheckEmbedder(ctx); err != nil {
 		return err
 	}
+	defer lib.Close()
 	tokens, hasher, err := loadAuth(ctx, db, g.Data, "", time.Minute)
 	if err != nil {
 		return err

@@ -60,11 +60,12 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	latencies := api.NewLatencies()
-	lib := retrieval.NewLibrary(db, emb, retrieval.LibraryOptions{
+	lib := retrieval.NewLibrary(db, emb, retrieval.LibraryOptions{Persist: true, Log: log,
 		ObserveSearch: func(m retrieval.Mode, d time.Duration) { latencies.ObserveSearch(string(m), d) }})
 	if err := lib.CheckEmbedder(ctx); err != nil {
 		return err
 	}
+	defer lib.Close()
 	// The index rebuild is most of the start-up: it begins at once, while
 	// the rest is set up and the server already answers /health.
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))

@@ -1,23 +1,48 @@
 // Package retrieval finds the passages that answer a question. It owns the
-// embedders (built-in, Ollama, OpenAI-compatible), the in-memory vector index
-// (chromem-go), the BM25 keyword index, their fusion, filters, and the
-// evaluation metrics. The Index itself knows nothing of the store. The
-// Library, which keeps an Index in step with docent's store, imports
-// package store for its record types (Document, Chunk, Viewer) and reads
-// and writes through the small Store interface declared beside it, which
-// every backend (bbolt, PostgreSQL) satisfies: the store feeds it chunks
-// (with persisted Terms and vectors at start-up) and keeps the truth; the
-// Index is rebuilt from it. store is the only docent package retrieval
-// imports.
+// embedders (built-in, Ollama, OpenAI-compatible), the index — BM25 over
+// chunk terms, quantised vector search, document identity and evidence —
+// its persisted form, fusion, filters, and the evaluation metrics. The
+// Index itself knows nothing of the store. The Library, which keeps an
+// Index in step with docent's store, imports package store for its record
+// types (Document, Chunk, Viewer) and reads and writes through the small
+// Store interface declared beside it, which every backend (bbolt,
+// PostgreSQL) satisfies: the store feeds it chunks (with persisted Terms
+// and vectors) and keeps the truth; the index is a copy that can always
+// be rebuilt from it. store is the only docent package retrieval imports.
 //
 // # Data model
 //
-//	Chunk ──Add──▶ Index ─┬─ bm25: term hash → posting list (ordinal delta, tf) as uvarints
-//	                      ├─ chromem-go: one collection per owner, metadata {d: document id}
-//	                      └─ by ordinal: id, document, owner, [start,end), unit vector
+//	Chunk ──Add──▶ Index ─┬─ segments (files, memory-mapped; persist.go, segment.go):
+//	                      │    per term: hash, posting list (ordinal delta, tf)
+//	                      │    per chunk: id, document, [start,end), page, content hash,
+//	                      │      length, forward list of terms, unit vector, quantised code
+//	                      │    per document: id, owner, chunk range, identity terms
+//	                      └─ tail (in memory): the same for chunks added since the last flush
 //
-// Chunk text is not kept after Add. Deletes mark ordinals dead; once a
-// quarter are dead the posting lists are rewritten and ordinals renumbered.
+// A chunk's ordinal is its position over the parts, segments first.
+// Chunk text is not kept. Deletes mark ordinals dead (and take them out of
+// the term statistics at once); the tail is compacted once a quarter of
+// it is dead, segments are rewritten by merges. Every statistic — chunk
+// and document counts, lengths, document frequencies — is summed over the
+// parts, so a chunk scores the same wherever it sits and an index made of
+// segments answers exactly like one rebuilt in memory (Library.Verify
+// checks it, TestSegmentsAnswerLikeMemory and the crash tests too).
+//
+// # Persistence
+//
+// With LibraryOptions.Persist (docent serve) the index lives in
+// <data>/index: immutable segment files, checksummed per 1 MiB block and
+// versioned, and a manifest naming them with their dead chunks and the
+// store's change-log version they reflect (store.IndexVersion). A start
+// maps the files (a million chunks: about 1.4 GB on disk, verified and
+// mapped in a second, tens of MB resident) and re-reads from the store
+// only the documents its log names after that version. Writes go to the
+// tail; once they settle for two seconds (or the tail holds 256k chunks)
+// the tail's documents are read back from the store into a new segment,
+// which takes them over without changing any result; segments of similar
+// size are merged eight at a time, a segment a third dead is rewritten.
+// A missing, damaged, stale or foreign file means a rebuild from the
+// store: deleting the folder loses nothing.
 //
 // # Analysis
 //
@@ -134,12 +159,12 @@
 // comparable; these settings could not be tuned here without such a
 // model).
 //
-// The vector part sits behind the small vectorIndex interface. chromem-go
-// stores the vectors; beside each of its collections a quantised copy
-// (4-bit codes for the built-in embedder, sign bits and 2-bit codes for
-// neural vectors) picks candidates that are then scored exactly on the
-// float32 vectors chromem holds, much faster than its exhaustive scan
-// (PERF.md).
+// The vectors are searched on quantised codes (4-bit codes for the
+// built-in embedder, sign bits and 2-bit codes for neural vectors) over
+// every part the caller may see at once, and the best candidates are
+// re-scored exactly on the float32 vectors (vector_search.go, PERF.md);
+// chromem-go's exhaustive scan is the reference the tests and docent
+// bench compare with.
 //
 // After fusion the chunks become passages (above); Query.Diversify
 // reorders them by maximal marginal relevance (λ = 0.7) on the stored
@@ -147,16 +172,16 @@
 //
 // # Filters and owners
 //
-// chromem-go holds one collection per owner; a search looks only at the
-// caller's collection and the shared library's (owner 0), plus the slots
-// of the documents shared with the caller through workspaces
-// (Filter.Granted, taken from the store's workspaces at each search), and
-// with Filter.DocumentIDs only at those documents' slots, so a user gets
-// top_k results from their own documents however many chunks others have.
-// A search in one workspace is its documents' slots (and the shared
-// library's collection for the library's workspace). BM25 applies the
-// same visibility while it scores, never afterwards. A zero Filter sees
-// the shared library only.
+// A vector search looks only at the caller's chunks and the shared
+// library's (owner 0) — the tail's per-owner parts and each segment's
+// runs of those owners' documents — plus the chunks of the documents
+// shared with the caller through workspaces (Filter.Granted, taken from
+// the store's workspaces at each search), and with Filter.DocumentIDs
+// only at those documents' chunks, so a user gets top_k results from
+// their own documents however many chunks others have. A search in one
+// workspace is its documents' chunks (and the shared library's for the
+// library's workspace). BM25 applies the same visibility while it
+// scores, never afterwards. A zero Filter sees the shared library only.
 //
 // # Relevance floor
 //

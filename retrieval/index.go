@@ -347,7 +347,7 @@ func (ix *Index) prepare(ctx context.Context, chunks []Chunk, owned bool) ([]Ter
 }
 
 // unit returns a normalised copy of v, or nil for a zero vector (which
-// chromem would turn into NaNs).
+// would make NaN cosines).
 func unit(v []float32) []float32 {
 	u := slices.Clone(v)
 	if !normalize(u) {

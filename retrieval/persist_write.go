@@ -265,6 +265,9 @@ func (l *Library) flush(ctx context.Context) error {
 			return fmt.Errorf("flush the index: %w", err)
 		}
 	}
+	// From here on the flush completes even if ctx ends: the index has
+	// changed, and the manifest must say so.
+	ctx = context.WithoutCancel(ctx)
 	l.write.Lock()
 	changed, _, ok, err := l.ps.ChangesSince(ctx, v)
 	if err == nil && !ok {
@@ -276,6 +279,9 @@ func (l *Library) flush(ctx context.Context) error {
 		}
 		if err != nil {
 			closeAll(segs[i:])
+			for _, s := range segs[i:] {
+				os.Remove(filepath.Join(l.dir, s.name))
+			}
 			break
 		}
 	}
@@ -379,18 +385,20 @@ func (l *Library) merge(ctx context.Context, ins []*segment) error {
 		os.Remove(path)
 		return fmt.Errorf("merge %d segments: %w", len(ins), err)
 	}
+	ctx = context.WithoutCancel(ctx) // see flush
 	l.write.Lock()
-	err = l.ix.replace(ins, out, remap)
-	var m manifest
-	if err == nil {
-		m, err = l.capture(ctx)
-	}
-	l.write.Unlock()
-	if err != nil {
+	if err := l.ix.replace(ins, out, remap); err != nil {
+		l.write.Unlock()
 		out.close()
+		os.Remove(path)
 		return fmt.Errorf("merge %d segments: %w", len(ins), err)
 	}
-	closeAll(ins)
+	m, err := l.capture(ctx)
+	l.write.Unlock()
+	closeAll(ins) // no search can reach them any more
+	if err != nil {
+		return fmt.Errorf("merge %d segments: %w", len(ins), err)
+	}
 	return l.commitManifest(ctx, m, changes)
 }
 

@@ -197,9 +197,11 @@ func (ix *Index) queryVector(ctx context.Context, q Query) ([]float32, error) {
 // hybrid mode the vector list is then the BM25 candidates ranked by
 // cosine with the query vector moved by pseudo-relevance feedback, with no
 // scan of all vectors. With other embedders the vector list is a
-// chromem-go nearest-neighbour search, and in hybrid mode every candidate
-// of either list is ranked by cosine (BM25 candidates that the vector
-// search did not return get their cosine from the stored vector).
+// nearest-neighbour search over the quantised codes, and in hybrid mode
+// every candidate of either list is ranked by cosine (BM25 candidates
+// that the vector search did not return get their cosine from the stored
+// vector). Vector mode runs no keyword scan: the candidates' terms are
+// looked up for the relevance floor (termMasks).
 func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []float32) ([]candidate, error) {
 	vis := q.Filter.resolve()
 	depth := max(ix.opt.Depth, q.TopK)

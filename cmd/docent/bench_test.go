@@ -25,12 +25,15 @@ func TestBenchJSON(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"chromem_p50_ms", "chunks", "ingest_chunks_per_s", "ready_seconds", "rss_mb", "search_p50_ms", "search_p99_ms"}
+	want := []string{"chromem_p50_ms", "chunks", "ingest_chunks_per_s", "ready_seconds", "recall@10", "rss_mb", "search_p50_ms", "search_p99_ms", "vector_p50_ms"}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("keys %v, want %v", keys, want)
 	}
 	if res["chunks"] < 300 || res["chunks"] > 340 {
 		t.Errorf("chunks %v, want about 300", res["chunks"])
+	}
+	if res["recall@10"] < 0.99 {
+		t.Errorf("recall@10 %v against the exact scan", res["recall@10"])
 	}
 	for _, k := range want {
 		if res[k] <= 0 {

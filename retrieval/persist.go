@@ -54,7 +54,7 @@ const IndexDir = "index"
 
 const (
 	manifestName   = "MANIFEST"
-	manifestFormat = 1
+	manifestFormat = 2
 	segmentExt     = ".dseg"
 	tempExt        = ".tmp"
 )
@@ -73,7 +73,11 @@ type manifest struct {
 type manifestSegment struct {
 	Name   string `json:"name"`
 	Chunks int    `json:"chunks"`
-	Dead   []byte `json:"dead,omitempty"` // appendDeadList
+	// Sum is the segment's own checksum (over its table of contents and
+	// block checksums, so over every byte): a file of the same name from
+	// another index is refused.
+	Sum  uint32 `json:"sum"`
+	Dead []byte `json:"dead,omitempty"` // appendDeadList
 }
 
 // readManifest reads and checks dir's manifest: JSON, then a line with
@@ -182,9 +186,10 @@ func openPersisted(dir string, emb Embedder) (manifest, []*segment, error) {
 	var segs []*segment
 	for _, ms := range m.Segments {
 		s, err := openSegment(filepath.Join(dir, ms.Name), ms.Name)
-		if err == nil && s.n != ms.Chunks {
+		if err == nil && (s.n != ms.Chunks || s.file.sum != ms.Sum) {
 			s.close()
-			err = fmt.Errorf("segment %s has %d chunks, the manifest says %d: %w", ms.Name, s.n, ms.Chunks, errSegment)
+			err = fmt.Errorf("segment %s is not the one the manifest names (%d chunks, checksum %08x; want %d, %08x): %w",
+				ms.Name, s.n, s.file.sum, ms.Chunks, ms.Sum, errSegment)
 		}
 		if err != nil {
 			closeAll(segs)

@@ -1,12 +1,14 @@
 package retrieval
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"docent/store"
@@ -64,7 +66,13 @@ func deleteDoc(t *testing.T, lib *Library, id uint64) {
 // openPersistedLibrary loads a persisted library over db.
 func openPersistedLibrary(t *testing.T, db *store.DB) *Library {
 	t.Helper()
-	lib := NewLibrary(db, NewBuiltin(0), LibraryOptions{Persist: true, Log: slog.New(slog.DiscardHandler)})
+	return openPersistedLibraryLog(t, db, slog.New(slog.DiscardHandler))
+}
+
+// openPersistedLibraryLog loads a persisted library over db logging to log.
+func openPersistedLibraryLog(t *testing.T, db *store.DB, log *slog.Logger) *Library {
+	t.Helper()
+	lib := NewLibrary(db, NewBuiltin(0), LibraryOptions{Persist: true, Log: log})
 	if _, err := lib.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +103,22 @@ func segmentsAndTail(lib *Library) (int, int) {
 	lib.ix.mu.RLock()
 	defer lib.ix.mu.RUnlock()
 	return len(lib.ix.segs), lib.ix.kw.live()
+}
+
+// deleteMostOfFirstSegment deletes over half the documents of lib's
+// first segment, enough for a flush to rewrite it.
+func deleteMostOfFirstSegment(t *testing.T, lib *Library) {
+	t.Helper()
+	lib.ix.mu.RLock()
+	s := lib.ix.segs[0]
+	var docs []uint64
+	for d := range s.nDocs {
+		docs = append(docs, s.docID(d))
+	}
+	lib.ix.mu.RUnlock()
+	for _, id := range docs[:len(docs)/2+1] {
+		deleteDoc(t, lib, id)
+	}
 }
 
 // TestPersistedIndexStartsFromSegments: the first start builds segments
@@ -207,16 +231,7 @@ func TestMergesKeepEveryAnswer(t *testing.T) {
 	}
 	verify(t, lib)
 	// Delete most of one segment's documents: it is rewritten alone.
-	lib.ix.mu.RLock()
-	s := lib.ix.segs[0]
-	var docs []uint64
-	for d := range s.nDocs {
-		docs = append(docs, s.docID(d))
-	}
-	lib.ix.mu.RUnlock()
-	for _, id := range docs[:len(docs)/2+1] {
-		deleteDoc(t, lib, id)
-	}
+	deleteMostOfFirstSegment(t, lib)
 	if err := lib.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -253,6 +268,33 @@ func TestDamagedPersistedIndexIsRebuilt(t *testing.T) {
 			os.Truncate(filepath.Join(dir, segmentName(1)), 1000)
 		},
 		"bit flipped in a segment": func(t *testing.T, dir string, _ *store.DB) { flipByte(t, filepath.Join(dir, segmentName(1)), 0.4) },
+		"a segment the manifest does not name": func(t *testing.T, dir string, _ *store.DB) {
+			m, err := readManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Segments[0].Sum++ // as if seg-000001 were another index's file of the same size
+			if err := writeManifest(dir, m); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"an older copy of the index": func(t *testing.T, dir string, db *store.DB) {
+			old := filepath.Join(t.TempDir(), "old")
+			if err := os.CopyFS(old, os.DirFS(dir)); err != nil {
+				t.Fatal(err)
+			}
+			lib := openPersistedLibrary(t, db)
+			addDocs(t, lib, 600, 3)
+			deleteDoc(t, lib, 5)
+			if err := lib.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			lib.Close()
+			os.RemoveAll(dir)
+			if err := os.Rename(old, dir); err != nil {
+				t.Fatal(err)
+			}
+		},
 		"bit flipped in the manifest": func(t *testing.T, dir string, _ *store.DB) {
 			flipByte(t, filepath.Join(dir, manifestName), 0.5)
 		},
@@ -281,9 +323,14 @@ func TestDamagedPersistedIndexIsRebuilt(t *testing.T) {
 			}
 			lib.Close()
 			fn(t, filepath.Join(db.Dir(), IndexDir), db)
-			again := openPersistedLibrary(t, db)
+			var log bytes.Buffer
+			again := openPersistedLibraryLog(t, db, slog.New(slog.NewTextHandler(&log, nil)))
 			if segs, _ := segmentsAndTail(again); segs == 0 {
 				t.Errorf("no segments after the rebuild")
+			}
+			// A missing file is rebuilt silently, anything else with a warning.
+			if missing := strings.HasSuffix(name, "deleted"); !missing && !strings.Contains(log.String(), "rebuilding the persisted index") {
+				t.Errorf("the index was not rebuilt; log: %s", log.String())
 			}
 			verify(t, again)
 		})

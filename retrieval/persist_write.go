@@ -193,7 +193,7 @@ func (l *Library) rebuild(ctx context.Context) (manifest, []uint64, error) {
 		return manifest{}, nil, err
 	}
 	for i, s := range segs {
-		m.Segments = append(m.Segments, manifestSegment{Name: s.name, Chunks: s.n})
+		m.Segments = append(m.Segments, manifestSegment{Name: s.name, Chunks: s.n, Sum: s.file.sum})
 		if err == nil {
 			err = l.ix.attach(s, nil)
 		}
@@ -307,7 +307,7 @@ func (l *Library) capture(ctx context.Context) (manifest, error) {
 	l.ix.mu.RLock()
 	defer l.ix.mu.RUnlock()
 	for _, s := range l.ix.segs {
-		m.Segments = append(m.Segments, manifestSegment{Name: s.name, Chunks: s.n, Dead: appendDeadList(nil, s.deadOrdinals())})
+		m.Segments = append(m.Segments, manifestSegment{Name: s.name, Chunks: s.n, Sum: s.file.sum, Dead: appendDeadList(nil, s.deadOrdinals())})
 	}
 	return m, nil
 }

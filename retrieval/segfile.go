@@ -204,6 +204,7 @@ type sectionFile struct {
 	data    []byte
 	release func() error
 	secs    map[uint32][]byte
+	sum     uint32 // the trailer's checksum of the toc and block checksums
 }
 
 // openSections opens and verifies a section file of this version, and
@@ -229,7 +230,7 @@ func openSections(path string) (*sectionFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	sf := &sectionFile{data: data, release: release, secs: make(map[uint32][]byte, len(toc.entries))}
+	sf := &sectionFile{data: data, release: release, secs: make(map[uint32][]byte, len(toc.entries)), sum: toc.sum}
 	for _, e := range toc.entries {
 		sf.secs[e.kind] = data[e.off : e.off+e.length : e.off+e.length]
 	}
@@ -243,6 +244,7 @@ func (sf *sectionFile) close() error { return sf.release() }
 type fileTOC struct {
 	entries []tocEntry
 	crcs    []uint32
+	sum     uint32
 }
 
 // readTOC reads and checks the trailer, table of contents and checksums.
@@ -274,6 +276,7 @@ func readTOC(f io.ReaderAt, size int64) (fileTOC, error) {
 	if crc32.Checksum(tail, castagnoli) != sum {
 		return t, fmt.Errorf("table of contents checksum: %w", errSegment)
 	}
+	t.sum = sum
 	var blocks uint64
 	for i := range n {
 		e := tail[i*tocEntrySize:]

@@ -27,6 +27,10 @@ import (
 // this store's history from another one's: a backup restored over the
 // data directory, or another data directory's index, may hold entries
 // with the same numbers, but not with the same tags.
+//
+// The log belongs to this backend alone and is not part of the Store
+// interface: PostgreSQL replicas keep their index in memory, following
+// the database's own change feed (store/postgres), and persist none.
 
 // IndexVersion names one entry of the change log: the state of the
 // indexed documents right after that change.

@@ -84,7 +84,9 @@ func embedAll(t *testing.T, chunks []Chunk) {
 // mode and filter: same hits, order, scores, coverage and floor flags.
 func sameSearches(t *testing.T, a, b *Index, queries []string, qvecs [][]float32) {
 	t.Helper()
-	filters := []Filter{{}, {Owners: []uint64{0, 1, 2}}, {Owners: []uint64{2}}, {Owners: []uint64{0, 1}, DocumentIDs: []uint64{1, 4, 7, 10, 13, 22, 31}}}
+	filters := []Filter{{}, {Owners: []uint64{0, 1, 2}}, {Owners: []uint64{2}}, {Owners: []uint64{0, 1}, DocumentIDs: []uint64{1, 4, 7, 10, 13, 22, 31}},
+		{Owners: []uint64{2, 0}, Granted: []uint64{1, 4, 5, 22, 31, 47}}, {Granted: []uint64{3, 4, 10, 31}},
+		{Owners: []uint64{1}, Granted: []uint64{3, 6, 31}, DocumentIDs: []uint64{3, 4, 7, 31}}}
 	for qi, text := range queries {
 		for _, mode := range allModes {
 			for fi, f := range filters {

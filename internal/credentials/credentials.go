@@ -64,11 +64,7 @@ func Server(raw string) (string, error) {
 
 // Get returns the credential kept for server, if any.
 func Get(server string) (Credential, bool, error) {
-	key, err := Server(server)
-	if err != nil {
-		return Credential{}, false, err
-	}
-	f, err := load()
+	key, f, err := loadFor(server)
 	if err != nil {
 		return Credential{}, false, err
 	}
@@ -78,11 +74,7 @@ func Get(server string) (Credential, bool, error) {
 
 // Put keeps c for server, replacing what was kept.
 func Put(server string, c Credential) error {
-	key, err := Server(server)
-	if err != nil {
-		return err
-	}
-	f, err := load()
+	key, f, err := loadFor(server)
 	if err != nil {
 		return err
 	}
@@ -96,11 +88,7 @@ func Put(server string, c Credential) error {
 // Delete forgets the credential of server, returning it (ok false when
 // there was none).
 func Delete(server string) (Credential, bool, error) {
-	key, err := Server(server)
-	if err != nil {
-		return Credential{}, false, err
-	}
-	f, err := load()
+	key, f, err := loadFor(server)
 	if err != nil {
 		return Credential{}, false, err
 	}
@@ -110,6 +98,16 @@ func Delete(server string) (Credential, bool, error) {
 	}
 	delete(f.Servers, key)
 	return c, true, save(f)
+}
+
+// loadFor normalises server into its key and reads the credentials file.
+func loadFor(server string) (string, file, error) {
+	key, err := Server(server)
+	if err != nil {
+		return "", file{}, err
+	}
+	f, err := load()
+	return key, f, err
 }
 
 // load reads the credentials file; a missing one is empty.

@@ -26,7 +26,7 @@ func (s pgShared) RateCounter(name string) httprate.LimitCounter { return s.DB.R
 // newReplica starts a server over the PostgreSQL database at url, as a
 // replica of docent serve --store url runs: its own connections, upload
 // spool and in-memory index, following the database's change log.
-func newReplica(t *testing.T, url string, cfg Config) *testEnv {
+func newReplica(t testing.TB, url string, cfg Config) *testEnv {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 16})
 	if err != nil {

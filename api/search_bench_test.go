@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"docent/internal/llmtest"
+	"docent/internal/pgtest"
 	"docent/store"
 )
 
@@ -75,29 +76,38 @@ func (e *testEnv) zipfLibrary(tb testing.TB, n int) []string {
 }
 
 // BenchmarkSearchAPI measures POST /api/v1/search through the real router
-// (authentication, validation, hybrid search, passages from the store,
-// JSON) over 10k and 100k shared-library passages. Reported: p50-ms, p99-ms.
+// (authentication, validation, hybrid search, passages, JSON) over 10k and
+// 100k shared-library passages, on the default store and on a replica of
+// a PostgreSQL database (skipped without PostgreSQL). Reported: p50-ms,
+// p99-ms.
 func BenchmarkSearchAPI(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		if n > 10_000 && testing.Short() {
 			continue
 		}
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
-			e := newTestEnvChat(b, Config{}, nil)
-			queries := e.zipfLibrary(b, n)
-			ann := e.register("ann")
-			var lat []time.Duration
-			for i := 0; b.Loop(); i++ {
-				t0 := time.Now()
-				r := e.do("POST", "/api/v1/search", ann.Token, map[string]any{"query": queries[i%len(queries)], "top_k": 10})
-				lat = append(lat, time.Since(t0))
-				if r.Status != http.StatusOK {
-					b.Fatalf("search: %d %s", r.Status, r.Body)
-				}
-			}
-			reportLatency(b, lat)
+			benchSearchAPI(b, newTestEnvChat(b, Config{}, nil), n)
+		})
+		b.Run(fmt.Sprintf("%dk-postgres", n/1000), func(b *testing.B) {
+			benchSearchAPI(b, newReplica(b, pgtest.URL(b), Config{}), n)
 		})
 	}
+}
+
+// benchSearchAPI measures searches of one user on e over n passages.
+func benchSearchAPI(b *testing.B, e *testEnv, n int) {
+	queries := e.zipfLibrary(b, n)
+	ann := e.register("ann")
+	var lat []time.Duration
+	for i := 0; b.Loop(); i++ {
+		t0 := time.Now()
+		r := e.do("POST", "/api/v1/search", ann.Token, map[string]any{"query": queries[i%len(queries)], "top_k": 10})
+		lat = append(lat, time.Since(t0))
+		if r.Status != http.StatusOK {
+			b.Fatalf("search: %d %s", r.Status, r.Body)
+		}
+	}
+	reportLatency(b, lat)
 }
 
 // BenchmarkFirstTokenOverheadScale is BenchmarkFirstTokenOverhead (the

@@ -33,14 +33,16 @@ type followState struct {
 	local map[uint64]localCommit
 }
 
-// localCommit is a document's chunks as change seq wrote them.
+// localCommit is a document's chunks as change seq wrote them: for the
+// index, and what the library holds of them (held.go).
 type localCommit struct {
 	seq    uint64
 	chunks []Chunk
+	held   *heldDoc
 }
 
 // keep remembers chunks this process committed as change seq of doc.
-func (st *followState) keep(doc, seq uint64, chunks []Chunk) {
+func (st *followState) keep(doc, seq uint64, chunks []Chunk, hd *heldDoc) {
 	if seq == 0 {
 		return
 	}
@@ -50,20 +52,20 @@ func (st *followState) keep(doc, seq uint64, chunks []Chunk) {
 		st.local = map[uint64]localCommit{}
 	}
 	if seq > st.applied {
-		st.local[doc] = localCommit{seq, chunks}
+		st.local[doc] = localCommit{seq, chunks, hd}
 	}
 }
 
-// take returns (and forgets) the chunks this process committed as change
-// seq of doc, if it did.
-func (st *followState) take(doc, seq uint64) ([]Chunk, bool) {
+// take returns (and forgets) what this process committed as change seq
+// of doc, if it did.
+func (st *followState) take(doc, seq uint64) (localCommit, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	lc, ok := st.local[doc]
 	if ok && lc.seq <= seq {
 		delete(st.local, doc)
 	}
-	return lc.chunks, ok && lc.seq == seq
+	return lc, ok && lc.seq == seq
 }
 
 // staleAfter is how long without reading the change log makes a following
@@ -71,13 +73,19 @@ func (st *followState) take(doc, seq uint64) ([]Chunk, bool) {
 const staleAfter = 3 * time.Second
 
 // snapshot returns the reader Load uses: IndexChunks for a store of its
-// own, else a change-log snapshot whose last change st records.
-func (l *Library) snapshot(st *followState) func(ctx context.Context, size int, fn func([]store.IndexedChunk) error) error {
+// own, else a change-log snapshot whose last change st records and whose
+// documents h holds (when not nil).
+func (l *Library) snapshot(st *followState, h *held) func(ctx context.Context, size int, fn func([]store.IndexedChunk) error) error {
 	if l.feed == nil {
 		return l.db.IndexChunks
 	}
 	return func(ctx context.Context, size int, fn func([]store.IndexedChunk) error) error {
-		seq, err := l.feed.IndexSnapshot(ctx, size, fn)
+		seq, err := l.feed.IndexSnapshot(ctx, size, func(cs []store.IndexedChunk) error {
+			if h != nil {
+				h.addIndexed(cs)
+			}
+			return fn(cs)
+		})
 		if err == nil {
 			st.advance(seq)
 			st.mu.Lock()
@@ -259,17 +267,20 @@ func (l *Library) apply(ctx context.Context, c store.Change) error {
 		removed[i] = Terms(t)
 	}
 	l.ix.DeleteDocument(c.DocumentID, removed...)
+	l.held.drop(c.DocumentID)
 	mine, ok := l.follow.take(c.DocumentID, c.Seq)
 	if !c.Added {
 		return nil
 	}
 	if ok {
-		return l.ix.Add(ctx, mine)
+		l.held.put(c.DocumentID, mine.held)
+		return l.ix.Add(ctx, mine.chunks)
 	}
 	chunks, err := l.feed.ChangedChunks(ctx, c.DocumentID, c.Seq)
 	if err != nil || len(chunks) == 0 {
 		return err
 	}
+	l.held.addIndexed(chunks)
 	rcs := make([]Chunk, len(chunks))
 	for i := range chunks {
 		ch := &chunks[i]
@@ -285,11 +296,13 @@ func (l *Library) apply(ctx context.Context, c store.Change) error {
 // longer reaches back to the last change applied).
 func (l *Library) reload(ctx context.Context) error {
 	var st followState
+	var h held
 	fresh := NewIndex(l.ix.Embedder(), l.opt)
-	if _, err := loadInto(ctx, l.db, fresh, l.snapshot(&st)); err != nil {
+	if _, err := loadInto(ctx, l.db, fresh, l.snapshot(&st, &h)); err != nil {
 		return err
 	}
 	l.ix.takeFrom(fresh)
+	l.held.replace(&h)
 	seq, _ := st.state()
 	l.follow.mu.Lock()
 	l.follow.applied = 0 // advance below may move backwards only here
@@ -313,7 +326,7 @@ func (l *Library) freshIndex(ctx context.Context) (*Index, error) {
 		}
 		var st followState
 		fresh := NewIndex(l.ix.Embedder(), l.opt)
-		if _, err := loadInto(ctx, l.db, fresh, l.snapshot(&st)); err != nil {
+		if _, err := loadInto(ctx, l.db, fresh, l.snapshot(&st, nil)); err != nil {
 			return nil, err
 		}
 		if seq, _ := st.state(); seq == l.Applied() {

@@ -64,6 +64,9 @@ type Library struct {
 	// index then follows the store's change log (follow.go).
 	feed   store.ChangeFeed
 	follow followState
+	// held is what searches show of the indexed documents, when following
+	// (held.go).
+	held held
 
 	// write serialises commit+add against delete, so a document deleted
 	// while it was being committed can never reappear in the Index.
@@ -165,7 +168,7 @@ func (l *Library) Load(ctx context.Context) (int, error) {
 		}
 	}
 	if l.ps == nil {
-		n, err = loadInto(ctx, l.db, l.ix, l.snapshot(&l.follow))
+		n, err = loadInto(ctx, l.db, l.ix, l.snapshot(&l.follow, &l.held))
 	}
 	if err != nil {
 		return n, err
@@ -288,7 +291,7 @@ func (l *Library) Add(ctx context.Context, doc *store.Document, chunks []store.C
 		if err := l.db.Commit(ctx, doc, chunks, vectors); err != nil {
 			return err
 		}
-		l.follow.keep(doc.ID, doc.ChangeSeq, indexChunks(doc, chunks, vectors))
+		l.follow.keep(doc.ID, doc.ChangeSeq, indexChunks(doc, chunks, vectors), committedDoc(doc, chunks))
 		return l.Sync(ctx)
 	}
 	l.write.Lock()
@@ -520,34 +523,13 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 	if err != nil {
 		return nil, err
 	}
-	var ids, docIDs []uint64
-	for _, h := range hits {
-		ids = append(ids, h.Chunks...)
-		if doc, _ := store.SplitChunkID(h.ChunkID); !slices.Contains(docIDs, doc) {
-			docIDs = append(docIDs, doc)
-		}
-	}
-	// The passages and their documents are read at once: with a store
-	// over the network (PostgreSQL) that is one round trip, not two.
-	var readable []store.Document
-	var derr error
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		readable, derr = l.db.ReadableDocuments(ctx, v, docIDs)
-	}()
-	chunks, err := l.db.ChunksByID(ctx, ids)
-	<-read
-	if err = cmp.Or(err, derr); err != nil {
+	chunks, docs, err := l.passages(ctx, v, hits)
+	if err != nil {
 		return nil, err
 	}
 	byID := make(map[uint64]*store.Chunk, len(chunks))
 	for i := range chunks {
 		byID[chunks[i].ID()] = &chunks[i]
-	}
-	docs := make(map[uint64]*store.Document, len(readable))
-	for i := range readable {
-		docs[readable[i].ID] = &readable[i]
 	}
 	out := make([]Result, 0, len(hits))
 	for _, h := range hits {
@@ -574,6 +556,43 @@ func (l *Library) Search(ctx context.Context, v store.Viewer, r SearchRequest) (
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// passages returns the chunks of hits and the documents they belong to
+// that v may read: those a following library holds (the index found them
+// within v's scope, and they are held exactly while indexed), else read
+// from the store.
+func (l *Library) passages(ctx context.Context, v store.Viewer, hits []Hit) ([]store.Chunk, map[uint64]*store.Document, error) {
+	var ids, docIDs []uint64
+	for _, h := range hits {
+		ids = append(ids, h.Chunks...)
+		if doc, _ := store.SplitChunkID(h.ChunkID); !slices.Contains(docIDs, doc) {
+			docIDs = append(docIDs, doc)
+		}
+	}
+	if l.feed != nil {
+		chunks, docs := l.held.lookup(ids)
+		return chunks, docs, nil
+	}
+	// The passages and their documents are read at once (one round trip
+	// with a store over the network, not two).
+	var readable []store.Document
+	var derr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		readable, derr = l.db.ReadableDocuments(ctx, v, docIDs)
+	}()
+	chunks, err := l.db.ChunksByID(ctx, ids)
+	<-read
+	if err = cmp.Or(err, derr); err != nil {
+		return nil, nil, err
+	}
+	docs := make(map[uint64]*store.Document, len(readable))
+	for i := range readable {
+		docs[readable[i].ID] = &readable[i]
+	}
+	return chunks, docs, nil
 }
 
 // joinParts returns the text of a passage of several chunks, in document

@@ -232,8 +232,9 @@ var ErrChangesPruned = errors.New("the change log no longer holds the changes as
 // (store/postgres): each keeps its in-memory index equal to the store by
 // loading a snapshot and then applying the change log from there.
 type ChangeFeed interface {
-	// IndexSnapshot is IndexChunks, reading one snapshot and returning the
-	// sequence number of the last change it holds.
+	// IndexSnapshot is IndexChunks with every chunk's text and headings,
+	// reading one snapshot and returning the sequence number of the last
+	// change it holds.
 	IndexSnapshot(ctx context.Context, size int, fn func([]IndexedChunk) error) (seq uint64, err error)
 	// LastChange returns the sequence number of the latest committed change.
 	LastChange(ctx context.Context) (uint64, error)
@@ -241,7 +242,8 @@ type ChangeFeed interface {
 	// ErrChangesPruned.
 	Changes(ctx context.Context, after uint64, limit int) ([]Change, error)
 	// ChangedChunks returns the chunks of document id as change seq wrote
-	// them; none when a later change rewrote or removed them.
+	// them, with their text and headings; none when a later change
+	// rewrote or removed them.
 	ChangedChunks(ctx context.Context, id, seq uint64) ([]IndexedChunk, error)
 	// WaitForChange returns once a change after seq may have been
 	// committed (a notification, or at the latest after a poll interval),

@@ -73,9 +73,10 @@ func (l *changeLog) writeSeq(ctx context.Context, tx pgx.Tx) (uint64, error) {
 }
 
 // IndexSnapshot calls fn with batches of the chunks of every ready
-// document from one snapshot, and returns the last change it holds.
+// document (with their text and headings) from one snapshot, and returns
+// the last change it holds.
 func (db *DB) IndexSnapshot(ctx context.Context, size int, fn func([]store.IndexedChunk) error) (uint64, error) {
-	return db.indexChunks(ctx, size, 0, fn)
+	return db.indexChunks(ctx, size, 0, true, fn)
 }
 
 // LastChange returns the sequence number of the latest committed change.
@@ -123,7 +124,7 @@ func (db *DB) Changes(ctx context.Context, after uint64, limit int) ([]store.Cha
 // later change (which the reader applies in its turn).
 func (db *DB) ChangedChunks(ctx context.Context, id, seq uint64) ([]store.IndexedChunk, error) {
 	var out []store.IndexedChunk
-	_, err := db.indexChunks(ctx, 4096, id, func(b []store.IndexedChunk) error {
+	_, err := db.indexChunks(ctx, 4096, id, true, func(b []store.IndexedChunk) error {
 		for _, c := range b {
 			if c.Seq == seq {
 				out = append(out, c)

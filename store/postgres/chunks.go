@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/jackc/pgx/v5"
@@ -286,16 +287,21 @@ func deref(s *string) string {
 // start-up rebuild. A chunk's text is read only when it has no stored
 // terms, headings are never read. fn owns what it is given.
 func (db *DB) IndexChunks(ctx context.Context, size int, fn func([]store.IndexedChunk) error) error {
-	_, err := db.indexChunks(ctx, size, 0, fn)
+	_, err := db.indexChunks(ctx, size, 0, false, fn)
 	return err
 }
 
 // indexChunks is IndexChunks of one document (doc > 0) or all, returning
-// the last change sequence number the snapshot holds.
-func (db *DB) indexChunks(ctx context.Context, size int, doc uint64, fn func([]store.IndexedChunk) error) (seq uint64, err error) {
+// the last change sequence number the snapshot holds; full reads every
+// chunk's text and headings too (what a replica holds besides its index).
+func (db *DB) indexChunks(ctx context.Context, size int, doc uint64, full bool, fn func([]store.IndexedChunk) error) (seq uint64, err error) {
 	size = max(size, 1)
-	const query = `SELECT c.document_id, c.idx, c.text_hash, c.start_offset, c.end_offset, c.page,
-		CASE WHEN c.terms IS NULL THEN c.text ELSE '' END, c.terms, d.owner, d.change_seq, d.data->>'title', d.data->>'filename', v.vec
+	text := `CASE WHEN c.terms IS NULL THEN c.text ELSE '' END, NULL::text[]`
+	if full {
+		text = `c.text, c.headings`
+	}
+	query := `SELECT c.document_id, c.idx, c.text_hash, c.start_offset, c.end_offset, c.page,
+		` + text + `, c.terms, d.owner, d.change_seq, d.data->>'title', d.data->>'filename', v.vec
 		FROM chunks c JOIN documents d ON d.id = c.document_id JOIN vectors v ON v.hash = c.text_hash
 		WHERE d.status = 'ready'`
 	err = db.readTx(ctx, func(tx pgx.Tx) error {
@@ -317,15 +323,19 @@ func (db *DB) indexChunks(ctx context.Context, size int, doc uint64, fn func([]s
 			idx, start, end, page   int32
 			hash, terms, vec        []byte
 			text                    string
+			headings                []string
 			title, filename         *string
 		)
 		batch := make([]store.IndexedChunk, 0, size)
-		_, err = pgx.ForEachRow(rows, []any{&docID, &idx, &hash, &start, &end, &page, &text, &terms, &owner, &changeSeq, &title, &filename, &vec}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&docID, &idx, &hash, &start, &end, &page, &text, &headings, &terms, &owner, &changeSeq, &title, &filename, &vec}, func() error {
 			v, err := decodeVector(vec)
 			if err != nil {
 				return fmt.Errorf("chunk %d of document %d: %w", idx, docID, err)
 			}
 			c := store.Chunk{DocumentID: uint64(docID), Index: int(idx), Text: text, Start: int(start), End: int(end), Page: int(page)}
+			if len(headings) > 0 {
+				c.Headings = slices.Clone(headings)
+			}
 			copy(c.TextHash[:], hash)
 			if len(terms) > 0 {
 				c.Terms = bytes.Clone(terms)

@@ -192,11 +192,36 @@ func (s *Server) userFromToken(ctx context.Context, token string) (*store.User, 
 	if err != nil {
 		return nil, errUnauthorized
 	}
-	u, err := s.db.UserByID(ctx, claims.UserID)
-	if err != nil || !u.Active || u.TokenVersion != claims.Version { // deleted, deactivated or revoked
+	u, ok := s.userFor(ctx, claims.UserID, claims.Version)
+	if !ok { // deleted, deactivated or revoked
 		return nil, errUnauthorized
 	}
 	return &u, nil
+}
+
+// freshUsers is a store that answers UserByID from a cache kept by a
+// change log (store/postgres: several replicas share it), which can also
+// read a user afresh.
+type freshUsers interface {
+	UncachedUserByID(ctx context.Context, id uint64) (store.User, error)
+}
+
+// userFor loads user id and reports whether a credential of theirs of
+// the given generation holds: the user exists, is active and has not
+// revoked it since. A refusal by a cached copy is checked against the
+// database again, so that what another replica has just allowed
+// (reactivating the account, the tokens of a new password) holds here at
+// once; what it revoked holds here once its change log arrives.
+func (s *Server) userFor(ctx context.Context, id, version uint64) (store.User, bool) {
+	holds := func(u *store.User, err error) bool { return err == nil && u.Active && u.TokenVersion == version }
+	u, err := s.db.UserByID(ctx, id)
+	if holds(&u, err) {
+		return u, true
+	}
+	if f, ok := s.db.(freshUsers); ok {
+		u, err = f.UncachedUserByID(ctx, id)
+	}
+	return u, holds(&u, err)
 }
 
 // keyTouchEvery is how stale a key's last-used time may get before a use
@@ -210,8 +235,8 @@ func (s *Server) userFromKey(ctx context.Context, key string) (*store.User, *sto
 	if err != nil {
 		return nil, nil, errUnauthorized
 	}
-	u, err := s.db.UserByID(ctx, k.UserID)
-	if err != nil || !u.Active || u.TokenVersion != k.TokenVersion {
+	u, ok := s.userFor(ctx, k.UserID, k.TokenVersion)
+	if !ok {
 		return nil, nil, errUnauthorized
 	}
 	if now := time.Now(); now.Sub(k.LastUsedAt) > keyTouchEvery {
@@ -228,8 +253,8 @@ func (s *Server) userFromKey(ctx context.Context, key string) (*store.User, *sto
 // their password changed, the API key revoked.
 func (s *Server) recheck(ctx context.Context) (*store.User, error) {
 	was := currentUser(ctx)
-	u, err := s.db.UserByID(ctx, was.ID)
-	if err != nil || !u.Active || u.TokenVersion != was.TokenVersion {
+	u, ok := s.userFor(ctx, was.ID, was.TokenVersion)
+	if !ok {
 		return nil, errUnauthorized
 	}
 	if k := currentKey(ctx); k != nil {

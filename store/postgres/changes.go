@@ -161,8 +161,9 @@ func (db *DB) waitFor(ctx context.Context, channel string, ready func() (bool, e
 	return nil
 }
 
-// maybePrune drops changes older than changeRetention, at most once a
-// minute per process, remembering how far the log was pruned.
+// maybePrune drops changes (and cache changes) older than
+// changeRetention, at most once a minute per process, remembering how far
+// the change log was pruned.
 func (db *DB) maybePrune(ctx context.Context) {
 	db.pruneMu.Lock()
 	due := time.Since(db.pruned) > time.Minute
@@ -174,6 +175,11 @@ func (db *DB) maybePrune(ctx context.Context) {
 		return
 	}
 	db.tx(ctx, func(tx pgx.Tx) error {
+		// The caches' log (cache.go): its readers are never behind by
+		// more than a few seconds, or else start afresh.
+		if _, err := tx.Exec(ctx, `DELETE FROM cache_changes WHERE at < now() - $1::interval`, changeRetention.String()); err != nil {
+			return err
+		}
 		var through *int64
 		err := tx.QueryRow(ctx, `SELECT max(seq) FROM changes WHERE at < now() - $1::interval
 			AND seq < (SELECT max(seq) FROM changes)`, changeRetention.String()).Scan(&through)
@@ -193,24 +199,53 @@ func (db *DB) maybePrune(ctx context.Context) {
 // wakes the subscribers of a channel at each notification. It starts on
 // first use and reconnects after failures; Close stops it.
 type listener struct {
-	mu      sync.Mutex
+	mu    sync.Mutex
+	wakes map[string]chan struct{} // closed and replaced at each notification
+	bg    background
+}
+
+// background is a goroutine started on first use and stopped by stop.
+type background struct {
 	started bool
-	wakes   map[string]chan struct{} // closed and replaced at each notification
-	stop    context.CancelFunc
+	cancel  context.CancelFunc
 	done    chan struct{}
+}
+
+// start runs fn in a goroutine, unless it was started before (the
+// owner's lock held); fn returns when ctx is done.
+func (b *background) start(fn func(ctx context.Context)) {
+	if b.started {
+		return
+	}
+	b.started = true
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel, b.done = cancel, make(chan struct{})
+	go func() {
+		defer close(b.done)
+		fn(ctx)
+	}()
+}
+
+// stop stops the goroutine, if started, and waits for it; mu is the
+// owner's lock.
+func (b *background) stop(mu *sync.Mutex) {
+	mu.Lock()
+	started, cancel, done := b.started, b.cancel, b.done
+	mu.Unlock()
+	if started {
+		cancel()
+		<-done
+	}
 }
 
 // subscribe returns a channel closed at the next notification on channel.
 func (l *listener) subscribe(db *DB, channel string) <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.started {
-		l.started = true
+	if l.wakes == nil {
 		l.wakes = map[string]chan struct{}{}
-		ctx, cancel := context.WithCancel(context.Background())
-		l.stop, l.done = cancel, make(chan struct{})
-		go l.run(ctx, db)
 	}
+	l.bg.start(func(ctx context.Context) { l.run(ctx, db) })
 	ch := l.wakes[channel]
 	if ch == nil {
 		ch = make(chan struct{})
@@ -240,7 +275,6 @@ func (l *listener) wakeAll() {
 }
 
 func (l *listener) run(ctx context.Context, db *DB) {
-	defer close(l.done)
 	for ctx.Err() == nil {
 		err := l.listen(ctx, db)
 		if ctx.Err() != nil {
@@ -261,7 +295,7 @@ func (l *listener) listen(ctx context.Context, db *DB) error {
 		return err
 	}
 	defer conn.Release()
-	for _, ch := range []string{channelChanges, channelJobs} {
+	for _, ch := range []string{channelChanges, channelJobs, channelCache} {
 		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
 			conn.Conn().Close(ctx)
 			return err
@@ -282,12 +316,4 @@ func (l *listener) listen(ctx context.Context, db *DB) error {
 }
 
 // close stops the listener, if it runs.
-func (l *listener) close() {
-	l.mu.Lock()
-	started, stop, done := l.started, l.stop, l.done
-	l.mu.Unlock()
-	if started {
-		stop()
-		<-done
-	}
-}
+func (l *listener) close() { l.bg.stop(&l.mu) }

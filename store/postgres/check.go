@@ -31,6 +31,7 @@ func (db *DB) Check(ctx context.Context) (*store.CheckReport, error) {
 // chunks of documents that are not ready dropped, and a ready document
 // whose chunks are damaged marked failed so it can be uploaded again.
 func (db *DB) Repair(ctx context.Context) (*store.CheckReport, error) {
+	defer db.changed(ctx) // cache.go
 	r := &store.CheckReport{Interrupted: []uint64{}, Problems: []store.Problem{}}
 	err := db.tx(ctx, func(tx pgx.Tx) error { return check(ctx, tx, r, true) })
 	return r, err

@@ -44,6 +44,7 @@ func putDocument(ctx context.Context, tx pgx.Tx, d *store.Document, insert bool)
 // same owner are serialised (an advisory lock on owner and hash), so two
 // replicas never both create one.
 func (db *DB) CreateDocument(ctx context.Context, d *store.Document) (existing store.Document, dup bool, err error) {
+	defer db.changed(ctx) // cache.go
 	err = db.tx(ctx, func(tx pgx.Tx) error {
 		var log changeLog
 		if existing, dup, err = createDocument(ctx, tx, d, &log); err != nil {
@@ -285,6 +286,7 @@ func (db *DB) UpdateDocument(ctx context.Context, id uint64, fn func(*store.Docu
 // the chunks would pass the quota in d.Limit. The change is appended to the change log, which every
 // replica follows.
 func (db *DB) Commit(ctx context.Context, d *store.Document, chunks []store.Chunk, vectors map[[16]byte][]float32) error {
+	defer db.changed(ctx) // cache.go
 	if len(chunks) >= store.MaxChunks {
 		return fmt.Errorf("document has %d chunks, more than %d", len(chunks), store.MaxChunks)
 	}
@@ -334,6 +336,7 @@ func (db *DB) Commit(ctx context.Context, d *store.Document, chunks []store.Chun
 // DeleteDocument removes document id, its chunks and its vector references
 // in one transaction, if v may write it.
 func (db *DB) DeleteDocument(ctx context.Context, v store.Viewer, id uint64) (store.Document, error) {
+	defer db.changed(ctx) // cache.go
 	var d store.Document
 	err := db.tx(ctx, func(tx pgx.Tx) (err error) {
 		if d, err = readableDocument(ctx, tx, v, id, "FOR UPDATE"); err != nil {
@@ -352,6 +355,7 @@ func (db *DB) DeleteDocument(ctx context.Context, v store.Viewer, id uint64) (st
 
 // DeleteDocumentByID removes document id whoever owns it (CLI, pruning).
 func (db *DB) DeleteDocumentByID(ctx context.Context, id uint64) error {
+	defer db.changed(ctx) // cache.go
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM documents WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return err

@@ -123,6 +123,7 @@ func (db *DB) Export(ctx context.Context, fn func(store.Record) error) error {
 // database that already has users or documents is refused with
 // store.ErrNotEmpty. Replicas already running rebuild their indexes.
 func (db *DB) Import(ctx context.Context, next func() (store.Record, error)) error {
+	defer db.changed(ctx) // cache.go
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		var used bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM documents)`).Scan(&used); err != nil {

@@ -40,15 +40,22 @@ func (db *DB) CreateKey(ctx context.Context, k *store.APIKey) error {
 }
 
 // KeyByHash returns the key stored under hash (hex SHA-256), whoever owns it.
+// It answers from the cache when it may (cache.go).
 func (db *DB) KeyByHash(ctx context.Context, hash string) (store.APIKey, error) {
+	k, ok, gen, trusted := lookup(db, func(c *cache) (store.APIKey, bool) { k, ok := c.keys[hash]; return k, ok })
+	if ok {
+		return k, nil
+	}
 	var raw []byte
-	var k store.APIKey
 	err := notFound(db.pool.QueryRow(ctx, `SELECT data FROM api_keys WHERE hash = $1`, hash).Scan(&raw))
 	if err == nil {
 		err = json.Unmarshal(raw, &k)
 	}
 	if err != nil {
 		return store.APIKey{}, fmt.Errorf("key: %w", err)
+	}
+	if trusted {
+		db.cache.keep(gen, func(c *cache) { putIn(&c.keys, hash, k) })
 	}
 	return k, nil
 }
@@ -76,6 +83,7 @@ func (db *DB) AllKeys(ctx context.Context) ([]store.APIKey, error) {
 func (db *DB) DeleteKey(ctx context.Context, v store.Viewer, id uint64) error {
 	q := `DELETE FROM api_keys WHERE id = $1 AND (user_id = $2 OR $3)`
 	tag, err := db.pool.Exec(ctx, q, id, v.UserID, v.Admin)
+	db.changed(ctx)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = store.ErrNotFound
 	}
@@ -95,6 +103,16 @@ func (db *DB) TouchKey(ctx context.Context, id uint64, t time.Time) error {
 	tag, err := db.pool.Exec(ctx, `UPDATE api_keys SET data = jsonb_set(data, '{last_used_at}', $2) WHERE id = $1`, id, stamp)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = store.ErrNotFound
+	}
+	if err == nil { // this process's copy; the others' keep theirs (the log leaves uses out)
+		db.cache.mu.Lock()
+		for h, k := range db.cache.keys {
+			if k.ID == id {
+				k.LastUsedAt = t
+				db.cache.keys[h] = k
+			}
+		}
+		db.cache.mu.Unlock()
 	}
 	if err != nil {
 		return fmt.Errorf("key %d: %w", id, err)

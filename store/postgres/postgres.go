@@ -32,6 +32,7 @@ const (
 	lockMigrate = 1
 	lockChanges = 2
 	lockUsers   = 3
+	lockCache   = 4 // taken by migration 0005's triggers
 )
 
 // Options configure Open. The zero value is ready to use.
@@ -47,6 +48,8 @@ type DB struct {
 	pool     *pgxpool.Pool
 	now      func() time.Time
 	listener listener
+	// cache answers for accounts, keys and scopes (cache.go).
+	cache cache
 
 	pruneMu sync.Mutex
 	pruned  time.Time
@@ -86,6 +89,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.cache.close()
 	db.listener.close()
 	db.pool.Close()
 	return nil

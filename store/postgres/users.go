@@ -101,11 +101,31 @@ func scanUser(row pgx.Row) (store.User, error) {
 	return u, json.Unmarshal(raw, &u)
 }
 
-// UserByID returns the user with id.
+// UserByID returns the user with id (from the cache when it may answer:
+// cache.go).
 func (db *DB) UserByID(ctx context.Context, id uint64) (store.User, error) {
+	return db.userByID(ctx, id, true)
+}
+
+// UncachedUserByID returns the user with id as the database holds it now,
+// putting it in the cache in place of what the cache held: for a
+// credential the cached user refuses, which a change just made by another
+// replica may allow (a reactivated account, a new password's tokens).
+func (db *DB) UncachedUserByID(ctx context.Context, id uint64) (store.User, error) {
+	return db.userByID(ctx, id, false)
+}
+
+func (db *DB) userByID(ctx context.Context, id uint64, cached bool) (store.User, error) {
+	u, ok, gen, trusted := lookup(db, func(c *cache) (store.User, bool) { u, ok := c.users[id]; return u, ok })
+	if ok && cached {
+		return cloneUser(u), nil
+	}
 	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT data FROM users WHERE id = $1`, id))
 	if err != nil {
 		return store.User{}, fmt.Errorf("user %d: %w", id, err)
+	}
+	if trusted {
+		db.cache.keep(gen, func(c *cache) { putIn(&c.users, id, cloneUser(u)) })
 	}
 	return u, nil
 }
@@ -178,6 +198,7 @@ func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*store.User) er
 		}
 		return putUser(ctx, tx, &u, false)
 	})
+	db.changed(ctx)
 	if err != nil {
 		return store.User{}, fmt.Errorf("update user %d: %w", id, err)
 	}
@@ -223,6 +244,7 @@ func (db *DB) DeleteUser(ctx context.Context, id uint64) ([]uint64, error) {
 		_, err = tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id) // keys and conversations cascade
 		return err
 	})
+	db.changed(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("delete user %d: %w", id, err)
 	}

@@ -85,6 +85,7 @@ func writableWorkspace(ctx context.Context, tx pgx.Tx, v store.Viewer, id uint64
 // CreateWorkspace stores w, assigning its ID and times. An owner's
 // workspace names are unique, ignoring case (store.ErrConflict).
 func (db *DB) CreateWorkspace(ctx context.Context, w *store.Workspace) error {
+	defer db.changed(ctx) // cache.go
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		if w.Owner != store.Shared {
 			if _, err := scanUser(tx.QueryRow(ctx, `SELECT data FROM users WHERE id = $1 FOR SHARE`, w.Owner)); err != nil {
@@ -127,6 +128,7 @@ func (db *DB) Workspaces(ctx context.Context, v store.Viewer) ([]store.Workspace
 // UpdateWorkspace applies fn to workspace id and saves it, if v manages
 // it; its id, owner, kind and creation time stay.
 func (db *DB) UpdateWorkspace(ctx context.Context, v store.Viewer, id uint64, fn func(*store.Workspace) error) (w store.Workspace, err error) {
+	defer db.changed(ctx) // cache.go
 	err = db.tx(ctx, func(tx pgx.Tx) error {
 		if w, err = managedWorkspace(ctx, tx, v, id); err != nil {
 			return err
@@ -144,6 +146,7 @@ func (db *DB) UpdateWorkspace(ctx context.Context, v store.Viewer, id uint64, fn
 // DeleteWorkspace removes workspace id (not its documents) if v manages
 // it; the shared library's workspace stays (store.ErrForbidden).
 func (db *DB) DeleteWorkspace(ctx context.Context, v store.Viewer, id uint64) error {
+	defer db.changed(ctx) // cache.go
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		w, err := managedWorkspace(ctx, tx, v, id)
 		if err != nil {
@@ -160,6 +163,7 @@ func (db *DB) DeleteWorkspace(ctx context.Context, v store.Viewer, id uint64) er
 // SetMember gives user access to workspace id, if v manages it. The user
 // must exist and not be the owner.
 func (db *DB) SetMember(ctx context.Context, v store.Viewer, id, user uint64, a store.Access) (w store.Workspace, err error) {
+	defer db.changed(ctx) // cache.go
 	err = db.tx(ctx, func(tx pgx.Tx) error {
 		if w, err = managedWorkspace(ctx, tx, v, id); err != nil {
 			return err
@@ -181,6 +185,7 @@ func (db *DB) SetMember(ctx context.Context, v store.Viewer, id, user uint64, a 
 
 // RemoveMember takes user's access to workspace id away, if v manages it.
 func (db *DB) RemoveMember(ctx context.Context, v store.Viewer, id, user uint64) (w store.Workspace, err error) {
+	defer db.changed(ctx) // cache.go
 	err = db.tx(ctx, func(tx pgx.Tx) error {
 		if w, err = managedWorkspace(ctx, tx, v, id); err != nil {
 			return err
@@ -209,6 +214,7 @@ func (db *DB) CheckWritable(ctx context.Context, v store.Viewer, id uint64) erro
 // AddToWorkspace puts document doc in workspace id: v needs write access
 // to the workspace and must be able to read the document.
 func (db *DB) AddToWorkspace(ctx context.Context, v store.Viewer, id, doc uint64) error {
+	defer db.changed(ctx) // cache.go
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		w, err := writableWorkspace(ctx, tx, v, id)
 		if err != nil {
@@ -230,6 +236,7 @@ func (db *DB) AddToWorkspace(ctx context.Context, v store.Viewer, id, doc uint64
 // write access. A shared-library document leaves the library's workspace
 // only by being deleted (store.ErrForbidden).
 func (db *DB) RemoveFromWorkspace(ctx context.Context, v store.Viewer, id, doc uint64) error {
+	defer db.changed(ctx) // cache.go
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		w, err := writableWorkspace(ctx, tx, v, id)
 		if err != nil {
@@ -272,10 +279,18 @@ func (db *DB) WorkspaceDocuments(ctx context.Context, v store.Viewer, id uint64)
 // see; otherwise that workspace's documents (store.ErrNotFound when v may
 // not see it).
 func (db *DB) ScopeOf(ctx context.Context, v store.Viewer, workspace uint64) (sc store.Scope, err error) {
+	key := scopeKey{v, workspace}
+	sc, ok, gen, trusted := lookup(db, func(c *cache) (store.Scope, bool) { sc, ok := c.scopes[key]; return sc, ok })
+	if ok {
+		return cloneScope(sc), nil
+	}
 	err = db.readTx(ctx, func(tx pgx.Tx) error {
 		sc, err = scopeIn(ctx, tx, v, workspace)
 		return err
 	})
+	if err == nil && trusted {
+		db.cache.keep(gen, func(c *cache) { putIn(&c.scopes, key, cloneScope(sc)) })
+	}
 	return sc, err
 }
 

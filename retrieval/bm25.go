@@ -396,6 +396,18 @@ type scratch struct {
 	tacc     []float32
 	tmask    []uint64
 	ttouched []uint32
+	// Pruned search (keyword_pruned.go), by block over all segments: the
+	// bound of its chunks' BM25 scores and its last record (1-based, 0
+	// for none, evaluated once scored; blocks in btouched); by slot, the
+	// visibility of the document (slots in vtouched).
+	ubb      []float64
+	bhead    []int32
+	bslot    []uint32
+	btouched []uint32
+	recs     []blockRec
+	heap     blockHeap
+	svis     []uint8
+	vtouched []uint32
 }
 
 // growTitles makes the identity accumulators hold n slots.
@@ -436,6 +448,14 @@ func (s *scratch) reset() {
 		s.tacc[d], s.tmask[d] = 0, 0
 	}
 	s.ttouched = s.ttouched[:0]
+	for _, g := range s.btouched {
+		s.ubb[g], s.bhead[g] = 0, 0
+	}
+	s.btouched, s.recs = s.btouched[:0], s.recs[:0]
+	for _, d := range s.vtouched {
+		s.svis[d] = slotUnknown
+	}
+	s.vtouched = s.vtouched[:0]
 }
 
 // top returns the n touched ordinals with the highest scores, best first;

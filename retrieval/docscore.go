@@ -117,8 +117,18 @@ func (p *docPass) blend(s *scratch, weight float64) {
 	if maxD == 0 || weight <= 0 {
 		return
 	}
-	f := float32(weight) * maxC / maxD
+	f := docBlendFactor(weight, maxC, maxD)
 	for i, o := range s.touched {
-		s.acc[o] += f * s.dacc[s.tslot[i]]
+		s.acc[o] += scaled(f, s.dacc[s.tslot[i]])
 	}
 }
+
+// docBlendFactor is what blend multiplies document scores by: weight ×
+// the best chunk score over the best document score.
+func docBlendFactor(weight float64, maxC, maxD float32) float32 {
+	return float32(weight) * maxC / maxD
+}
+
+// scaled returns f·x rounded to float32 (so never fused with the sum it
+// goes into: pruned and exhaustive searches add it alike).
+func scaled(f, x float32) float32 { return float32(f * x) }

@@ -82,7 +82,7 @@ func (id *identities) blend(s *scratch, weight float64) {
 	for i, o := range s.touched {
 		slot := s.tslot[i]
 		if int(slot) < len(s.tmask) && s.tmask[slot] != 0 {
-			s.acc[o] += float32(weight) * s.tacc[slot]
+			s.acc[o] += scaled(float32(weight), s.tacc[slot])
 			s.mask[o] |= s.tmask[slot]
 		}
 	}

@@ -99,6 +99,7 @@ type Index struct {
 	// chunks' tokens.
 	segs      []*segment
 	tailBase  uint32
+	segBlocks uint32 // blocks of all segments
 	segLive   int
 	segTokens int64
 
@@ -111,6 +112,10 @@ type Index struct {
 	// changes counts deletions in segments (what a persisted index's
 	// manifest must record).
 	changes uint64
+	// exhaustive makes keyword searches score every chunk holding a
+	// query term (keywordScan) instead of skipping blocks (keywordTop);
+	// for tests that compare the two.
+	exhaustive bool
 }
 
 // chunkMeta is what the tail keeps of a chunk.

@@ -141,14 +141,8 @@ func (ix *Index) keywordScan(q []queryTerm, b float64, vis *visibility, s *scrat
 	if dp != nil {
 		s.growDocs(len(dp.len))
 	}
-	avg := 1.0
-	if live := ix.kw.live() + ix.segLive; live > 0 {
-		if sum := ix.kw.sumLen + ix.segTokens; sum > 0 {
-			avg = float64(sum) / float64(live)
-		}
-	}
 	k1 := ix.opt.K1
-	st := scanTerm{c1: k1 * (1 - b), c2: k1 * b / avg, dp: dp, vis: vis, owner: ix.dt.owner, doc: ix.dt.doc}
+	st := ix.scanParams(b, vis, dp)
 	parts := ix.parts()
 	tail := parts[len(parts)-1]
 	for _, qt := range q {
@@ -203,10 +197,19 @@ func (s *scratch) scan(data []byte, p scanPart, t *scanTerm) {
 			s.touched = append(s.touched, g)
 			s.tslot = append(s.tslot, slot)
 		}
-		f := float64(tf)
-		s.acc[g] += float32(t.w * f / (f + t.c1 + t.c2*float64(p.docLen[ord])))
+		s.acc[g] += termScore(t.w, t.c1, t.c2, uint32(tf), p.docLen[ord])
 		s.mask[g] = m | t.bit
 	}
+}
+
+// termScore is a posting's BM25 term score: w·tf/(tf + c1 + c2·length),
+// w the term's weight × (k1+1). Every scan computes it with this
+// expression, so that pruned and exhaustive searches agree to the bit
+// (the explicit conversion keeps a compiler from fusing c2·length into
+// the sum on some CPUs and not others).
+func termScore(w, c1, c2 float64, tf, length uint32) float32 {
+	f := float64(tf)
+	return float32(w * f / (f + c1 + float64(c2*float64(length))))
 }
 
 // termMasks sets s.mask of each candidate to the bits of the query terms

@@ -87,7 +87,7 @@ func (ix *Index) attach(s *segment, dead []uint32) error {
 		ix.dim = s.dim
 	}
 	s.base = ix.tailBase
-	s.of = make([]uint32, s.n)
+	s.resetSlots()
 	for d := range s.nDocs {
 		first, count := s.docRange(d)
 		var tokens int64
@@ -106,13 +106,13 @@ func (ix *Index) attach(s *segment, dead []uint32) error {
 		ix.docs[s.docID(d)] = e
 		ix.ids.add(e.slot, slices.Clone(s.docIdentity(d)))
 		ix.dt.grow(e.slot, uint32(tokens))
-		for o := first; o < first+count; o++ {
-			s.of[o] = e.slot
-		}
+		s.setSlot(first, count, e.slot)
 	}
 	s.ownerSpans(0) // computed before searches share it
+	s.blockBase = ix.segBlocks
 	ix.segs = append(ix.segs, s)
 	ix.tailBase += uint32(s.n)
+	ix.segBlocks += uint32(s.blocks())
 	ix.segLive += s.live()
 	ix.segTokens += s.tokens - s.deadTokens()
 	ix.nLive += s.live()

@@ -209,29 +209,13 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 	s := ix.scratch()
 	defer ix.pool.Put(s)
 	defer s.reset()
-	long := ix.opt.LongQuery > 0 && qterms.Len() >= ix.opt.LongQuery
-	qtf, b := qtfOnce, ix.opt.B
-	if long {
-		qtf, b = qtfRaw, ix.opt.LongB
-	}
-	qt := ix.resolve(qterms, qtf)
+	qt, b := ix.queryTerms(qterms)
 	if ix.opt.TitleWeight > 0 {
 		ix.ids.score(qt, s, len(ix.dt.len))
 	}
 	var top []scored
 	if q.Mode != ModeVector {
-		var dp *docPass
-		if ix.opt.DocWeight > 0 {
-			dp = ix.dt.pass(ix.opt.K1, b)
-		}
-		ix.keywordScan(qt, b, &vis, s, dp)
-		if dp != nil {
-			dp.blend(s, ix.opt.DocWeight)
-		}
-		if ix.opt.TitleWeight > 0 {
-			ix.ids.blend(s, ix.opt.TitleWeight)
-		}
-		top = s.top(depth, ix.chunkID)
+		top = ix.keywordList(qt, b, &vis, s, depth)
 		for r, t := range top {
 			c := cl.get(ix, t.ord)
 			c.kwRank, c.kwScore = r+1, float64(t.score)
@@ -272,6 +256,45 @@ func (ix *Index) candidates(ctx context.Context, q Query, qterms Terms, qvec []f
 		}
 	}
 	return cl.cs, nil
+}
+
+// queryTerms resolves a query's analysed terms and returns them with the
+// BM25 length normalisation for the query: a long query's terms count as
+// often as they occur and use LongB (see Options.LongQuery).
+func (ix *Index) queryTerms(qterms Terms) ([]queryTerm, float64) {
+	if ix.opt.LongQuery > 0 && qterms.Len() >= ix.opt.LongQuery {
+		return ix.resolve(qterms, qtfRaw), ix.opt.LongB
+	}
+	return ix.resolve(qterms, qtfOnce), ix.opt.B
+}
+
+// keywordList returns the n best visible chunks by keyword score — BM25
+// with length normalisation b, plus the document and identity blends —
+// leaving their matched-term bits in s.mask. The identity scores must be
+// in s already.
+func (ix *Index) keywordList(qt []queryTerm, b float64, vis *visibility, s *scratch, n int) []scored {
+	var dp *docPass
+	if ix.opt.DocWeight > 0 {
+		dp = ix.dt.pass(ix.opt.K1, b)
+	}
+	if ix.prunable(b) {
+		return ix.keywordTop(qt, b, vis, s, dp, n)
+	}
+	ix.keywordScan(qt, b, vis, s, dp)
+	if dp != nil {
+		dp.blend(s, ix.opt.DocWeight)
+	}
+	if ix.opt.TitleWeight > 0 {
+		ix.ids.blend(s, ix.opt.TitleWeight)
+	}
+	return s.top(n, ix.chunkID)
+}
+
+// prunable reports whether a keyword search with length normalisation b
+// may skip blocks (keywordTop): the bounds hold for k1 > 0 and b in
+// [0, 1], where a term's score grows with tf and falls with the length.
+func (ix *Index) prunable(b float64) bool {
+	return !ix.exhaustive && ix.opt.K1 > 0 && b >= 0 && b <= 1
 }
 
 // candidateList gathers candidates by ordinal.

@@ -22,6 +22,9 @@ import (
 //	postings   per term: uvarint(ordinal delta), uvarint(tf)… (as bm25's)
 //	forward    per chunk: uvarint(term delta), uvarint(tf)… (for deletes
 //	           and coverage: which terms a chunk has)
+//	blocks     runs of at most maxBlock chunks of one document (first
+//	           ordinals), and per term a block list: where its postings
+//	           fall by block, with their sums and bounds (segment_blocks.go)
 //	vectors    unit float32 vectors, a bit per chunk that has one, and the
 //	           quantised codes, factors and sign codes of vector_quant.go
 //
@@ -30,9 +33,10 @@ import (
 // (persist.go) records the dead chunks.
 
 // segmentVersion is the format version of segment files; a file of
-// another version is rebuilt from the store. Version 1: the layout above,
-// term and content hashes by xxhash64.
-const segmentVersion = 1
+// another version is rebuilt from the store. Version 1: the layout above
+// without blocks, term and content hashes by xxhash64; version 2 adds the
+// blocks.
+const segmentVersion = 2
 
 // Section kinds.
 const (
@@ -57,6 +61,9 @@ const (
 	secCodes
 	secFactors
 	secSigns
+	secBlocks
+	secBlockPost
+	secBlockOff
 )
 
 // Fields of the info section (uint64s).
@@ -96,6 +103,9 @@ type segment struct {
 	hasVec            []uint64
 	vectors, fac      []float32
 	codes, signs      []uint64
+	blockFirst        []uint32 // first ordinal of each block, then n
+	blockPost         []byte   // block lists, term after term
+	blockOff          []uint64 // by term: its block list in blockPost
 
 	// In memory, changed under the Index's write lock.
 	dead   []uint64 // bitset by ordinal
@@ -104,6 +114,12 @@ type segment struct {
 	of     []uint32          // by ordinal: the document's slot in the Index's docTable
 	base   uint32            // ordinal of the first chunk in the Index
 	owners map[uint64][]span // owner → its documents' ordinals (ownerSpans)
+	// blockLive counts the live chunks of each block, blockSlot is its
+	// document's slot (as of); blockBase is the number of blocks of the
+	// segments before this one.
+	blockLive []uint32
+	blockSlot []uint32
+	blockBase uint32
 }
 
 // openSegment opens, verifies and maps a segment file, and checks that
@@ -119,6 +135,10 @@ func openSegment(path, name string) (*segment, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s.dead = make([]uint64, (s.n+63)/64)
+	s.blockLive = make([]uint32, s.blocks())
+	for b := range s.blockLive {
+		s.blockLive[b] = s.blockFirst[b+1] - s.blockFirst[b]
+	}
 	return s, nil
 }
 
@@ -144,13 +164,14 @@ func (s *segment) views(secs map[uint32][]byte) error {
 	s.fwdOff = viewOf[uint64](secs[secFwdOff])
 	s.hasVec, s.vectors = viewOf[uint64](secs[secHasVec]), viewOf[float32](secs[secVectors])
 	s.codes, s.fac, s.signs = viewOf[uint64](secs[secCodes]), viewOf[float32](secs[secFactors]), viewOf[uint64](secs[secSigns])
+	s.blockFirst, s.blockPost, s.blockOff = viewOf[uint32](secs[secBlocks]), secs[secBlockPost], viewOf[uint64](secs[secBlockOff])
 	n := s.n
 	stride := (s.dim + 63) / 64 * s.bits
 	sizes := []struct{ got, want int }{
 		{len(s.ids), n}, {len(s.content), n}, {len(s.docOf), n}, {len(s.docLen), n},
 		{len(s.start), n}, {len(s.end), n}, {len(s.page), n},
 		{len(s.docs), docWords * s.nDocs}, {len(s.termHash), s.nTerms}, {len(s.termOff), s.nTerms + 1},
-		{len(s.termDF), s.nTerms}, {len(s.fwdOff), n + 1},
+		{len(s.termDF), s.nTerms}, {len(s.fwdOff), n + 1}, {len(s.blockOff), s.nTerms + 1},
 	}
 	if s.dim > 0 {
 		sizes = append(sizes, []struct{ got, want int }{{len(s.hasVec), (n + 63) / 64}, {len(s.vectors), n * s.dim},
@@ -161,7 +182,8 @@ func (s *segment) views(secs map[uint32][]byte) error {
 			return fmt.Errorf("array %d has %d entries, want %d: %w", i, sz.got, sz.want, errSegment)
 		}
 	}
-	if !offsetsOK(s.termOff, len(s.postings)) || !offsetsOK(s.fwdOff, len(s.forward)) || !slices.IsSorted(s.termHash) {
+	if !offsetsOK(s.termOff, len(s.postings)) || !offsetsOK(s.fwdOff, len(s.forward)) || !offsetsOK(s.blockOff, len(s.blockPost)) ||
+		!slices.IsSorted(s.termHash) || !blocksOK(s.blockFirst, n) {
 		return fmt.Errorf("offsets or order: %w", errSegment)
 	}
 	next := uint32(0)
@@ -176,6 +198,9 @@ func (s *segment) views(secs map[uint32][]byte) error {
 	}
 	if int(next) != n {
 		return fmt.Errorf("documents cover %d of %d chunks: %w", next, n, errSegment)
+	}
+	if !s.blocksInRows() {
+		return fmt.Errorf("a block spans documents: %w", errSegment)
 	}
 	return nil
 }
@@ -265,6 +290,7 @@ func (s *segment) kill(ord uint32) (uint32, bool) {
 	}
 	s.dead[ord>>6] |= 1 << (ord & 63)
 	s.nDead++
+	s.blockLive[s.blockOf(ord)]--
 	if s.deadDF == nil {
 		s.deadDF = make(map[uint32]uint32)
 	}

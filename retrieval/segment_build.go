@@ -11,7 +11,8 @@ import (
 // each document's in chunk id order, streams their vectors to the
 // file and keeps the rest in memory until finish inverts the terms into
 // posting lists and writes the other sections. Memory while building is
-// about 20 bytes per posting plus the quantised codes; segments are
+// about 20 bytes per posting plus the quantised codes and the block lists
+// (a few bytes per term and block); segments are
 // built from at most maxSegmentChunks chunks (merges stream instead, see
 // segment_merge.go).
 
@@ -220,6 +221,16 @@ func (b *segBuilder) finish() error {
 // abort removes the unfinished file.
 func (b *segBuilder) abort() { b.w.abort() }
 
+// blockFirsts returns the blocks section of the chunks added.
+func (b *segBuilder) blockFirsts() []uint32 {
+	var out []uint32
+	for row := 0; row < len(b.docs); row += docWords {
+		first, count := splitWord(b.docs[row+2])
+		out = appendBlocks(out, first, count)
+	}
+	return append(out, uint32(len(b.ids)))
+}
+
 // writeTerms writes the dictionary (terms sorted by hash), the posting
 // lists and the forward lists.
 func (b *segBuilder) writeTerms() {
@@ -267,10 +278,12 @@ func (b *segBuilder) writeTerms() {
 		}
 		lo = hi
 	}
+	blocks := b.blockFirsts()
 	w := b.w
 	w.begin(secPostings)
 	off := make([]uint64, nt+1)
-	var buf []byte
+	blockOff := make([]uint64, nt+1)
+	var buf, blockLists []byte
 	for t := range nt {
 		buf = buf[:0]
 		last := uint32(0)
@@ -281,6 +294,8 @@ func (b *segBuilder) writeTerms() {
 		}
 		w.Write(buf)
 		off[t+1] = off[t] + uint64(len(buf))
+		blockLists = appendBlockList(blockLists, buf, blocks, b.tokens)
+		blockOff[t+1] = uint64(len(blockLists))
 	}
 	post = nil
 	w.begin(secTermHash)
@@ -289,6 +304,12 @@ func (b *segBuilder) writeTerms() {
 	w.putU64s(off)
 	w.begin(secTermDF)
 	w.putU32s(df)
+	w.begin(secBlocks)
+	w.putU32s(blocks)
+	w.begin(secBlockPost)
+	w.Write(blockLists)
+	w.begin(secBlockOff)
+	w.putU64s(blockOff)
 	// Forward lists, terms ascending.
 	w.begin(secForward)
 	fwdOff := make([]uint64, len(b.fwdEnd)+1)

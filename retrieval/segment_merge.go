@@ -75,6 +75,7 @@ type merger struct {
 	df               []uint32
 	docs, identity   []uint64
 	docOf            []uint32 // by new ordinal
+	docLen           []uint32 // by new ordinal
 }
 
 // plan numbers the live chunks and documents and merges the dictionaries.
@@ -94,6 +95,7 @@ func (m *merger) plan() {
 				}
 				remap[o] = uint32(m.n)
 				m.docOf = append(m.docOf, uint32(row))
+				m.docLen = append(m.docLen, s.docLen[o])
 				m.n++
 				live++
 				tokens += int64(s.docLen[o])
@@ -143,6 +145,16 @@ func (m *merger) plan() {
 			m.df = append(m.df, df)
 		}
 	}
+}
+
+// blockFirsts returns the blocks section of the merged segment.
+func (m *merger) blockFirsts() []uint32 {
+	var out []uint32
+	for row := 0; row < len(m.docs); row += docWords {
+		first, count := splitWord(m.docs[row+2])
+		out = appendBlocks(out, first, count)
+	}
+	return append(out, uint32(m.n))
 }
 
 // eachRun calls fn with every run [lo, hi) of consecutive live chunks of
@@ -213,16 +225,13 @@ func (m *merger) writeChunks() {
 	w.putU64s(m.identity)
 }
 
-// writeTerms writes the dictionary, the merged posting lists and the
-// renumbered forward lists.
-func (m *merger) writeTerms() {
-	w := m.w
-	off := make([]uint64, len(m.hashes)+1)
+// eachList calls fn with every term's merged posting list — the inputs'
+// lists with dead postings dropped and ordinals renumbered — in term
+// order, built in *buf.
+func (m *merger) eachList(fn func(t int, list []byte), buf *[]byte) {
 	cur := make([]int, len(m.ins))
-	var buf []byte
-	w.begin(secPostings)
 	for t := range m.hashes {
-		buf = buf[:0]
+		b := (*buf)[:0]
 		last := uint32(0)
 		for i, in := range m.ins {
 			tm := m.termMap[i]
@@ -241,21 +250,49 @@ func (m *merger) writeTerms() {
 				j += k
 				ord += uint32(d)
 				if n := m.remap[i][ord]; n != noOrd {
-					buf = appendUvarint(buf, uint64(n-last))
-					buf = appendUvarint(buf, tf)
+					b = appendUvarint(b, uint64(n-last))
+					b = appendUvarint(b, tf)
 					last = n
 				}
 			}
 		}
-		w.Write(buf)
-		off[t+1] = off[t] + uint64(len(buf))
+		*buf = b
+		fn(t, b)
 	}
+}
+
+// writeTerms writes the dictionary, the merged posting lists with their
+// block lists and the renumbered forward lists.
+func (m *merger) writeTerms() {
+	w := m.w
+	off := make([]uint64, len(m.hashes)+1)
+	blockOff := make([]uint64, len(m.hashes)+1)
+	blocks := m.blockFirsts()
+	// Two passes over the merged lists, so that neither the postings nor
+	// the block lists are held whole: the block lists first, then the
+	// postings.
+	var buf, entries []byte
+	w.begin(secBlockPost)
+	m.eachList(func(t int, list []byte) {
+		entries = appendBlockList(entries[:0], list, blocks, m.docLen)
+		w.Write(entries)
+		blockOff[t+1] = blockOff[t] + uint64(len(entries))
+	}, &buf)
+	w.begin(secPostings)
+	m.eachList(func(t int, list []byte) {
+		w.Write(list)
+		off[t+1] = off[t] + uint64(len(list))
+	}, &buf)
 	w.begin(secTermHash)
 	w.putU64s(m.hashes)
 	w.begin(secTermOff)
 	w.putU64s(off)
 	w.begin(secTermDF)
 	w.putU32s(m.df)
+	w.begin(secBlocks)
+	w.putU32s(blocks)
+	w.begin(secBlockOff)
+	w.putU64s(blockOff)
 	w.begin(secForward)
 	fwdOff := make([]uint64, 1, m.n+1)
 	for i := range m.ins {

@@ -61,7 +61,7 @@ func (ix *Index) adopt(s *segment, changed func(doc uint64) bool) error {
 	if err := ix.checkSegment(s); err != nil {
 		return err
 	}
-	s.of = make([]uint32, s.n)
+	s.resetSlots()
 	var ids []uint64
 	for row := range s.nDocs {
 		doc := s.docID(row)
@@ -106,8 +106,8 @@ func (ix *Index) move(d *docEntry, s *segment, first, count uint32) {
 		}
 	}
 	d.ords, d.seg, d.segLo, d.segHi = nil, s, first, first+count
+	s.setSlot(first, count, d.slot)
 	for o := first; o < first+count; o++ {
-		s.of[o] = d.slot
 		ix.segLive++
 		ix.segTokens += int64(s.docLen[o])
 	}
@@ -137,12 +137,13 @@ func (ix *Index) insert(s *segment) {
 
 // rebase numbers the parts' ordinals after the segments changed.
 func (ix *Index) rebase() {
-	base := uint32(0)
+	base, blocks := uint32(0), uint32(0)
 	for _, s := range ix.segs {
-		s.base = base
+		s.base, s.blockBase = base, blocks
 		base += uint32(s.n)
+		blocks += uint32(s.blocks())
 	}
-	ix.tailBase = base
+	ix.tailBase, ix.segBlocks = base, blocks
 }
 
 // replace puts out, the merge of ins (remap: each input ordinal's
@@ -154,7 +155,7 @@ func (ix *Index) replace(ins []*segment, out *segment, remap [][]uint32) error {
 	if err := ix.checkSegment(out); err != nil {
 		return err
 	}
-	out.of = make([]uint32, out.n)
+	out.resetSlots()
 	for i, in := range ins {
 		for o, n := range remap[i] {
 			if n != noOrd && in.isDead(uint32(o)) {
@@ -172,9 +173,7 @@ func (ix *Index) replace(ins []*segment, out *segment, remap [][]uint32) error {
 			continue
 		}
 		d.seg, d.segLo, d.segHi = out, first, first+count
-		for o := first; o < first+count; o++ {
-			out.of[o] = d.slot
-		}
+		out.setSlot(first, count, d.slot)
 	}
 	at := slices.Index(ix.segs, ins[0])
 	segs := slices.DeleteFunc(slices.Clone(ix.segs), func(s *segment) bool { return slices.Contains(ins, s) })

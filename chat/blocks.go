@@ -13,6 +13,9 @@ import (
 type block struct {
 	text    string
 	heading bool
+	// row is set for a table row (with the lines continuing its cells):
+	// a record, answered whole rather than split into sentences.
+	row bool
 }
 
 // Heading limits: a heading line is short.
@@ -40,7 +43,7 @@ func blocks(text string, repeated map[string]bool) []block {
 	inRow := false // cur is a table row
 	flush := func() {
 		if len(cur) > 0 {
-			out = append(out, block{text: strings.Join(cur, "\n")})
+			out = append(out, block{text: strings.Join(cur, "\n"), row: inRow})
 			cur = cur[:0]
 		}
 	}
@@ -62,7 +65,7 @@ func blocks(text string, repeated map[string]bool) []block {
 		next := nextLine(lines[i+1:])
 		row := isRow(line)
 		atStart := len(cur) == 0 || strings.ContainsAny(cur[len(cur)-1][len(cur[len(cur)-1])-1:], ".:!?")
-		if !row && isHeading(body, marked, atStart, next) {
+		if !row && (isHeading(body, marked, atStart, next) || isHeaderRow(line, next)) {
 			flush()
 			out = append(out, block{text: body, heading: true})
 			continue
@@ -178,6 +181,31 @@ func isRow(line string) bool {
 	}
 	last := fields[len(fields)-1]
 	return nums >= 2 && (3*nums >= len(fields) || strings.IndexFunc(last, unicode.IsLetter) < 0 && strings.IndexFunc(last, unicode.IsDigit) >= 0)
+}
+
+// isHeaderRow reports whether a line is the header row of a table: the
+// line right above a row, of two words or more, with no digits, no
+// sentence punctuation at its end and no "Label: value" field, whose words
+// mostly start with a capital letter ("Notice Date Effective Received
+// Company City No. Of Layoff/Closure"). Its column names are not an answer;
+// they stand over the rows below as a heading does.
+func isHeaderRow(line, next string) bool {
+	if next == "" || !isRow(next) || isRecord(next) || strings.IndexFunc(line, unicode.IsDigit) >= 0 ||
+		strings.ContainsAny(line[len(line)-1:], ".,;!?") || isField(line) {
+		return false
+	}
+	words, capital := 0, 0
+	for _, w := range strings.Fields(line) {
+		r, _ := utf8.DecodeRuneInString(strings.TrimLeft(w, "*#(\"'"))
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		words++
+		if unicode.IsUpper(r) {
+			capital++
+		}
+	}
+	return words >= 2 && 3*capital >= 2*words
 }
 
 // isRecord reports whether line is a spreadsheet row as the CSV loader

@@ -94,11 +94,11 @@ func extractiveAnswer(question, query string, passages []Passage) string {
 func scoreCandidates(question, query string, passages []Passage) ([]sentence, []string) {
 	qterms, weights := queryTerms(question, query)
 	own := orderedTerms(question)
-	implied := impliedTerms(question)
+	implied, iweights := impliedTerms(question)
 	focus := slices.Clone(own[:min(focusTerms, len(own))])
-	for _, t := range implied {
+	for i, t := range implied {
 		if !slices.Contains(qterms, t) {
-			qterms, weights = append(qterms, t), append(weights, impliedWeight)
+			qterms, weights = append(qterms, t), append(weights, iweights[i])
 		}
 		focus = append(focus, t)
 	}
@@ -113,6 +113,7 @@ func scoreCandidates(question, query string, passages []Passage) ([]sentence, []
 	preferNamed(names(question), passages, cands)
 	preferTopic(carriedTerms(qterms, own, implied), passages, cands)
 	preferFields(focus, cands)
+	preferLabelled(letterLabels(question), cands)
 	return cands, qterms
 }
 
@@ -225,7 +226,11 @@ func answerCandidates(passages []Passage) []sentence {
 				pos++
 				continue
 			}
-			for _, s := range splitSentences(b.text) {
+			texts := []string{normalizeSpace(b.text)}
+			if !b.row {
+				texts = splitSentences(b.text)
+			}
+			for _, s := range texts {
 				cands = append(cands, sentence{text: s, passage: i, block: j, pos: pos, size: wordCount(s), heading: heading})
 				pos++
 			}
@@ -461,12 +466,16 @@ func scoreSentences(query []string, qweights []float64, cands []sentence) {
 	nq := len(query)
 	match := make([]float64, len(cands)*nq) // match[i*nq+q]: 0, prefixMatch or 1
 	df := make([]int, nq)
+	stems := queryStems(query)
 	for i := range cands {
 		m := match[i*nq : (i+1)*nq]
 		match := func(t []byte) {
 			for q, term := range query {
 				if m[q] < 1 {
 					m[q] = max(m[q], matchTerm(term, t))
+				}
+				if m[q] == 0 && stemMatches(stems[q], t) {
+					m[q] = prefixMatch
 				}
 			}
 		}
@@ -501,7 +510,11 @@ func scoreSentences(query []string, qweights []float64, cands []sentence) {
 			cover += weights[q] * match[i*nq+q]
 		}
 		s := &cands[i]
-		s.score = cover / total * (1 + 0.3/float64(1+s.passage)) * lengthFactor(s.size)
+		length := lengthFactor(s.size)
+		if s.size >= 2 && isField(s.text) {
+			length = 1 // "Department: Hematology" is complete
+		}
+		s.score = cover / total * (1 + 0.3/float64(1+s.passage)) * length
 	}
 }
 
@@ -553,8 +566,8 @@ func isPlural(a string, b []byte) bool {
 // a prefix of at least four letters that covers all but two of the shorter
 // and all but four of the longer.
 func samePrefix(a string, b []byte) bool {
-	if len(a) < 4 || len(b) < 4 || a[0] != b[0] || a[0] >= utf8.RuneSelf {
-		return false
+	if len(a) < 4 || len(b) < 4 || a[0] != b[0] || a[0] >= utf8.RuneSelf || hasDigit(a) || hasDigit(string(b)) {
+		return false // codes and numbers match only as they are: DHAW20190003 is not DHAW20190005
 	}
 	n := 0
 	for n < len(a) && n < len(b) && a[n] == b[n] {
@@ -562,6 +575,10 @@ func samePrefix(a string, b []byte) bool {
 	}
 	short, long := min(len(a), len(b)), max(len(a), len(b))
 	return n >= 4 && n >= short-2 && n >= long-4
+}
+
+func hasDigit(s string) bool {
+	return strings.IndexAny(s, "0123456789") >= 0
 }
 
 // pick returns the best-scoring distinct sentences, at most n and about

@@ -117,33 +117,50 @@ func initialisms(text string) []string {
 	return out
 }
 
-// impliedWeight is the weight of the words a question's wording implies
-// ("how old" → "age") against 1 for its first own word.
-const impliedWeight = 0.5
+// impliedWeight is the weight of the words a question's wording hints at
+// ("how long" → "length", "when" → "date") against 1 for its first own
+// word; a word it says in other words ("how old" → "age", "took part" →
+// "participants") weighs synonymWeight.
+const (
+	impliedWeight = 0.5
+	synonymWeight = 1
+)
 
 // impliedTerms returns the words that name what a question asks for
-// without it saying them: forms label an age "Age:", a length "Length:",
-// a date "Date:".
-func impliedTerms(question string) []string {
+// without it saying them, with their weights: forms label an age "Age:",
+// a length "Length:", a date "Date:"; and the words documents use for a
+// question's plain ones ("took part" → "participants", "died" →
+// "fatalities"). Terms match by their stems too (see stemMatches).
+func impliedTerms(question string) ([]string, []float64) {
 	q := " " + strings.Join(questionWords(question), " ") + " "
 	var out []string
+	var weights []float64
 	for _, m := range []struct {
 		phrase string
 		terms  []string
+		weight float64
 	}{
-		{" how old ", []string{"age"}},
-		{" how long ", []string{"length", "duration"}},
-		{" how far ", []string{"distance"}},
-		{" how much ", []string{"amount", "cost", "total"}},
-		{" when ", []string{"date"}},
-		{" what time ", []string{"time"}},
-		{" where ", []string{"location", "address"}},
+		{" how old ", []string{"age"}, synonymWeight},
+		{" how long ", []string{"length", "duration"}, impliedWeight},
+		{" how far ", []string{"distance"}, synonymWeight},
+		{" how much ", []string{"amount", "cost", "total"}, impliedWeight},
+		{" when ", []string{"date"}, impliedWeight},
+		{" what time ", []string{"time"}, impliedWeight},
+		{" where ", []string{"location", "address"}, impliedWeight},
+		{" took part ", []string{"participants"}, synonymWeight},
+		{" take part ", []string{"participants"}, synonymWeight},
+		{" died ", []string{"fatalities", "deaths"}, synonymWeight},
+		{" killed ", []string{"fatalities", "deaths"}, synonymWeight},
+		{" made from ", []string{"materials"}, synonymWeight},
+		{" made of ", []string{"materials"}, synonymWeight},
 	} {
 		if strings.Contains(q, m.phrase) {
-			out = append(out, m.terms...)
+			for _, t := range m.terms {
+				out, weights = append(out, t), append(weights, m.weight)
+			}
 		}
 	}
-	return out
+	return out, weights
 }
 
 // fieldBoost multiplies the score of a form field ("Total Injuries: 1

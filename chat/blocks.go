@@ -48,13 +48,14 @@ func blocks(text string, repeated map[string]bool) []block {
 		}
 	}
 	lines := unnumbered(strings.Split(text, "\n"))
+	furniture := repeatedFurniture(lines, repeated)
 	for i, raw := range lines {
 		line := strings.TrimSpace(raw)
 		switch {
 		case line == "":
 			flush()
 			continue
-		case isFurniture(line) || repeated != nil && repeated[lineKey(line)]:
+		case isFurniture(line) || furniture[i]:
 			continue
 		}
 		if inRow && isCellContinuation(line) {
@@ -85,6 +86,39 @@ func blocks(text string, repeated map[string]bool) []block {
 		}
 	}
 	flush()
+	return out
+}
+
+// minRepeatedRun is the length of a run of consecutive lines repeated
+// elsewhere in a document from which they are taken for text the document
+// repeats (an address given in two notices), not for a running header or
+// footer, which is a line or two.
+const minRepeatedRun = 3
+
+// repeatedFurniture reports which of lines are running headers or footers:
+// lines whose keys are in repeated, except in runs of minRepeatedRun or
+// more.
+func repeatedFurniture(lines []string, repeated map[string]bool) []bool {
+	out := make([]bool, len(lines))
+	if repeated == nil {
+		return out
+	}
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		out[i] = l != "" && repeated[lineKey(l)]
+	}
+	for i := 0; i < len(out); {
+		j := i
+		for j < len(out) && out[j] {
+			j++
+		}
+		if j-i >= minRepeatedRun {
+			for k := i; k < j; k++ {
+				out[k] = false
+			}
+		}
+		i = max(j, i+1)
+	}
 	return out
 }
 
@@ -164,13 +198,14 @@ func nextLine(lines []string) string {
 // third of its words or more, or it has two numbers or more and ends with
 // one ("Kentucky 264,140 12,155 …", "07/20/2015 09/18/2015 07/21/2015
 // Minno, Inc. San Francisco 255 Closure Permanent"); and it does not end
-// a sentence. A row is a block of its own.
+// a sentence or with a comma ("W12–140, 1200 New Jersey Avenue SE," goes
+// on into the next line). A row is a block of its own.
 func isRow(line string) bool {
 	if isRecord(line) {
 		return true
 	}
-	if strings.HasSuffix(line, ".") {
-		return false
+	if strings.HasSuffix(line, ".") || strings.HasSuffix(line, ",") {
+		return false // a sentence, or a line of one that goes on
 	}
 	fields := strings.Fields(line)
 	nums := 0
@@ -425,6 +460,9 @@ func isFurniture(line string) bool {
 		return true
 	}
 	fields := strings.Fields(line)
+	if isRule(fields) {
+		return true
+	}
 	if len(fields) > maxFurnitureWords {
 		return false
 	}
@@ -443,6 +481,7 @@ func isFurniture(line string) bool {
 	if strings.IndexFunc(line, unicode.IsLetter) < 0 {
 		return len(fields) <= 3 // "17", "- 3 -", "29,2"; a row of numbers in a table stays
 	}
+
 	words, codes := 0, 0
 	for _, f := range fields {
 		switch t := strings.Trim(f, ".,;:()[]-–—/"); {
@@ -456,6 +495,21 @@ func isFurniture(line string) bool {
 		return codes == 1 && len(line) >= 8 // "_63ed741c-c0c9-11ec-a4ba-aeec1c83ea00"
 	}
 	return codes >= 3 && codes*2 >= len(fields) && words < len(fields)/2
+}
+
+// isRule reports whether the fields of a line draw a rule rather than say
+// anything: four or more, none a word of two letters or more nor holding a
+// digit ("- - - - - - - x", "* * * *").
+func isRule(fields []string) bool {
+	if len(fields) < 4 {
+		return false
+	}
+	for _, f := range fields {
+		if strings.IndexFunc(f, unicode.IsDigit) >= 0 || isWord(strings.Trim(f, ".,;:()[]-–—/")) {
+			return false
+		}
+	}
+	return true
 }
 
 // isWord reports whether t is a word of letters, two or more.

@@ -114,6 +114,7 @@ func scoreCandidates(question, query string, passages []Passage) ([]sentence, []
 	preferTopic(carriedTerms(qterms, own, implied), passages, cands)
 	preferFields(focus, cands)
 	preferLabelled(letterLabels(question), cands)
+	preferCount(countedTerms(question, implied), cands)
 	return cands, qterms
 }
 
@@ -231,6 +232,9 @@ func answerCandidates(passages []Passage) []sentence {
 				texts = splitSentences(b.text)
 			}
 			for _, s := range texts {
+				if strings.IndexFunc(s, isAlnum) < 0 {
+					continue // ":" left of a form's layout
+				}
 				cands = append(cands, sentence{text: s, passage: i, block: j, pos: pos, size: wordCount(s), heading: heading})
 				pos++
 			}
@@ -238,6 +242,8 @@ func answerCandidates(passages []Passage) []sentence {
 	}
 	return cands
 }
+
+func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // maxDocTitleWords bounds a document's title.
 const maxDocTitleWords = 20

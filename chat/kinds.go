@@ -11,10 +11,12 @@ import (
 type answerKind int
 
 const (
-	anyKind    answerKind = iota
-	numberKind            // "How many …?", "How much …?"
-	dateKind              // "When …?", "What date …?"
-	timeKind              // "At what time …?"
+	anyKind     answerKind = iota
+	numberKind             // "How many …?", "How much …?"
+	dateKind               // "When …?", "What date …?"
+	timeKind               // "At what time …?"
+	measureKind            // "How long …?", "How far …?": a number with its unit
+	placeKind              // "Where …?": a street address or a town with its state
 )
 
 // kindBoost multiplies the score of a sentence that holds an answer of the
@@ -32,6 +34,12 @@ func expectedKind(question string) answerKind {
 		strings.Contains(q, " what year ") || strings.Contains(q, " which year ") || strings.Contains(q, " what day "):
 		return dateKind
 	}
+	if strings.HasPrefix(q, " where ") {
+		return placeKind
+	}
+	if strings.Contains(q, " how long ") || strings.Contains(q, " how far ") {
+		return measureKind
+	}
 	for _, p := range []string{" how many ", " how much ", " how long ", " how old ", " how often ", " how far ",
 		" how big ", " how large ", " how high ", " what percentage ", " what proportion ", " what share ",
 		" what number ", " what amount ", " what age "} {
@@ -46,10 +54,12 @@ func expectedKind(question string) answerKind {
 }
 
 var (
-	digits   = regexp.MustCompile(`\d`)
-	numWords = regexp.MustCompile(`(?i)\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half)\b|[一二三四五六七八九十百千万亿两]`)
-	dateLike = regexp.MustCompile(`(?i)\b(1[6-9]|20)\d\d\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d\d-\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|年|月|日`)
-	timeLike = regexp.MustCompile(`(?i)\b\d{1,2}[:.]\d\d\b|\b\d{1,2} ?[ap]\.?m\b|\bnoon\b|\bmidnight\b|点`)
+	digits      = regexp.MustCompile(`\d`)
+	numWords    = regexp.MustCompile(`(?i)\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half)\b|[一二三四五六七八九十百千万亿两]`)
+	dateLike    = regexp.MustCompile(`(?i)\b(1[6-9]|20)\d\d\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d\d-\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|年|月|日`)
+	measureLike = regexp.MustCompile(`(?i)(?:\b\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|sixty|ninety|hundred)\b)\s*(?:\(\d+\)\s*)?(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|ft|feet|foot|miles?|nm|km|kilomet(?:er|re)s?|met(?:er|re)s?|m|cm|mm|inch(?:es)?)\b`)
+	placeLike   = regexp.MustCompile(`\b\d{1,5}(?: [A-Z][A-Za-z]*\.?){1,3} (?:Avenue|Ave|Street|St|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Way|Place|Court|Square|Highway)\b|\b[A-Z][a-z]+(?: [A-Z][a-z]+)?, (?:[A-Z]{2}\b|D\.C\.)`)
+	timeLike    = regexp.MustCompile(`(?i)\b\d{1,2}[:.]\d\d\b|\b\d{1,2} ?[ap]\.?m\b|\bnoon\b|\bmidnight\b|点`)
 )
 
 // hasKind reports whether text holds an answer of kind k.
@@ -61,6 +71,10 @@ func hasKind(text string, k answerKind) bool {
 		return dateLike.MatchString(text)
 	case timeKind:
 		return timeLike.MatchString(text)
+	case measureKind:
+		return measureLike.MatchString(text)
+	case placeKind:
+		return placeLike.MatchString(text)
 	}
 	return false
 }
@@ -71,9 +85,29 @@ func preferKind(k answerKind, cands []sentence) {
 	if k == anyKind {
 		return
 	}
+	lendNeighbours(k, cands)
 	for i := range cands {
 		if cands[i].score > 0 && hasKind(cands[i].text, k) {
 			cands[i].score *= kindBoost
+		}
+	}
+}
+
+// neighbourCredit is the share of a sentence's score lent to the
+// sentence right after it that holds the answer the question expects but
+// none of its words.
+const neighbourCredit = 0.5
+
+// lendNeighbours gives a sentence that holds an answer of kind k but
+// matches none of the question's terms part of the score of the sentence
+// before it in its passage: values often stand on the line after what
+// names them ("Cupertino Union School District April 6, 2016" above
+// "1309 S. Mary Avenue 7:30 a.m.", a case's parties above its date).
+func lendNeighbours(k answerKind, cands []sentence) {
+	for i := len(cands) - 1; i > 0; i-- {
+		prev := cands[i-1]
+		if cands[i].score == 0 && prev.passage == cands[i].passage && prev.score > 0 && hasKind(cands[i].text, k) {
+			cands[i].score = neighbourCredit * prev.score
 		}
 	}
 }

@@ -127,3 +127,90 @@ func preferLabelled(labels []string, cands []sentence) {
 		}
 	}
 }
+
+// countBoost multiplies the score of a sentence that gives a count of what
+// a "how many" question counts ("A total of 38 patients", "503
+// participants", "189 fatalities").
+const countBoost = 1.5
+
+// countedTerms returns the terms a "how many" question counts: the first
+// content word after "how many", and the words the question's wording
+// implies for it ("took part" → "participants"). It is nil for other
+// questions.
+func countedTerms(question string, implied []string) []string {
+	w := questionWords(question)
+	for i := 0; i+2 < len(w); i++ {
+		if w[i] != "how" || w[i+1] != "many" {
+			continue
+		}
+		var out []string
+		for _, x := range w[i+2:] {
+			if t := orderedTerms(x); len(t) > 0 {
+				out = append(out, t[0])
+				break
+			}
+		}
+		return append(out, implied...)
+	}
+	return nil
+}
+
+// isCount reports whether a lower-cased word is a count in digits or
+// words.
+func isCount(w string) bool {
+	if w == "" {
+		return false
+	}
+	if '0' <= w[0] && w[0] <= '9' {
+		return true
+	}
+	switch w {
+	case "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+		"twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "dozen":
+		return true
+	}
+	return false
+}
+
+// givesCount reports whether text holds a count directly followed (one
+// word may come between: "38 adult patients") by one of terms, as a word,
+// its plural or its stem (stems holds the terms' stems).
+func givesCount(text string, terms, stems []string) bool {
+	words := strings.Fields(text)
+	for i, w := range words {
+		if !isCount(strings.ToLower(strings.Trim(w, ",.;:()"))) {
+			continue
+		}
+		for _, next := range words[i+1 : min(len(words), i+3)] {
+			next = strings.ToLower(strings.Trim(next, ",.;:()"))
+			for j, t := range terms {
+				if matchTerm(t, []byte(next)) > 0 || stemMatches(stems[j], []byte(next)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// preferCount boosts the candidates that give a count of what the
+// question counts. It runs last of the preferences: the best score it
+// sees is final but for its own boosts.
+func preferCount(counted []string, cands []sentence) {
+	if len(counted) == 0 {
+		return
+	}
+	best := 0.0
+	for _, c := range cands {
+		best = max(best, c.score)
+	}
+	stems := queryStems(counted)
+	for i := range cands {
+		// A sentence the boost cannot lift to keepRatio of the best is
+		// not looked at.
+		if cands[i].score > 0 && cands[i].score*countBoost >= keepRatio*best &&
+			hasKind(cands[i].text, numberKind) && givesCount(cands[i].text, counted, stems) {
+			cands[i].score *= countBoost
+		}
+	}
+}

@@ -89,6 +89,9 @@ func TestBlocks(t *testing.T) {
 			[]block{{"Notice Date Effective Received Company City No. Of Layoff/Closure", true, false}, {"06/30/2015 09/15/2015 07/06/2015 KLA-Tencor Corporation Milpitas 213 Layoff Permanent", false, true}}},
 		{"a sentence above a row is no header", "Counts for the three states were\nKansas 894 7,086 18,433",
 			[]block{{"Counts for the three states were", false, false}, {"Kansas 894 7,086 18,433", false, true}}},
+		{"drawn rule dropped", "- - - - - - - - - - - - - - - - - x\nWashington, D.C.", []block{{"Washington, D.C.", false, false}}},
+		{"a line ending with a comma is no row", "30, West Building Ground Floor, Room\nW12–140, 1200 New Jersey Avenue SE,\nWashington, DC 20590.",
+			[]block{{"30, West Building Ground Floor, Room\nW12–140, 1200 New Jersey Avenue SE,\nWashington, DC 20590.", false, false}}},
 		{"chinese", "员工每年享有十五天带薪年假。", []block{{"员工每年享有十五天带薪年假。", false, false}}},
 	}
 	for _, tt := range tests {

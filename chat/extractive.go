@@ -112,7 +112,7 @@ func scoreCandidates(question, query string, passages []Passage) ([]sentence, []
 	preferKind(expectedKind(question), cands)
 	preferNamed(names(question), passages, cands)
 	preferTopic(carriedTerms(qterms, own, implied), passages, cands)
-	preferFields(focus, cands)
+	preferFields(focus, askedTerm(question), cands)
 	preferLabelled(letterLabels(question), cands)
 	preferCount(countedTerms(question, implied), cands)
 	return cands, qterms

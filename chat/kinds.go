@@ -85,29 +85,9 @@ func preferKind(k answerKind, cands []sentence) {
 	if k == anyKind {
 		return
 	}
-	lendNeighbours(k, cands)
 	for i := range cands {
 		if cands[i].score > 0 && hasKind(cands[i].text, k) {
 			cands[i].score *= kindBoost
-		}
-	}
-}
-
-// neighbourCredit is the share of a sentence's score lent to the
-// sentence right after it that holds the answer the question expects but
-// none of its words.
-const neighbourCredit = 0.5
-
-// lendNeighbours gives a sentence that holds an answer of kind k but
-// matches none of the question's terms part of the score of the sentence
-// before it in its passage: values often stand on the line after what
-// names them ("Cupertino Union School District April 6, 2016" above
-// "1309 S. Mary Avenue 7:30 a.m.", a case's parties above its date).
-func lendNeighbours(k answerKind, cands []sentence) {
-	for i := len(cands) - 1; i > 0; i-- {
-		prev := cands[i-1]
-		if cands[i].score == 0 && prev.passage == cands[i].passage && prev.score > 0 && hasKind(cands[i].text, k) {
-			cands[i].score = neighbourCredit * prev.score
 		}
 	}
 }
@@ -207,16 +187,35 @@ const focusTerms = 2
 
 // preferFields boosts the candidates holding a "Label: value" field whose
 // label matches one of the question's first terms or a term its wording
-// implies.
-func preferFields(focus []string, cands []sentence) {
+// implies, and once more when it matches the word the question asks for
+// ("Department: Hematology" for "What department is the principal
+// investigator in?", over "Principal Investigator: Gao Lei").
+func preferFields(focus []string, asked string, cands []sentence) {
 	if len(focus) == 0 {
 		return
 	}
 	for i := range cands {
 		if cands[i].score > 0 && labelMatches(cands[i].text, focus) {
 			cands[i].score *= fieldBoost
+			if asked != "" && labelMatches(cands[i].text, []string{asked}) {
+				cands[i].score *= fieldBoost
+			}
 		}
 	}
+}
+
+// askedTerm returns the term a "what X" or "which X" question asks for
+// ("department" in "What department is …", "class" in "Which class …"),
+// or "".
+func askedTerm(question string) string {
+	w := questionWords(question)
+	if len(w) < 2 || w[0] != "what" && w[0] != "which" {
+		return ""
+	}
+	if t := orderedTerms(w[1]); len(t) == 1 {
+		return t[0]
+	}
+	return ""
 }
 
 // labelMatches reports whether one of the up to three words before a

@@ -131,7 +131,7 @@ func preferLabelled(labels []string, cands []sentence) {
 // countBoost multiplies the score of a sentence that gives a count of what
 // a "how many" question counts ("A total of 38 patients", "503
 // participants", "189 fatalities").
-const countBoost = 1.5
+const countBoost = 2.5
 
 // countedTerms returns the terms a "how many" question counts: the first
 // content word after "how many", and the words the question's wording

@@ -126,6 +126,27 @@ func (x *bm25) resolveBatch(batch []Terms, workers int) ([]resolved, error) {
 	return out, nil
 }
 
+// checkTerms validates every Terms of batch as resolveBatch does,
+// without decoding them into anything.
+func checkTerms(batch []Terms) error {
+	for i, t := range batch {
+		n, tokens, _, err := t.header()
+		if err != nil {
+			return fmt.Errorf("terms of chunk %d in batch: %w", i, err)
+		}
+		count, sum := 0, 0
+		err = t.each(func(_ []byte, freq int) bool {
+			count++
+			sum += freq
+			return count <= n
+		})
+		if err != nil || sum != tokens || count != n {
+			return fmt.Errorf("terms of chunk %d in batch: %w", i, ErrBadTerms)
+		}
+	}
+	return nil
+}
+
 // resolve1 validates and decodes one chunk's terms into r, whose slices
 // have room for them.
 func (x *bm25) resolve1(t Terms, r *resolved) error {

@@ -207,9 +207,16 @@ func (ix *Index) Add(ctx context.Context, chunks []Chunk) error {
 	return ix.add(ctx, chunks, false)
 }
 
+// addBatch is how many chunks of a large Add the index takes in at a
+// time (under one hold of its lock, so searches see all or none): the
+// decoded terms of a batch, 16 bytes a term and a few hundred terms a
+// passage, are held at once.
+const addBatch = 1024
+
 // add is Add; with owned, the chunks' vectors belong to the Index (a
-// start-up rebuild reads fresh copies from the store) and are normalised
-// in place instead of copied.
+// start-up rebuild reads fresh copies from the store, in batches of its
+// own) and are normalised in place instead of copied, and chunks are
+// taken in at once.
 func (ix *Index) add(ctx context.Context, chunks []Chunk, owned bool) error {
 	chunks = lastByID(chunks)
 	if len(chunks) == 0 {
@@ -218,6 +225,13 @@ func (ix *Index) add(ctx context.Context, chunks []Chunk, owned bool) error {
 	terms, vecs, err := ix.prepare(ctx, chunks, owned)
 	if err != nil {
 		return err
+	}
+	batch := len(chunks)
+	if !owned && batch > addBatch {
+		batch = addBatch
+		if err := checkTerms(terms); err != nil { // before anything changes
+			return err
+		}
 	}
 	workers := runtime.GOMAXPROCS(0)
 	ix.mu.Lock()
@@ -228,6 +242,18 @@ func (ix *Index) add(ctx context.Context, chunks []Chunk, owned bool) error {
 	if err := ix.checkDim(vecs); err != nil {
 		return err
 	}
+	for lo := 0; lo < len(chunks); lo += batch {
+		hi := min(lo+batch, len(chunks))
+		if err := ix.addLocked(chunks[lo:hi], terms[lo:hi], vecs[lo:hi], workers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addLocked takes chunks in, with their terms and unit vectors. The
+// caller holds ix.mu; nothing is changed when it returns an error.
+func (ix *Index) addLocked(chunks []Chunk, terms []Terms, vecs [][]float32, workers int) error {
 	rs, err := ix.kw.resolveBatch(terms, workers)
 	if err != nil {
 		return err

@@ -1,20 +1,17 @@
 package retrieval
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"docent/internal/crashtest"
 	"docent/store"
 )
 
@@ -83,26 +80,7 @@ func TestPersistSurvivesKill(t *testing.T) {
 // has started working).
 func runAndKill(t *testing.T, dir, mode string, k int, wait time.Duration) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPersistCrashChild$", "-test.v")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, "DOCENT_PERSIST_MODE="+mode, fmt.Sprintf("DOCENT_PERSIST_SEED=%d", k))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(out)
-	for lines.Scan() && !strings.Contains(lines.Text(), "working") {
-	}
-	go func() {
-		for lines.Scan() {
-		}
-	}()
-	time.Sleep(wait)
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	crashtest.Kill(t, "TestPersistCrashChild", []string{crashChildEnv + "=" + dir, "DOCENT_PERSIST_MODE=" + mode, fmt.Sprintf("DOCENT_PERSIST_SEED=%d", k)}, wait)
 }
 
 // TestPersistCrashChild is the child of TestPersistSurvivesKill.
@@ -117,7 +95,7 @@ func TestPersistCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	lib := NewLibrary(db, NewBuiltin(0), LibraryOptions{Persist: true, Log: slog.New(slog.DiscardHandler)})
-	fmt.Println("working")
+	fmt.Println(crashtest.Ready)
 	if _, err := lib.Load(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -146,10 +146,14 @@ type Store interface {
 	SetStatus(ctx context.Context, id uint64, status Status, msg string) error
 	// UpdateDocument applies fn to the stored document and saves it.
 	UpdateDocument(ctx context.Context, id uint64, fn func(*Document) error) error
-	// Commit stores a document's chunks and vectors and marks it ready in
-	// one transaction (deleting d.Replaces in the same one, whose
-	// workspaces d takes over); chunks that would pass the chunk quota in
-	// d.Limit are a *QuotaError.
+	// Commit stores a document's chunks and vectors and marks it ready,
+	// deleting d.Replaces in the same transaction (d takes over its
+	// workspaces); chunks that would pass the chunk quota in d.Limit are a
+	// *QuotaError. A crash leaves the whole document or none of it, and
+	// no reader sees part of it: a backend may write the chunk records of
+	// a document that is not ready yet in several transactions first
+	// (bbolt does, to bound memory), provided that opening the store after
+	// a crash removes them.
 	Commit(ctx context.Context, d *Document, chunks []Chunk, vectors map[[16]byte][]float32) error
 	// DeleteDocument removes a document v may write, with its chunks.
 	DeleteDocument(ctx context.Context, v Viewer, id uint64) (Document, error)

@@ -472,68 +472,6 @@ func (db *DB) UpdateDocument(ctx context.Context, id uint64, fn func(*Document) 
 	})
 }
 
-// Commit stores a document's chunks and their vectors and marks it ready, in
-// one transaction: a crash leaves the document either fully indexed or not
-// at all. vectors maps each chunk's TextHash to its vector; a hash already
-// stored (an identical passage elsewhere) may be absent. If d.Replaces is
-// non-zero, that document is deleted in the same transaction (a changed file
-// replacing its old version). Commit fails with ErrNotFound if the document
-// was deleted while it was being processed, and with a *QuotaError when
-// the chunks would pass the quota in d.Limit.
-func (db *DB) Commit(ctx context.Context, d *Document, chunks []Chunk, vectors map[[16]byte][]float32) error {
-	return db.update(ctx, func(tx *bolt.Tx) error {
-		var stored Document
-		if err := getJSON(tx.Bucket(bucketDocs), itob(d.ID), &stored); err != nil {
-			return fmt.Errorf("document %d: %w", d.ID, err)
-		}
-		if err := admitChunks(tx, d, len(chunks)); err != nil {
-			return err
-		}
-		if d.Replaces != 0 && d.Replaces != d.ID {
-			if err := moveMemberships(tx, d.Replaces, d.ID); err != nil {
-				return err
-			}
-			if err := deleteDocument(tx, d.Replaces); err != nil && !isNotFound(err) {
-				return err
-			}
-		}
-		if err := deleteChunks(tx, d.ID); err != nil { // a retried commit
-			return err
-		}
-		if err := putChunks(tx, d.ID, chunks, vectors); err != nil {
-			return err
-		}
-		d.Status, d.Error, d.Chunks, d.Replaces = StatusReady, "", len(chunks), 0
-		d.CreatedAt, d.UpdatedAt = stored.CreatedAt, db.now()
-		return putDocument(tx, d, &stored)
-	})
-}
-
-func putChunks(tx *bolt.Tx, docID uint64, chunks []Chunk, vectors map[[16]byte][]float32) error {
-	if len(chunks) >= MaxChunks {
-		return fmt.Errorf("document has %d chunks, more than %d", len(chunks), MaxChunks)
-	}
-	cb, vb := tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
-	for i := range chunks {
-		c := &chunks[i]
-		c.DocumentID, c.Index = docID, i
-		if err := addVectorRef(vb, c.TextHash, vectors[c.TextHash]); err != nil {
-			return fmt.Errorf("chunk %d: %w", i, err)
-		}
-		if err := cb.Put(chunkKey(docID, i), encodeChunk(c)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func chunkKey(docID uint64, index int) []byte {
-	k := make([]byte, 12)
-	copy(k, itob(docID))
-	k[8], k[9], k[10], k[11] = byte(index>>24), byte(index>>16), byte(index>>8), byte(index)
-	return k
-}
-
 // DeleteDocument removes document id, its chunks and its vector references
 // in one transaction, if v may write it.
 func (db *DB) DeleteDocument(ctx context.Context, v Viewer, id uint64) (Document, error) {
@@ -578,12 +516,17 @@ func deleteDocument(tx *bolt.Tx, id uint64) error {
 			return err
 		}
 	}
+	if err := unnoteStaged(tx, id); err != nil {
+		return err
+	}
 	return tx.Bucket(bucketDocs).Delete(itob(id))
 }
 
-// deleteChunks removes the chunks of document id and their vector references.
+// deleteChunks removes the chunks of document id and their vector
+// references (the chunks of a staged document hold none: commit.go).
 func deleteChunks(tx *bolt.Tx, id uint64) error {
 	cb, vb := tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
+	refs := !isStaged(tx, id)
 	prefix := itob(id)
 	c := cb.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
@@ -591,8 +534,10 @@ func deleteChunks(tx *bolt.Tx, id uint64) error {
 		if err != nil {
 			return err
 		}
-		if err := dropVectorRef(vb, ch.TextHash); err != nil {
-			return err
+		if refs {
+			if err := dropVectorRef(vb, ch.TextHash); err != nil {
+				return err
+			}
 		}
 		if err := c.Delete(); err != nil {
 			return err

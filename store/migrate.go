@@ -30,6 +30,7 @@ func migrations() []migration {
 		{"create workspace buckets", createBuckets(bucketWorkspaces, bucketWorkspaceNames, bucketWorkspaceDocs, bucketDocWorkspaces)},
 		{"make the shared library the workspace \"shared\", visible to everyone", createLibraryWorkspace},
 		{"create the index change log", logReset},
+		{"create the bucket of documents being committed in steps", createBuckets(bucketStaged)},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -52,6 +53,10 @@ type Options struct {
 	NoSync bool
 }
 
+// initialMmap is how much of the store file bbolt maps at first: 1 GiB
+// where the address space is plentiful, bbolt's default elsewhere.
+const initialMmap = (1 << 30) * (strconv.IntSize / 64)
+
 // DB is an open docent store. It is safe for concurrent use.
 type DB struct {
 	bolt *bolt.DB
@@ -75,7 +80,8 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 		// The free-page list is written at each commit: without it every
 		// open scans the whole file to rebuild it (a quarter of a second
 		// for 100k chunks, most of a cold start).
-		FreelistType: bolt.FreelistMapType,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: 1 << 30,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, lockedError{dir}
@@ -85,6 +91,10 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 	}
 	db := &DB{bolt: b, dir: dir, now: func() time.Time { return time.Now().UTC() }}
 	if err := db.migrate(ctx, migrations()); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := db.recoverStaged(ctx); err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -140,6 +150,9 @@ var (
 	bucketDocWorkspaces  = []byte("doc_workspaces")
 
 	bucketChanges = []byte("index_changes")
+	// bucketStaged notes the documents whose chunks a Commit is writing
+	// in several transactions (commit.go).
+	bucketStaged = []byte("staged_documents")
 )
 
 // itob encodes an id as 8 big-endian bytes.

@@ -66,7 +66,7 @@ func BenchmarkReplicas(b *testing.B) {
 
 		took, docs, held := killDuringIngest(b, replicas, admin, url)
 		b.ReportMetric(took.Seconds(), "kill-9-recovery-s")
-		b.Logf("kill -9 of a replica holding %d ingest jobs: all %d acknowledged documents ready through the others %.1f s after the kill", held, docs, took.Seconds())
+		b.Logf("kill -9 of a replica holding %d ingest jobs: all %d documents (its uploads answered and its jobs) ready through the others %.1f s after the kill", held, docs, took.Seconds())
 
 		down, up := stopDatabase(b, cluster, replicas[1:], admin)
 		b.ReportMetric(down.Seconds(), "not-ready-after-s")
@@ -156,8 +156,9 @@ func upload(url, token, name, text string) uint64 {
 
 // killDuringIngest uploads 40 documents to the first replica, kills it
 // (SIGKILL) as soon as it holds ingest jobs, and waits until the others
-// report every acknowledged document ready, each once in the store and in
-// their indexes. It returns the time from the kill until then and how
+// report every acknowledged document and every document of the jobs it
+// held ready, each once in the store and in their indexes. It returns the
+// time from the kill until then, how many documents that was and how
 // many jobs the killed replica held.
 func killDuringIngest(b *testing.B, replicas []*server, token, url string) (time.Duration, int, int) {
 	ctx := context.Background()
@@ -196,14 +197,25 @@ func killDuringIngest(b *testing.B, replicas []*server, token, url string) (time
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// The jobs it holds, whether or not their uploads were answered
+	// before the kill: those must finish on the others.
+	rows, err := conn.Query(ctx, `SELECT document_id FROM jobs WHERE worker LIKE $1`, pattern)
+	if err != nil {
+		b.Fatal(err)
+	}
+	heldIDs, err := pgx.CollectRows(rows, pgx.RowTo[uint64])
+	if err != nil {
+		b.Fatal(err)
+	}
 	victim.cmd.Process.Kill()
 	victim.cmd.Wait()
 	killed := time.Now()
 	wg.Wait()
 	pending := map[uint64]bool{}
-	for _, id := range ids {
+	for _, id := range append(ids, heldIDs...) {
 		pending[id] = true
 	}
+	docs := len(pending)
 	for len(pending) > 0 {
 		if time.Since(killed) > 2*time.Minute {
 			b.Fatalf("%d documents still not ready 2 minutes after the kill", len(pending))
@@ -230,7 +242,7 @@ func killDuringIngest(b *testing.B, replicas []*server, token, url string) (time
 			b.Errorf("after the kill, %s's index or the store is not consistent", s.URL)
 		}
 	}
-	return took, len(ids), held
+	return took, docs, held
 }
 
 // stopDatabase stops PostgreSQL for 20 s and returns how soon the

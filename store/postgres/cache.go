@@ -174,7 +174,8 @@ func (c *cache) sync(ctx context.Context, db *DB) error {
 // holds: the change is dropped before the write returns, so this
 // process's next request sees it (the others see it at their next read
 // of the log). A failed read leaves the cache unanswering until a read
-// succeeds.
+// succeeds. (An upload put in a workspace does not call it: the document
+// is searched only once committed, and Commit does.)
 func (db *DB) changed(ctx context.Context) {
 	db.cache.sync(context.WithoutCancel(ctx), db)
 }

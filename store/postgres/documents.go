@@ -44,7 +44,6 @@ func putDocument(ctx context.Context, tx pgx.Tx, d *store.Document, insert bool)
 // same owner are serialised (an advisory lock on owner and hash), so two
 // replicas never both create one.
 func (db *DB) CreateDocument(ctx context.Context, d *store.Document) (existing store.Document, dup bool, err error) {
-	defer db.changed(ctx) // cache.go
 	err = db.tx(ctx, func(tx pgx.Tx) error {
 		var log changeLog
 		if existing, dup, err = createDocument(ctx, tx, d, &log); err != nil {

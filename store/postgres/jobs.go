@@ -16,7 +16,6 @@ import (
 // process it), and wakes the replicas' workers. The same bytes from the
 // same owner give the existing document and dup = true, as CreateDocument.
 func (db *DB) SubmitUpload(ctx context.Context, d *store.Document, data []byte) (existing store.Document, dup bool, err error) {
-	defer db.changed(ctx) // cache.go
 	err = db.tx(ctx, func(tx pgx.Tx) error {
 		var log changeLog
 		if existing, dup, err = createDocument(ctx, tx, d, &log); err != nil || dup {

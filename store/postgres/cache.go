@@ -13,12 +13,12 @@ import (
 )
 
 // Every request a replica answers names its caller (UserByID, KeyByHash)
-// and a search asks what the caller may search (ScopeOf). Asking the
-// database each time costs round trips a laptop's bbolt does not make, so
-// each process keeps those answers in a cache, kept correct by the
-// cache_changes log (migration 0005): triggers log, at commit, every
-// change to users, API keys, workspaces and their documents, whoever made
-// it, and NOTIFY the replicas. A follower reads the log at each
+// and a search asks what the caller may search (ScopeOf, Workspace).
+// Asking the database each time costs round trips a laptop's bbolt does
+// not make, so each process keeps those answers in a cache, kept correct
+// by the cache_changes log (migration 0005): triggers log, at commit,
+// every change to users, API keys, workspaces and their documents,
+// whoever made it, and NOTIFY the replicas. A follower reads the log at each
 // notification (and every pollInterval in case one is lost) and drops
 // what it names; a process that made a change reads the log before the
 // change returns, so its own next request sees it. The cache answers only
@@ -36,12 +36,14 @@ const cacheMax = 100_000
 // channelCache is the notification channel of the cache_changes log.
 const channelCache = "docent_cache"
 
-// cache holds the answers of UserByID, KeyByHash and ScopeOf.
+// cache holds the answers of UserByID, KeyByHash, ScopeOf and Workspace.
 type cache struct {
 	mu     sync.Mutex
 	users  map[uint64]store.User
 	keys   map[string]store.APIKey // by hash
 	scopes map[scopeKey]store.Scope
+	// workspaces holds the workspaces a viewer may see (Workspace).
+	workspaces map[scopeKey]store.Workspace
 	// gen counts the times entries were dropped: a value read from the
 	// database is kept only if gen did not move while it was read (else
 	// it may predate a change already dropped).
@@ -149,7 +151,7 @@ func (c *cache) sync(ctx context.Context, db *DB) error {
 		c.gen++
 	}
 	if c.lapsed { // entries may be gone from the log since: start afresh
-		c.users, c.keys, c.scopes, c.lapsed = nil, nil, nil, false
+		c.users, c.keys, c.scopes, c.workspaces, c.lapsed = nil, nil, nil, nil, false
 	}
 	for _, e := range entries {
 		c.applied = max(c.applied, uint64(e.seq))
@@ -163,7 +165,7 @@ func (c *cache) sync(ctx context.Context, db *DB) error {
 		case "key":
 			maps.DeleteFunc(c.keys, func(_ string, k store.APIKey) bool { return k.ID == id })
 		default:
-			c.scopes = nil
+			c.scopes, c.workspaces = nil, nil
 		}
 	}
 	c.contact = time.Now()
@@ -198,6 +200,12 @@ func clonePtr[T any](p *T) *T {
 	}
 	v := *p
 	return &v
+}
+
+// cloneWorkspace returns w sharing nothing with the cached copy.
+func cloneWorkspace(w store.Workspace) store.Workspace {
+	w.Members = maps.Clone(w.Members)
+	return w
 }
 
 // cloneScope returns sc sharing nothing with the cached copy.

@@ -101,10 +101,14 @@ func TestCacheFollowsEveryWriter(t *testing.T) {
 		sc, _ := reader.ScopeOf(ctx, v, w.ID)
 		return len(sc.Documents) == 1
 	})
+	if _, err := reader.Workspace(ctx, v, w.ID); err != nil {
+		t.Fatal(err)
+	}
 	must(t, writer.DeleteWorkspace(ctx, v, w.ID))
 	within(t, "a workspace deleted by another process", func() bool {
 		_, err := reader.ScopeOf(ctx, v, w.ID)
-		return errors.Is(err, store.ErrNotFound)
+		_, werr := reader.Workspace(ctx, v, w.ID)
+		return errors.Is(err, store.ErrNotFound) && errors.Is(werr, store.ErrNotFound)
 	})
 }
 

@@ -101,12 +101,21 @@ func (db *DB) CreateWorkspace(ctx context.Context, w *store.Workspace) error {
 	})
 }
 
-// Workspace returns workspace id if v may see it.
+// Workspace returns workspace id if v may see it (from the cache when it
+// may answer: cache.go).
 func (db *DB) Workspace(ctx context.Context, v store.Viewer, id uint64) (w store.Workspace, err error) {
+	key := scopeKey{v, id}
+	w, ok, gen, trusted := lookup(db, func(c *cache) (store.Workspace, bool) { w, ok := c.workspaces[key]; return w, ok })
+	if ok {
+		return cloneWorkspace(w), nil
+	}
 	err = db.readTx(ctx, func(tx pgx.Tx) error {
 		w, err = visibleWorkspace(ctx, tx, v, id, "")
 		return err
 	})
+	if err == nil && trusted {
+		db.cache.keep(gen, func(c *cache) { putIn(&c.workspaces, key, cloneWorkspace(w)) })
+	}
 	return w, err
 }
 

@@ -213,15 +213,23 @@ type freshUsers interface {
 // (reactivating the account, the tokens of a new password) holds here at
 // once; what it revoked holds here once its change log arrives.
 func (s *Server) userFor(ctx context.Context, id, version uint64) (store.User, bool) {
+	u, ok, _ := s.holder(ctx, id, version)
+	return u, ok
+}
+
+// holder is userFor with the store's error of the last read: nil or
+// store.ErrNotFound when the answer is certain, another error when the
+// store could not answer.
+func (s *Server) holder(ctx context.Context, id, version uint64) (store.User, bool, error) {
 	holds := func(u *store.User, err error) bool { return err == nil && u.Active && u.TokenVersion == version }
 	u, err := s.db.UserByID(ctx, id)
 	if holds(&u, err) {
-		return u, true
+		return u, true, nil
 	}
 	if f, ok := s.db.(freshUsers); ok {
 		u, err = f.UncachedUserByID(ctx, id)
 	}
-	return u, holds(&u, err)
+	return u, holds(&u, err), err
 }
 
 // keyTouchEvery is how stale a key's last-used time may get before a use

@@ -1,8 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"docent/internal/pgtest"
 )
@@ -117,4 +122,77 @@ func TestReplicasRevokeWorkspaceAccess(t *testing.T) {
 		return !found(b.searchTexts(bob.Token, q), "hangar") && inWS.Status == http.StatusNotFound
 	})
 	t.Logf("a member removed on A lost access on B %v later", took)
+}
+
+// TestReplicasCloseSockets: a WebSocket open on replica B closes with 1008
+// (policy violation) within a few seconds when its user is deactivated,
+// deleted, or its API key revoked on replica A; a socket of a user nobody
+// touched stays open.
+func TestReplicasCloseSockets(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := newReplica(t, url, Config{}), newReplica(t, url, Config{})
+	admin := a.register("admin")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	// open dials B with credential and returns a channel that receives how
+	// the socket ended.
+	open := func(credential string) (*websocket.Conn, chan error) {
+		ws, _, err := b.wsDial(ctx, credential, "header")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws.CloseNow() })
+		ended := make(chan error, 1)
+		go func() {
+			_, _, err := ws.Read(ctx)
+			ended <- err
+		}()
+		return ws, ended
+	}
+	bystander := a.register("bystander")
+	_, stays := open(bystander.Token)
+	for _, c := range []struct {
+		name   string
+		key    bool
+		revoke func(u account, key uint64) response
+	}{
+		{"deactivated", false, func(u account, _ uint64) response {
+			return a.do("PATCH", sprintf("/api/v1/users/%d", u.ID), admin.Token, map[string]bool{"is_active": false})
+		}},
+		{"deleted", false, func(u account, _ uint64) response {
+			return a.do("DELETE", sprintf("/api/v1/users/%d", u.ID), admin.Token, nil)
+		}},
+		{"key revoked", true, func(u account, key uint64) response {
+			return a.do("DELETE", sprintf("/api/v1/keys/%d", key), u.Token, nil)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u := a.register("u" + strings.ReplaceAll(c.name, " ", ""))
+			cred, keyID := u.Token, uint64(0)
+			if c.key {
+				var k newKeyJSON
+				a.do("POST", "/api/v1/keys", u.Token, map[string]string{"name": "socket", "scope": "read"}).JSON(t, &k)
+				cred, keyID = k.Key, k.ID
+			}
+			_, ended := open(cred)
+			start := time.Now()
+			if r := c.revoke(u, keyID); r.Status >= 300 {
+				t.Fatalf("revoke on A: %d %s", r.Status, r.Body)
+			}
+			select {
+			case err := <-ended:
+				if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+					t.Errorf("the socket on B ended with %v, want close status 1008", err)
+				}
+				t.Logf("closed on B %v after the change on A", time.Since(start))
+			case <-time.After(10 * time.Second):
+				t.Error("the socket on B is still open 10 s after its credentials stopped on A")
+			}
+		})
+	}
+	select {
+	case err := <-stays:
+		t.Errorf("an untouched user's socket ended: %v", err)
+	default:
+	}
 }

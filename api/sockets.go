@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
+
+	"docent/store"
 )
 
 // sockets knows every open WebSocket by its user and API key, so that a
@@ -69,4 +72,47 @@ func (s *Server) dropKeySockets(id uint64) {
 	for _, sk := range s.sockets.matching(func(sk *socket) bool { return sk.key == id }) {
 		sk.revoke(errRevoked)
 	}
+}
+
+// credentialCheckEvery is how often an open WebSocket's credentials are
+// checked again (see watchCredentials).
+const credentialCheckEvery = time.Second
+
+// watchCredentials closes sk once its credentials certainly no longer
+// hold, checking every credentialCheckEvery until sk ends. A change made
+// through this server closes its sockets at once (recheckSockets,
+// dropKeySockets); this catches the changes made elsewhere: on another
+// replica sharing the database (whose cache follows them within
+// milliseconds), so such a socket closes within about a second.
+func (s *Server) watchCredentials(sk *socket) {
+	t := time.NewTicker(credentialCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-sk.ctx.Done():
+			return
+		case <-t.C:
+			if s.certainlyRevoked(sk.ctx) {
+				sk.revoke(errRevoked)
+				return
+			}
+		}
+	}
+}
+
+// certainlyRevoked reports whether the caller in ctx has lost the
+// credential the request was made with, by the store's own answer: the
+// user is gone, inactive or of a newer token generation, or the API key
+// is gone. A store that cannot answer (a replica cut off from its
+// database) revokes nothing.
+func (s *Server) certainlyRevoked(ctx context.Context) bool {
+	was := currentUser(ctx)
+	if _, ok, err := s.holder(ctx, was.ID, was.TokenVersion); !ok {
+		return err == nil || errors.Is(err, store.ErrNotFound)
+	}
+	if k := currentKey(ctx); k != nil {
+		_, err := s.db.KeyByHash(ctx, k.Hash)
+		return errors.Is(err, store.ErrNotFound)
+	}
+	return false
 }

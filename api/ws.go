@@ -84,6 +84,7 @@ func (s *Server) websocketChat(w http.ResponseWriter, r *http.Request) {
 	var streams sync.WaitGroup
 	defer streams.Wait()
 	go s.keepAlive(ctx, c)
+	go s.watchCredentials(sk)
 	go func() { // revoked credentials close the socket with 1008
 		<-ctx.Done()
 		if errors.Is(context.Cause(ctx), errRevoked) {

@@ -129,31 +129,41 @@ func hostileFiles() []hostileFile {
 		hostileFile{"lines.pdf", "text pages, one short line each, uncompressed", pdfLines(rng, false)},
 		hostileFile{"deflated.pdf", "the same text, Flate-compressed streams", pdfLines(rng, true)},
 	)
-	return files
+	return append(files, otherFormats(rng)...)
 }
 
 // officeZip writes a DOCX-shaped zip of about 1 MiB whose part name holds
 // head and then unit(i) for i = 0, 1, … until the zip reaches 1 MiB.
 func officeZip(name, head string, unit func(int) string) []byte {
+	return zipOf(mib1, [][2]string{{"[Content_Types].xml", "<Types/>"}}, name, head, "</w:body></w:document>", unit)
+}
+
+// zipOf writes a zip of about size bytes: the parts (name, content) and
+// then part name, holding head, unit(i) for i = 0, 1, … until the zip
+// reaches size, and tail.
+func zipOf(size int, parts [][2]string, name, head, tail string, unit func(int) string) []byte {
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
-	ct, _ := zw.Create("[Content_Types].xml")
-	io.WriteString(ct, `<Types/>`)
+	for _, p := range parts {
+		w, _ := zw.Create(p[0])
+		io.WriteString(w, p[1])
+	}
 	w, _ := zw.Create(name)
 	io.WriteString(w, head)
 	var part strings.Builder
 	for i := 0; ; i++ {
 		part.WriteString(unit(i))
-		if part.Len() >= 64<<10 {
+		if part.Len() >= min(64<<10, size/16) {
 			io.WriteString(w, part.String())
 			part.Reset()
 			zw.Flush()
-			if b.Len() >= mib1 || i > 50_000_000 {
+			if b.Len() >= size || i > 50_000_000 {
 				break
 			}
 		}
 	}
-	io.WriteString(w, "</w:body></w:document>")
+	io.WriteString(w, part.String())
+	io.WriteString(w, tail)
 	zw.Close()
 	return b.Bytes()
 }
@@ -233,7 +243,7 @@ func BenchmarkAmplification(b *testing.B) {
 	if _, err := os.Stat("/proc/self/clear_refs"); err != nil {
 		b.Skip("needs Linux's /proc/PID/clear_refs to measure peak memory")
 	}
-	rows := []string{"| file | worst case | input | status | passages | passage text | store file growth | store pages growth | peak RSS growth |",
+	rows := []string{"| file | worst case | input | status | passages (all documents) | passage text | store file growth | store pages growth | peak RSS growth |",
 		"|---|---|---|---|---|---|---|---|---|"}
 	for _, f := range hostileFiles() {
 		b.Run(f.name, func(b *testing.B) {
@@ -293,7 +303,7 @@ func amplify(b *testing.B, f hostileFile) amplification {
 	if doc.Error != "" {
 		a.reason = ": " + doc.Error
 	}
-	a.chunkBytes = chunkBytes(b, s.URL, token, doc.ID)
+	a.chunks, a.chunkBytes = allChunks(b, s.URL, token)
 	s.stop(b)
 	fileAfter, _ := os.Stat(file)
 	a.storeGrowth = fileAfter.Size() - fileBefore.Size()
@@ -329,6 +339,20 @@ func uploadAndWait(b testing.TB, url, token, name string, data []byte) uploaded 
 		b.Fatalf("upload %s: %d %.300s", name, resp.StatusCode, raw)
 	}
 	return docs[0]
+}
+
+// allChunks counts the passages of every document of a fresh server (an
+// upload and the attachments it brought) and sums their text.
+func allChunks(b testing.TB, url, token string) (n int, text int64) {
+	var docs []uploaded
+	if code := call(b, "GET", url+"/api/v1/documents?limit=500", token, nil, &docs); code != 200 {
+		b.Fatalf("list documents: %d", code)
+	}
+	for _, d := range docs {
+		n += d.Chunks
+		text += chunkBytes(b, url, token, d.ID)
+	}
+	return n, text
 }
 
 // chunkBytes sums the text of a document's passages.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -83,6 +84,12 @@ func (t *Tokens) Issue(userID, version uint64) (string, error) {
 // ErrInvalidToken; a token that fails only because it expired wraps
 // ErrExpiredToken too.
 func (t *Tokens) Verify(token string) (Claims, error) {
+	// Go's base64 decoders skip \r and \n even in strict mode, so a token
+	// with line breaks inside a segment would verify as the one without:
+	// only the characters of three base64url segments and their dots pass.
+	if i := strings.IndexFunc(token, notTokenChar); i >= 0 {
+		return Claims{}, fmt.Errorf("%w: character %q is not part of a token", ErrInvalidToken, token[i])
+	}
 	var c jwtClaims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -114,4 +121,14 @@ func (t *Tokens) validAt(token string, expires time.Time) bool {
 	at.now = func() time.Time { return expires.Add(-time.Second) }
 	_, err := at.Verify(token)
 	return err == nil
+}
+
+// notTokenChar reports whether r is outside the alphabet of a compact JWS
+// token: base64url without padding, and the dots between segments.
+func notTokenChar(r rune) bool {
+	switch {
+	case 'A' <= r && r <= 'Z', 'a' <= r && r <= 'z', '0' <= r && r <= '9', r == '-', r == '_', r == '.':
+		return false
+	}
+	return true
 }

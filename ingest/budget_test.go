@@ -154,3 +154,22 @@ func TestExpandingUploadFailsReadably(t *testing.T) {
 	}
 	t.Logf("failed after %v: %s", time.Since(began).Round(time.Millisecond), d.Error)
 }
+
+// An OpenDocument text counts its paragraphs and headings against the
+// budget as it writes them, not only once its whole text is built: deep
+// headings over every short line (a 1 MiB file made 212 MiB of memory
+// before the budget refused it) stop inside the loader.
+func TestODFStopsAtTheBudgetAsItWrites(t *testing.T) {
+	data := bombZip(t, map[string]string{"mimetype": "application/vnd.oasis.opendocument.text"}, "content.xml",
+		"<office:document-content><office:body><office:text>",
+		`<text:h text:outline-level="2">`+strings.Repeat("A long heading ", 14)+`</text:h><text:p>A short line.</text:p>`, 8<<20)
+	lim := Limits{}.withDefaults()
+	lim.textBudget = lim.TextBudget(int64(len(data)))
+	x, err := extractODF(context.Background(), ODT, bytes.NewReader(data), int64(len(data)), lim)
+	if err == nil {
+		t.Fatalf("the loader built %d bytes of text against a budget of %d", len(x.Text), lim.textBudget)
+	}
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(Reason(err), "times its size") {
+		t.Errorf("err = %v, reason %q: want ErrTooLarge with a reason naming the budget", err, Reason(err))
+	}
+}

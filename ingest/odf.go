@@ -182,7 +182,16 @@ func (w *odfWriter) end(local string) {
 }
 
 // paragraph places a finished paragraph: in a cell, a heading, or text.
+// Every paragraph counts against the text budget as it is written, so a
+// file built to expand (deep headings over every line) stops early instead
+// of first growing its whole text.
 func (w *odfWriter) paragraph(s string) {
+	if s != "" && !w.inCell {
+		w.written += int64(len(s))
+		if w.err = w.lim.checkText(w.written); w.err != nil {
+			return
+		}
+	}
 	switch {
 	case s == "":
 	case w.inCell:

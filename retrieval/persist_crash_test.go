@@ -31,16 +31,8 @@ func TestPersistSurvivesKill(t *testing.T) {
 	if os.Getenv(crashChildEnv) != "" {
 		t.Skip("in the child")
 	}
-	kills := 16
-	if testing.Short() {
-		kills = 6
-	}
-	if v, err := strconv.Atoi(os.Getenv("DOCENT_PERSIST_KILLS")); err == nil {
-		kills = v
-	}
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	kills := crashtest.Rounds("DOCENT_PERSIST_KILLS", 16, 6)
+	rng := crashtest.Rand(t)
 	db := persistedStore(t, 20)
 	dir := db.Dir()
 	db.Close()

@@ -31,16 +31,8 @@ func TestStagedCommitSurvivesKill(t *testing.T) {
 	if os.Getenv(commitCrashEnv) != "" {
 		t.Skip("in the child")
 	}
-	kills := 8
-	if testing.Short() {
-		kills = 4
-	}
-	if v, err := strconv.Atoi(os.Getenv("DOCENT_COMMIT_KILLS")); err == nil {
-		kills = v
-	}
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	kills := crashtest.Rounds("DOCENT_COMMIT_KILLS", 8, 4)
+	rng := crashtest.Rand(t)
 	dir := t.TempDir()
 	midCommit := 0
 	for k := range kills {

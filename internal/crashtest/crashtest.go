@@ -6,8 +6,10 @@ package crashtest
 
 import (
 	"bufio"
+	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,4 +45,26 @@ func Kill(t testing.TB, test string, env []string, wait time.Duration) {
 	time.Sleep(wait)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
+}
+
+// Rounds is how many kills a crash test makes: the integer in the
+// environment variable env when set (for long runs), else short under
+// -short, else n.
+func Rounds(env string, n, short int) int {
+	if v, err := strconv.Atoi(os.Getenv(env)); err == nil {
+		return v
+	}
+	if testing.Short() {
+		return short
+	}
+	return n
+}
+
+// Rand returns a generator seeded from the clock, logging the seed so that
+// a failing run can be told apart from the others.
+func Rand(t testing.TB) *rand.Rand {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	return rand.New(rand.NewPCG(seed, 1))
 }
